@@ -1,0 +1,284 @@
+/**
+ * The whole stack config, one zod schema. Read through `pulumi.Config` (namespace `trailwatch`), validated before
+ * any resource is declared; every problem is reported at once, each naming the key, what was expected and what
+ * was found.
+ *
+ * Structured values (objects, lists) arrive from Pulumi as JSON strings; `parseStackConfig` takes that raw map so
+ * it can be tested without the Pulumi runtime.
+ */
+import { z } from "zod";
+
+export const NAMESPACE = "trailwatch";
+
+// ---- value formats ----------------------------------------------------------------------------------------------
+
+const accountId = z.string().regex(/^\d{12}$/, "a 12-digit AWS account id (quote it in YAML)");
+/** Commercial, GovCloud and China partitions' region names (e.g. eu-west-1, us-gov-west-1, cn-north-1). */
+const region = z
+  .string()
+  .regex(
+    /^(us|eu|ap|sa|ca|me|af|il|mx|cn)-(gov-|iso-|isob-)?(north|south|east|west|central|northeast|southeast|northwest|southwest)-\d{1,2}$/,
+    "an AWS region name such as eu-west-1",
+  );
+const organizationId = z.string().regex(/^o-[a-z0-9]{10,32}$/, "an organization id such as o-a1b2c3d4e5");
+const orgTarget = z
+  .string()
+  .regex(/^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$/, "an organization root id (r-...) or OU id (ou-...-...)");
+const roleName = z.string().regex(/^[\w+=,.@-]{1,64}$/, "an IAM role name (1-64 of letters, digits and +=,.@_-)");
+const roleArn = z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]{1,512}$/, "an IAM role ARN");
+const secretRef = z
+  .string()
+  .regex(/^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w\/+=.@-]+|[\w\/+=.@-]{1,512})$/, "a Secrets Manager secret name or ARN");
+const slackChannel = z.string().regex(/^[CG][A-Z0-9]{8,12}$/, "a Slack channel id such as C0123ABCD45");
+const slackUser = z.string().regex(/^[UW][A-Z0-9]{8,12}$/, "a Slack user id such as U0123ABCD45");
+const slackUserGroup = z.string().regex(/^S[A-Z0-9]{8,12}$/, "a Slack user group id such as S0123ABCD45");
+const email = z.string().regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, "an email address");
+const days = (max: number) => z.number().int("a whole number of days").min(1).max(max);
+
+/** A list whose entries must be unique: duplicates are named. */
+function uniqueList<T extends z.ZodType<string>>(item: T, what: string) {
+  return z.array(item).superRefine((list, ctx) => {
+    const seen = new Set<string>();
+    list.forEach((v, i) => {
+      if (seen.has(v)) ctx.addIssue({ code: "custom", path: [i], message: `unique ${what}s, found "${v}" twice`, input: v });
+      seen.add(v);
+    });
+  });
+}
+
+// ---- sections ---------------------------------------------------------------------------------------------------
+
+const accounts = z
+  .object({
+    /** The organization's management account: Organizations, trusted access, StackSets, the org trail. */
+    management: accountId,
+    /** The security tooling account: the central bus, bots, GuardDuty / Config delegated administrator. */
+    security: accountId,
+    /** The log archive account: trail and findings buckets. */
+    logArchive: accountId,
+  })
+  .strict()
+  .superRefine((a, ctx) => {
+    // GuardDuty and Config cannot delegate administration to the management account.
+    // https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_organizations.html
+    if (a.security === a.management)
+      ctx.addIssue({
+        code: "custom",
+        path: ["security"],
+        message: `an account other than the management account (delegated administrators cannot be the management account), found "${a.security}"`,
+        input: a.security,
+      });
+  });
+
+const deployment = z
+  .object({
+    /** Role assumed in the security, log-archive and member accounts. */
+    roleName: roleName.default("OrganizationAccountAccessRole"),
+    /** Role assumed in the management account; unset = the deploying credentials are the management account's. */
+    managementRoleArn: roleArn.optional(),
+    /** Session name on every assumed role, so CloudTrail shows trailwatch deployments. */
+    sessionName: z.string().regex(/^[\w+=,.@-]{2,64}$/, "an STS session name").default("trailwatch-deploy"),
+  })
+  .strict();
+
+const slack = z
+  .object({
+    channelId: slackChannel,
+    approverUserIds: uniqueList(slackUser, "Slack user id").default([]),
+    approverUserGroupId: slackUserGroup.optional(),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    if (s.approverUserIds.length === 0 && !s.approverUserGroupId)
+      ctx.addIssue({
+        code: "custom",
+        path: ["approverUserIds"],
+        message: "at least one approver (approverUserIds or approverUserGroupId), found none",
+        input: s.approverUserIds,
+      });
+  });
+
+const secrets = z
+  .object({
+    /**
+     * Existing Secrets Manager secrets (name or ARN, in the security account). When unset, trailwatch creates
+     * them from the `slackBotToken` / `slackSigningSecret` secure config values.
+     */
+    slackBotToken: secretRef.optional(),
+    slackSigningSecret: secretRef.optional(),
+  })
+  .strict();
+
+const features = z
+  .object({
+    orgTrail: z.boolean().default(true),
+    eventBackbone: z.boolean().default(true),
+    denyAdvisor: z.boolean().default(true),
+    sgRevertBot: z.boolean().default(true),
+    scpWatch: z.boolean().default(true),
+    guardDuty: z.boolean().default(true),
+    configAggregation: z.boolean().default(true),
+    changeFeed: z.boolean().default(false),
+  })
+  .strict();
+
+const forwarder = z
+  .object({
+    /** `stackset`: one SERVICE_MANAGED StackSet to `memberTargets`; `direct`: providers per `directAccounts`. */
+    mode: z.enum(["stackset", "direct"]).default("stackset"),
+    failureTolerancePercentage: z.number().int().min(0).max(100).default(10),
+    maxConcurrentPercentage: z.number().int().min(1).max(100).default(25),
+    /** Direct mode only: the member accounts to deploy forwarders to, each with its own provider. */
+    directAccounts: uniqueList(accountId, "account id").default([]),
+  })
+  .strict();
+
+const eventBus = z
+  .object({
+    name: z.string().regex(/^[\w.-]{1,256}$/, "an event bus name").default("trailwatch-central"),
+    archiveRetentionDays: days(3650).default(30),
+    /** Minutes without a heartbeat from an account/region before its alarm fires. */
+    heartbeatMinutes: z.number().int().min(5).max(1440).default(30),
+  })
+  .strict();
+
+const alerts = z
+  .object({
+    /** Email subscriptions on the alert topics (confirmed by the recipient). */
+    emails: uniqueList(email, "email").default([]),
+  })
+  .strict();
+
+export const stackConfigSchema = z
+  .object({
+    organizationId,
+    accounts,
+    homeRegion: region,
+    /** Regions to cover; us-east-1 is always added for forwarders (IAM and Organizations events exist only there). */
+    regions: uniqueList(region, "region").min(1, "at least one region"),
+    /** Organization root or OU ids the StackSets deploy to. */
+    memberTargets: uniqueList(orgTarget, "target").min(1, "at least one root or OU id"),
+    deployment: deployment.default({ roleName: "OrganizationAccountAccessRole", sessionName: "trailwatch-deploy" }),
+    slack,
+    secrets: secrets.default({}),
+    features: features.default(features.parse({})),
+    forwarder: forwarder.default(forwarder.parse({})),
+    eventBus: eventBus.default(eventBus.parse({})),
+    alerts: alerts.default({ emails: [] }),
+  })
+  .superRefine((c, ctx) => {
+    if (!c.regions.includes(c.homeRegion))
+      ctx.addIssue({
+        code: "custom",
+        path: ["regions"],
+        message: `a list that includes homeRegion "${c.homeRegion}", found [${c.regions.join(", ")}]`,
+        input: c.regions,
+      });
+    if (c.forwarder.mode === "direct" && c.forwarder.directAccounts.length === 0)
+      ctx.addIssue({
+        code: "custom",
+        path: ["forwarder", "directAccounts"],
+        message: 'at least one account id when mode is "direct", found none',
+        input: c.forwarder.directAccounts,
+      });
+  });
+
+export type StackConfig = z.infer<typeof stackConfigSchema>;
+
+/** Keys read with `getSecret` and never validated as plain values (they hold credentials). */
+export const SECRET_KEYS = ["slackBotToken", "slackSigningSecret"] as const;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid stack config (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n  - ${problems.join("\n  - ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** What a value looks like in an error message: short, typed, never the whole object. */
+function describe(value: unknown): string {
+  if (value === undefined) return "nothing (the key is missing)";
+  if (value === null) return "null";
+  if (typeof value === "string") return JSON.stringify(value);
+  if (Array.isArray(value)) return `a list of ${value.length}`;
+  if (typeof value === "object") return "an object";
+  return `${typeof value} ${String(value)}`;
+}
+
+function keyOf(path: PropertyKey[]): string {
+  let key = NAMESPACE + ":";
+  path.forEach((p, i) => {
+    if (typeof p === "number") key += `[${p}]`;
+    else key += (i === 0 ? "" : ".") + String(p);
+  });
+  return key;
+}
+
+/** Turn one zod issue into "trailwatch:<key>: expected <what>, found <what>". */
+function formatIssue(issue: z.core.$ZodIssue): string {
+  const key = keyOf(issue.path);
+  const input = (issue as { input?: unknown }).input;
+  switch (issue.code) {
+    case "invalid_type":
+      return input === undefined
+        ? `${key}: required key is missing (expected ${issue.expected})`
+        : `${key}: expected ${issue.expected}, found ${describe(input)}${
+            issue.expected === "string" && typeof input === "number" ? " (quote ids in YAML so they stay strings)" : ""
+          }`;
+    case "unrecognized_keys":
+      return `${key}: unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")} (check the spelling against README's config table)`;
+    case "invalid_value":
+      return `${key}: expected one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}, found ${describe(input)}`;
+    case "too_small":
+    case "too_big":
+      return `${key}: expected ${issue.message.replace(/^Too (small|big): expected /, "")}, found ${describe(input)}`;
+    case "custom":
+      return `${key}: expected ${issue.message}`;
+    default:
+      return `${key}: expected ${issue.message}, found ${describe(input)}`;
+  }
+}
+
+/**
+ * Validate the raw config map (`trailwatch:key` -> string, as `pulumi.runtime.allConfig()` returns it).
+ * Returns every problem, sorted by key, or the typed config.
+ */
+export function parseStackConfig(raw: Record<string, string>): { ok: true; config: StackConfig } | { ok: false; problems: string[] } {
+  const problems: string[] = [];
+  const data: Record<string, unknown> = {};
+  const known = new Set<string>([...Object.keys(stackConfigSchema.shape), ...SECRET_KEYS]);
+  for (const [fullKey, value] of Object.entries(raw)) {
+    const [ns, key] = fullKey.split(":", 2);
+    if (ns !== NAMESPACE || key === undefined) continue; // aws:*, pulumi:* belong to others
+    if (!known.has(key)) {
+      problems.push(`${fullKey}: unknown key (expected one of ${[...known].sort().join(", ")})`);
+      continue;
+    }
+    if ((SECRET_KEYS as readonly string[]).includes(key)) continue;
+    data[key] = decode(value);
+  }
+  const result = stackConfigSchema.safeParse(data, { reportInput: true });
+  if (!result.success) problems.push(...result.error.issues.map(formatIssue));
+  if (problems.length > 0) return { ok: false, problems: problems.sort() };
+  return { ok: true, config: (result as { data: StackConfig }).data };
+}
+
+/** Pulumi hands structured values over as JSON; plain strings stay strings ("123" must stay a string id). */
+function decode(value: string): unknown {
+  const t = value.trim();
+  if (t.startsWith("{") || t.startsWith("[") || t === "true" || t === "false" || /^-?\d+(\.\d+)?$/.test(t)) {
+    // An account id written unquoted in YAML would arrive as a number: keep 12-digit ids as strings.
+    if (/^\d{12}$/.test(t)) return t;
+    try {
+      return JSON.parse(t);
+    } catch {
+      return value;
+    }
+  }
+  return value;
+}
+
+/** The list of regions forwarders go to: the configured ones plus us-east-1, sorted, unique. */
+export function forwarderRegions(c: StackConfig): string[] {
+  return [...new Set([...c.regions, "us-east-1"])].sort();
+}

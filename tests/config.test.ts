@@ -1,0 +1,131 @@
+import { expect } from "chai";
+import * as path from "path";
+import { parseStackConfig, forwarderRegions } from "../stacks/config";
+import { readStackConfig } from "../stacks/cli/mockRuntime";
+
+const ROOT = path.resolve(__dirname, "..");
+/** The shipped production example, as Pulumi would hand it to the program. */
+function prodConfig(): Record<string, string> {
+  return readStackConfig(ROOT, path.join(ROOT, "Pulumi.prod.yaml")).config;
+}
+function problemsFor(edit: (c: Record<string, string>) => void): string[] {
+  const c = prodConfig();
+  edit(c);
+  const r = parseStackConfig(c);
+  if (r.ok) throw new Error("expected the config to be rejected");
+  return r.problems;
+}
+function setJson(c: Record<string, string>, key: string, f: (v: any) => void) {
+  const v = JSON.parse(c[`trailwatch:${key}`]);
+  f(v);
+  c[`trailwatch:${key}`] = JSON.stringify(v);
+}
+
+describe("stack config", () => {
+  it("accepts the shipped Pulumi.prod.yaml and fills defaults", () => {
+    const r = parseStackConfig(prodConfig());
+    if (!r.ok) throw new Error(r.problems.join("\n"));
+    expect(r.config.accounts).to.deep.equal({ management: "111122223333", security: "444455556666", logArchive: "777788889999" });
+    expect(r.config.forwarder.mode).to.equal("stackset");
+    expect(r.config.deployment.roleName).to.equal("OrganizationAccountAccessRole");
+    expect(r.config.eventBus.archiveRetentionDays).to.equal(90);
+  });
+
+  for (const key of ["organizationId", "accounts", "homeRegion", "regions", "memberTargets", "slack"]) {
+    it(`names the missing required key trailwatch:${key}`, () => {
+      const problems = problemsFor((c) => delete c[`trailwatch:${key}`]);
+      expect(problems).to.include.members([`trailwatch:${key}: required key is missing (expected ${key === "regions" || key === "memberTargets" ? "array" : key === "accounts" || key === "slack" ? "object" : "string"})`]);
+    });
+  }
+
+  for (const sub of ["management", "security", "logArchive"]) {
+    it(`names a missing account trailwatch:accounts.${sub}`, () => {
+      const problems = problemsFor((c) => setJson(c, "accounts", (a) => delete a[sub]));
+      expect(problems).to.deep.equal([`trailwatch:accounts.${sub}: required key is missing (expected string)`]);
+    });
+  }
+
+  it("rejects account ids that are not 12 digits, naming key, expectation and value", () => {
+    const problems = problemsFor((c) => setJson(c, "accounts", (a) => (a.logArchive = "12345")));
+    expect(problems).to.deep.equal([
+      'trailwatch:accounts.logArchive: expected a 12-digit AWS account id (quote it in YAML), found "12345"',
+    ]);
+  });
+
+  it("explains an unquoted (numeric) account id", () => {
+    const problems = problemsFor((c) => setJson(c, "accounts", (a) => (a.security = 444455556666)));
+    expect(problems).to.deep.equal([
+      "trailwatch:accounts.security: expected string, found number 444455556666 (quote ids in YAML so they stay strings)",
+    ]);
+  });
+
+  it("rejects a security account equal to the management account", () => {
+    const problems = problemsFor((c) => setJson(c, "accounts", (a) => (a.security = a.management)));
+    expect(problems[0]).to.match(/^trailwatch:accounts\.security: expected an account other than the management account .* found "111122223333"$/);
+  });
+
+  it("rejects bad regions and names the list index", () => {
+    const problems = problemsFor((c) => {
+      c["trailwatch:homeRegion"] = "europe-1";
+      c["trailwatch:regions"] = JSON.stringify(["eu-west-1", "eu-wset-1"]);
+    });
+    expect(problems).to.include('trailwatch:homeRegion: expected an AWS region name such as eu-west-1, found "europe-1"');
+    expect(problems).to.include('trailwatch:regions[1]: expected an AWS region name such as eu-west-1, found "eu-wset-1"');
+  });
+
+  it("rejects duplicates in lists", () => {
+    const problems = problemsFor((c) => (c["trailwatch:regions"] = JSON.stringify(["eu-west-1", "us-east-1", "eu-west-1"])));
+    expect(problems).to.deep.equal(['trailwatch:regions[2]: expected unique regions, found "eu-west-1" twice']);
+  });
+
+  it("rejects wrong types", () => {
+    const problems = problemsFor((c) => {
+      setJson(c, "features", (f) => (f.orgTrail = "yes"));
+      setJson(c, "eventBus", (b) => (b.archiveRetentionDays = 0));
+      c["trailwatch:memberTargets"] = "r-8x1f";
+    });
+    expect(problems).to.deep.equal([
+      'trailwatch:eventBus.archiveRetentionDays: expected number to be >=1, found number 0',
+      'trailwatch:features.orgTrail: expected boolean, found "yes"',
+      'trailwatch:memberTargets: expected array, found "r-8x1f"',
+    ]);
+  });
+
+  it("reports every problem at once, not the first only", () => {
+    const problems = problemsFor((c) => {
+      delete c["trailwatch:organizationId"];
+      c["trailwatch:homeRegion"] = "nowhere";
+      setJson(c, "slack", (s) => (s.channelId = "#security"));
+      c["trailwatch:regoins"] = "[]";
+    });
+    expect(problems).to.have.length(4);
+    expect(problems.join("\n")).to.contain("trailwatch:regoins: unknown key");
+    expect(problems.join("\n")).to.contain('trailwatch:slack.channelId: expected a Slack channel id such as C0123ABCD45, found "#security"');
+  });
+
+  it("requires homeRegion among regions, approvers, and accounts in direct mode", () => {
+    const problems = problemsFor((c) => {
+      c["trailwatch:homeRegion"] = "ap-southeast-2";
+      setJson(c, "slack", (s) => (s.approverUserIds = []));
+      setJson(c, "forwarder", (f) => (f.mode = "direct"));
+    });
+    expect(problems).to.deep.equal([
+      'trailwatch:forwarder.directAccounts: expected at least one account id when mode is "direct", found none',
+      'trailwatch:regions: expected a list that includes homeRegion "ap-southeast-2", found [eu-west-1, eu-central-1, us-east-1]',
+      "trailwatch:slack.approverUserIds: expected at least one approver (approverUserIds or approverUserGroupId), found none",
+    ]);
+  });
+
+  it("rejects an unknown forwarder mode with the allowed values", () => {
+    const problems = problemsFor((c) => setJson(c, "forwarder", (f) => (f.mode = "stacksets")));
+    expect(problems).to.deep.equal(['trailwatch:forwarder.mode: expected one of "stackset", "direct", found "stacksets"']);
+  });
+
+  it("always adds us-east-1 to the forwarder regions (IAM and Organizations events exist only there)", () => {
+    const c = prodConfig();
+    c["trailwatch:regions"] = JSON.stringify(["eu-west-1"]);
+    const r = parseStackConfig(c);
+    if (!r.ok) throw new Error(r.problems.join("\n"));
+    expect(forwarderRegions(r.config)).to.deep.equal(["eu-west-1", "us-east-1"]);
+  });
+});

@@ -1,0 +1,57 @@
+import { expect } from "chai";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { prodPlan, runPlan, ROOT } from "./planFixture";
+
+describe("npm run plan", () => {
+  it("plans the prod stack and writes resources.json with type, name, parent, provider, inputs", () => {
+    const plan = prodPlan();
+    expect(plan.resources.length).to.be.greaterThan(3);
+    for (const r of plan.resources) expect(Object.keys(r)).to.deep.equal(["type", "name", "parent", "provider", "inputs"]);
+    expect(plan.stdout).to.match(/plan: stack prod: \d+ resources/);
+  });
+
+  it("gives every AWS resource an explicit provider pinned to one account", () => {
+    const plan = prodPlan();
+    const providers = new Map(plan.resources.filter((r) => r.type === "pulumi:providers:aws").map((r) => [`urn:pulumi:prod::trailwatch::pulumi:providers:aws::${r.name}`, r]));
+    for (const p of providers.values()) {
+      expect(p.inputs.allowedAccountIds, p.name).to.have.length(1);
+      expect(p.inputs.allowedAccountIds[0], p.name).to.match(/^\d{12}$/);
+    }
+    const aws = plan.resources.filter((r) => r.type.startsWith("aws:"));
+    for (const r of aws) expect(providers.has(r.provider ?? ""), `${r.type} ${r.name} uses ${r.provider}`).to.equal(true);
+  });
+
+  it("assumes the deployment role in member accounts but uses the caller's credentials in management", () => {
+    const plan = prodPlan();
+    const sec = plan.resources.find((r) => r.name === "aws-security-eu-west-1")!;
+    expect(sec.inputs.assumeRoles).to.deep.equal([{ roleArn: "arn:aws:iam::444455556666:role/OrganizationAccountAccessRole", sessionName: "trailwatch-deploy" }]);
+    const mgmt = plan.resources.find((r) => r.name === "aws-management-eu-west-1")!;
+    expect(mgmt.inputs.assumeRoles).to.equal(undefined);
+    expect(mgmt.inputs.allowedAccountIds).to.deep.equal(["111122223333"]);
+  });
+
+  it("is deterministic: two runs write identical resources.json", () => {
+    const a = prodPlan();
+    const b = runPlan(["--stack", "prod"]);
+    expect(b.status).to.equal(0);
+    expect(fs.readFileSync(path.join(b.dir, "resources.json"), "utf8")).to.equal(fs.readFileSync(path.join(a.dir, "resources.json"), "utf8"));
+  });
+
+  it("exits 1 naming the key when a required key is deleted from a copy of the config", () => {
+    const broken = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "trailwatch-cfg-")), "Pulumi.broken.yaml");
+    const text = fs.readFileSync(path.join(ROOT, "Pulumi.prod.yaml"), "utf8").replace(/^  trailwatch:homeRegion: .*\n/m, "");
+    fs.writeFileSync(broken, text);
+    const r = runPlan(["--stack", "broken", "--config", broken]);
+    expect(r.status).to.equal(1);
+    expect(r.stderr).to.contain("trailwatch:homeRegion: required key is missing (expected string)");
+    expect(r.resources).to.deep.equal([]);
+  });
+
+  it("exits 2 with usage on a missing --stack", () => {
+    const r = runPlan([]);
+    expect(r.status).to.equal(2);
+    expect(r.stderr).to.contain("--stack is required");
+  });
+});

@@ -1,0 +1,48 @@
+/**
+ * Loaders for the reference data in ../shared/data/cloudtrail (CI clones the repo with shared/ beside it).
+ * Origins and licenses: ../shared/data/cloudtrail/README.md.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import type { CloudTrailRecord } from "../functions/cloudtrail";
+
+export const SHARED_DATA = process.env.TRAILWATCH_SHARED_DATA ?? path.resolve(__dirname, "../../shared/data/cloudtrail");
+
+export interface SourcedRecord {
+  /** file (and test name for Panther) the record comes from, for assertion messages */
+  origin: string;
+  record: CloudTrailRecord;
+}
+
+function must(p: string): string {
+  if (!fs.existsSync(p)) throw new Error(`reference data missing: ${p} (set TRAILWATCH_SHARED_DATA)`);
+  return p;
+}
+
+/** The 335 real Stratus Red Team detonation records. */
+export function stratusRecords(): SourcedRecord[] {
+  const dir = must(path.join(SHARED_DATA, "stratus-red-team/detonation-logs"));
+  const out: SourcedRecord[] = [];
+  for (const f of fs.readdirSync(dir).filter((n) => n.endsWith(".json")).sort()) {
+    const records = JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")) as CloudTrailRecord[];
+    records.forEach((record, i) => out.push({ origin: `stratus/${f}[${i}]`, record }));
+  }
+  return out;
+}
+
+/** The 466 Panther rule-test records (many hand-edited upstream: robustness, not ground truth). */
+export function pantherRecords(): SourcedRecord[] {
+  const file = must(path.join(SHARED_DATA, "panther-analysis/panther_cloudtrail_test_events.jsonl"));
+  return fs
+    .readFileSync(file, "utf8")
+    .split("\n")
+    .filter((l) => l.trim())
+    .map((line, i) => {
+      const row = JSON.parse(line);
+      return { origin: `panther:${i + 1} ${row._source_file} "${row._test_name}"`, record: row.event as CloudTrailRecord };
+    });
+}
+
+export function allRecords(): SourcedRecord[] {
+  return [...stratusRecords(), ...pantherRecords()];
+}
