@@ -134,8 +134,8 @@ function mockState(type: string, name: string, inputs: Record<string, any>, wher
 /** Render inputs for resources.json: secrets as "[secret]", archives and assets summarized, keys sorted. */
 export function renderValue(value: unknown): unknown {
   if (value === null || value === undefined) return value ?? null;
-  if (pulumi.asset.AssetArchive.isInstance(value) || pulumi.asset.FileArchive.isInstance(value)) return { $archive: "see functions/" };
-  if (pulumi.asset.Asset.isInstance(value)) return { $asset: true };
+  if (pulumi.asset.Archive.isInstance(value as any)) return { $archive: "see functions/" };
+  if (pulumi.asset.Asset.isInstance(value as any)) return { $asset: true };
   if (Array.isArray(value)) return value.map(renderValue);
   if (typeof value === "object") {
     const obj = value as Record<string, unknown>;
@@ -240,21 +240,21 @@ export async function writeArchive(archive: pulumi.asset.Archive | pulumi.asset.
     const assets: Record<string, pulumi.asset.Asset | pulumi.asset.Archive> = await a.assets;
     for (const entry of Object.keys(assets).sort()) {
       const target = path.join(dir, entry);
-      const asset = assets[entry] as any;
+      const asset: any = assets[entry];
       if (pulumi.asset.StringAsset.isInstance(asset)) {
         fs.mkdirSync(path.dirname(target), { recursive: true });
-        fs.writeFileSync(target, await asset.text);
+        fs.writeFileSync(target, await (asset as any).text);
       } else if (pulumi.asset.FileAsset.isInstance(asset)) {
         fs.mkdirSync(path.dirname(target), { recursive: true });
-        fs.copyFileSync(await asset.path, target);
+        fs.copyFileSync(await (asset as any).path, target);
       } else if (pulumi.asset.FileArchive.isInstance(asset)) {
-        fs.cpSync(await asset.path, target, { recursive: true, dereference: true });
+        fs.cpSync(await (asset as any).path, target, { recursive: true, dereference: true });
       } else {
         await writeArchive(asset, target);
       }
     }
   } else if (pulumi.asset.FileArchive.isInstance(archive)) {
-    fs.cpSync(await a.path, dir, { recursive: true, dereference: true });
+    fs.cpSync(await (archive as any).path, dir, { recursive: true, dereference: true });
   } else {
     throw new Error(`unsupported archive kind in ${dir}`);
   }
