@@ -1,6 +1,7 @@
 /**
  * The trailwatch program: validate config, build providers, instantiate the components the config switches on,
  * return the stack outputs. `stacks/index.ts` runs it under Pulumi; `npm run plan` runs it on the mock runtime.
+ * Each feature's wiring lives in its own `stacks/<feature>.ts`; this file only decides what runs.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, parseStackConfig, StackConfig } from "./config";
@@ -13,14 +14,17 @@ export function loadStackConfig(): StackConfig {
   return result.config;
 }
 
-export function runProgram(): Record<string, pulumi.Input<unknown>> {
+export type Outputs = Record<string, pulumi.Input<unknown>>;
+
+export function runProgram(): Outputs {
   const config = loadStackConfig();
   const providers = new AccountProviders(config);
-  const outputs: Record<string, pulumi.Input<unknown>> = {
-    organizationId: config.organizationId,
-    homeRegion: config.homeRegion,
-  };
-  // Touch the three account providers so a plan shows the credentials each account needs.
+  const outputs: Outputs = { organizationId: config.organizationId, homeRegion: config.homeRegion };
+  // Every account provider is declared, so a plan shows which credentials each account needs.
   for (const role of ["management", "security", "logArchive"] as const) providers.of(role);
+
+  // Feature wiring, in dependency order. Each wire* returns its stack outputs.
+  // (wiring calls are added here, one line per feature)
+
   return outputs;
 }

@@ -1,0 +1,57 @@
+/**
+ * Typed IAM policy documents and the few trust policies every component needs. Policies are module-level
+ * functions returning a `PolicyDocument`, serialized with `pulumi.jsonStringify` so Outputs resolve inside.
+ */
+import * as pulumi from "@pulumi/pulumi";
+
+export type Condition = Record<string, Record<string, pulumi.Input<string | string[] | boolean>>>;
+
+export interface Statement {
+  Sid?: string;
+  Effect: "Allow" | "Deny";
+  Principal?: "*" | { Service?: string | string[]; AWS?: pulumi.Input<string> | pulumi.Input<string>[] };
+  Action: string | string[];
+  Resource?: pulumi.Input<string> | pulumi.Input<string>[];
+  Condition?: Condition;
+}
+
+export interface PolicyDocument {
+  Version: "2012-10-17";
+  Statement: Statement[];
+}
+
+export function policy(...statements: Statement[]): PolicyDocument {
+  return { Version: "2012-10-17", Statement: statements };
+}
+
+/** Serialize a policy whose values may be Outputs. */
+export function policyJson(doc: PolicyDocument): pulumi.Output<string> {
+  return pulumi.jsonStringify(doc as unknown as pulumi.Input<unknown>);
+}
+
+/**
+ * Trust policy for an AWS service, scoped to one account with aws:SourceAccount against the confused deputy.
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html
+ */
+export function serviceTrust(service: string, sourceAccount?: pulumi.Input<string>): pulumi.Output<string> {
+  return policyJson(
+    policy({
+      Effect: "Allow",
+      Principal: { Service: service },
+      Action: "sts:AssumeRole",
+      ...(sourceAccount ? { Condition: { StringEquals: { "aws:SourceAccount": sourceAccount } } } : {}),
+    }),
+  );
+}
+
+/** Deny any request that does not use TLS: the statement every bucket and topic policy carries. */
+export function denyInsecureTransport(resources: pulumi.Input<string>[], actions = "s3:*"): Statement {
+  return {
+    Sid: "DenyInsecureTransport",
+    Effect: "Deny",
+    Principal: "*",
+    Action: actions,
+    Resource: resources,
+    Condition: { Bool: { "aws:SecureTransport": "false" } },
+  };
+}
