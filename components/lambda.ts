@@ -15,7 +15,9 @@ const runtimeDependencies: string[] = Object.keys(require("../package.json").dep
 
 export interface InlineFunctionArgs<E, R> {
   /** The handler. Keep it an adapter: parse, call a function from functions/, do I/O. */
-  readonly callback: aws.lambda.Callback<E, R>;
+  readonly callback?: aws.lambda.Callback<E, R>;
+  /** Or a factory run once per cold start (create clients there), returning the handler. */
+  readonly callbackFactory?: aws.lambda.CallbackFactory<E, R>;
   /** What the function may do besides writing its own logs. */
   readonly statements: Statement[];
   /** Runtime packages the callback imports (e.g. "@aws-sdk/client-dynamodb"); every other dependency is left out. */
@@ -76,6 +78,7 @@ export class InlineFunction<E = unknown, R = unknown> extends pulumi.ComponentRe
         name: functionName,
         description: args.description,
         callback: args.callback,
+        callbackFactory: args.callbackFactory,
         role: this.role,
         runtime: "nodejs22.x",
         architectures: ["arm64"],

@@ -149,6 +149,16 @@ const alerts = z
   })
   .strict();
 
+const denyAdvisor = z
+  .object({
+    /** Role tag whose value names the role's owner in the digest (a Slack user id is mentioned). */
+    ownerTagKey: z.string().regex(/^[\w.:\/=+@ -]{1,128}$/, "an IAM tag key").default("owner"),
+    /** Seconds SQS gathers denies before one digest is posted. */
+    batchWindowSeconds: z.number().int().min(0).max(300).default(60),
+    logRetentionDays: days(3653).default(90),
+  })
+  .strict();
+
 export const stackConfigSchema = z
   .object({
     organizationId,
@@ -165,6 +175,7 @@ export const stackConfigSchema = z
     forwarder: forwarder.default(forwarder.parse({})),
     eventBus: eventBus.default(eventBus.parse({})),
     alerts: alerts.default({ emails: [] }),
+    denyAdvisor: denyAdvisor.default(denyAdvisor.parse({})),
   })
   .superRefine((c, ctx) => {
     if (!c.regions.includes(c.homeRegion))
@@ -174,6 +185,14 @@ export const stackConfigSchema = z
         message: `a list that includes homeRegion "${c.homeRegion}", found [${c.regions.join(", ")}]`,
         input: c.regions,
       });
+    for (const f of ["denyAdvisor", "sgRevertBot", "scpWatch", "changeFeed"] as const)
+      if (c.features[f] && !c.features.eventBackbone)
+        ctx.addIssue({
+          code: "custom",
+          path: ["features", f],
+          message: `false while features.eventBackbone is false (${f} reads the central bus), found true`,
+          input: true,
+        });
     if (c.forwarder.mode === "direct" && c.forwarder.directAccounts.length === 0)
       ctx.addIssue({
         code: "custom",
@@ -259,6 +278,15 @@ export function parseStackConfig(raw: Record<string, string>): { ok: true; confi
   }
   const result = stackConfigSchema.safeParse(data, { reportInput: true });
   if (!result.success) problems.push(...result.error.issues.map(formatIssue));
+  else {
+    // Slack credentials: an existing secret or a secure value, checked here so a plan fails before any resource.
+    for (const key of SECRET_KEYS) {
+      if (!result.data.secrets[key] && raw[`${NAMESPACE}:${key}`] === undefined)
+        problems.push(
+          `${NAMESPACE}:${key}: required key is missing (expected a secure value, pulumi config set --secret ${NAMESPACE}:${key} ..., or ${NAMESPACE}:secrets.${key} naming an existing secret)`,
+        );
+    }
+  }
   if (problems.length > 0) return { ok: false, problems: problems.sort() };
   return { ok: true, config: (result as { data: StackConfig }).data };
 }

@@ -6,6 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, parseStackConfig, StackConfig } from "./config";
 import { AccountProviders } from "./providers";
+import { wireBackbone } from "./backbone";
 
 /** Read and validate the stack config; throws ConfigError listing every problem before any resource exists. */
 export function loadStackConfig(): StackConfig {
@@ -25,6 +26,8 @@ export function runProgram(): Outputs {
 
   // Feature wiring, in dependency order. Each wire* returns its stack outputs.
   // (wiring calls are added here, one line per feature)
+  const backbone = config.features.eventBackbone ? wireBackbone(config, providers) : undefined;
+  if (backbone) Object.assign(outputs, backbone.outputs);
 
   return outputs;
 }

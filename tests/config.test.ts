@@ -129,3 +129,25 @@ describe("stack config", () => {
     expect(forwarderRegions(r.config)).to.deep.equal(["eu-west-1", "us-east-1"]);
   });
 });
+
+describe("stack config: cross-key rules", () => {
+  it("requires the Slack secrets as secure values or existing secret names", () => {
+    const problems = problemsFor((c) => delete c["trailwatch:slackSigningSecret"]);
+    expect(problems).to.deep.equal([
+      "trailwatch:slackSigningSecret: required key is missing (expected a secure value, pulumi config set --secret trailwatch:slackSigningSecret ..., or trailwatch:secrets.slackSigningSecret naming an existing secret)",
+    ]);
+    const c = prodConfig();
+    delete c["trailwatch:slackSigningSecret"];
+    c["trailwatch:secrets"] = JSON.stringify({ slackSigningSecret: "trailwatch/prod/signing" });
+    expect(parseStackConfig(c).ok).to.equal(true);
+  });
+
+  it("refuses features that read the central bus when the backbone is off", () => {
+    const problems = problemsFor((c) => setJson(c, "features", (f) => (f.eventBackbone = false)));
+    expect(problems).to.deep.equal([
+      "trailwatch:features.denyAdvisor: expected false while features.eventBackbone is false (denyAdvisor reads the central bus), found true",
+      "trailwatch:features.scpWatch: expected false while features.eventBackbone is false (scpWatch reads the central bus), found true",
+      "trailwatch:features.sgRevertBot: expected false while features.eventBackbone is false (sgRevertBot reads the central bus), found true",
+    ]);
+  });
+});

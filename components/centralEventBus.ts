@@ -1,0 +1,379 @@
+/**
+ * CentralEventBus: the one bus in the security account that every account and region forwards to, with an archive
+ * for replay, a subscription helper that never lets a target drop events silently, and a heartbeat alarm that
+ * notices a forwarder that went quiet.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { denyInsecureTransport, policy, policyJson, Statement } from "./iam";
+import { InlineFunction } from "./lambda";
+import { TARGET_RETRY } from "./forwarderTemplate";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import * as heartbeat from "../functions/heartbeat";
+import { HEARTBEAT_NAMESPACE, HEARTBEAT_RULE_NAME, QUIET_METRIC } from "../functions/heartbeat";
+
+export interface CentralEventBusArgs {
+  /** Only principals of this organization may put events (`aws:PrincipalOrgID`). */
+  readonly organizationId: pulumi.Input<string>;
+  /** The security account the bus lives in. */
+  readonly accountId: string;
+  readonly region: string;
+  /** @default "trailwatch-central" */
+  readonly busName?: string;
+  /** Days the archive keeps every event for replay. */
+  readonly archiveRetentionDays: number;
+  /** Minutes without a heartbeat before a forwarder counts as quiet. */
+  readonly heartbeatMinutes: number;
+  /** Email subscriptions on the alert topic (DLQ depth, quiet forwarders). */
+  readonly alertEmails?: string[];
+}
+
+export type SubscriptionTarget =
+  /** A queue with SSE (the bus key), its own DLQ with redrive, and an alarm on the DLQ's depth. */
+  | { kind: "sqs"; visibilityTimeoutSeconds?: number; maxReceiveCount?: number }
+  | { kind: "lambda"; function: aws.lambda.Function }
+  /** A KMS-encrypted log group with the resource policy EventBridge needs (without it delivery fails silently). */
+  | { kind: "logGroup"; retentionDays: number };
+
+export interface Subscription {
+  rule: aws.cloudwatch.EventRule;
+  target: aws.cloudwatch.EventTarget;
+  queue?: aws.sqs.Queue;
+  queueDeadLetter?: aws.sqs.Queue;
+  logGroup?: aws.cloudwatch.LogGroup;
+}
+
+export class CentralEventBus extends pulumi.ComponentResource {
+  readonly bus: aws.cloudwatch.EventBus;
+  readonly key: aws.kms.Key;
+  readonly alertTopic: aws.sns.Topic;
+  /** Where events go that a target could not take after all retries. */
+  readonly deliveryDeadLetter: aws.sqs.Queue;
+  readonly busArn: pulumi.Output<string>;
+  private readonly region: string;
+  private readonly accountId: string;
+
+  constructor(name: string, args: CentralEventBusArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("trailwatch:backbone:CentralEventBus", name, {}, opts);
+    this.region = args.region;
+    this.accountId = args.accountId;
+    const p = { parent: this };
+
+    this.key = new aws.kms.Key(
+      `${name}-key`,
+      {
+        description: "trailwatch central bus: queues, log groups, alert topic",
+        enableKeyRotation: true,
+        deletionWindowInDays: 30,
+        policy: policyJson(busKeyPolicy(args.accountId, args.region)),
+      },
+      p,
+    );
+    new aws.kms.Alias(`${name}-key-alias`, { name: `alias/trailwatch-${pulumi.getStack()}-bus`, targetKeyId: this.key.keyId }, p);
+
+    this.bus = new aws.cloudwatch.EventBus(`${name}-bus`, { name: args.busName ?? "trailwatch-central" }, p);
+    this.busArn = this.bus.arn;
+    // Any principal of the organization may put events, nobody else. Senders must target the bus with a RoleArn.
+    // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-bus-perms.html#eb-event-bus-example-policy-cross-account-org
+    new aws.cloudwatch.EventBusPolicy(
+      `${name}-policy`,
+      {
+        eventBusName: this.bus.name,
+        policy: policyJson(
+          policy({
+            Sid: "OrganizationMembersPutEvents",
+            Effect: "Allow",
+            Principal: "*",
+            Action: "events:PutEvents",
+            Resource: this.bus.arn,
+            Condition: { StringEquals: { "aws:PrincipalOrgID": args.organizationId } },
+          }),
+        ),
+      },
+      p,
+    );
+    new aws.cloudwatch.EventArchive(
+      `${name}-archive`,
+      {
+        name: `trailwatch-${pulumi.getStack()}-central`,
+        eventSourceArn: this.bus.arn,
+        retentionDays: args.archiveRetentionDays,
+        description: "Every event on the central bus, for replay after an outage or a fix",
+      },
+      p,
+    );
+
+    this.alertTopic = new aws.sns.Topic(`${name}-alerts`, { kmsMasterKeyId: this.key.id, displayName: "trailwatch alerts" }, p);
+    new aws.sns.TopicPolicy(
+      `${name}-alerts-policy`,
+      {
+        arn: this.alertTopic.arn,
+        policy: policyJson(
+          policy(
+            {
+              Sid: "CloudWatchAlarmsOnly",
+              Effect: "Allow",
+              Principal: { Service: "cloudwatch.amazonaws.com" },
+              Action: "sns:Publish",
+              Resource: this.alertTopic.arn,
+              Condition: { StringEquals: { "aws:SourceAccount": args.accountId } },
+            },
+            denyInsecureTransport([this.alertTopic.arn], "sns:Publish"),
+          ),
+        ),
+      },
+      p,
+    );
+    for (const email of args.alertEmails ?? []) {
+      new aws.sns.TopicSubscription(`${name}-alerts-${email.replace(/[^a-z0-9]/gi, "-")}`, { topic: this.alertTopic.arn, protocol: "email", endpoint: email }, p);
+    }
+
+    this.deliveryDeadLetter = this.queueWithAlarm(`${name}-delivery-dlq`, "events no target could take after retries");
+    new aws.sqs.QueuePolicy(
+      `${name}-delivery-dlq-policy`,
+      {
+        queueUrl: this.deliveryDeadLetter.url,
+        policy: policyJson(
+          policy({
+            Sid: "EventBridgeDeadLetters",
+            Effect: "Allow",
+            Principal: { Service: "events.amazonaws.com" },
+            Action: "sqs:SendMessage",
+            Resource: this.deliveryDeadLetter.arn,
+            Condition: { StringEquals: { "aws:SourceAccount": args.accountId } },
+          }),
+        ),
+      },
+      p,
+    );
+
+    this.heartbeat(name, args.heartbeatMinutes);
+    this.registerOutputs({ busArn: this.bus.arn, busName: this.bus.name, alertTopicArn: this.alertTopic.arn, keyArn: this.key.arn });
+  }
+
+  /**
+   * Route events matching `pattern` on the central bus to a target. Every target gets a retry policy and a
+   * dead-letter queue; queues get their own DLQ; log groups get the resource policy EventBridge needs.
+   */
+  subscribe(name: string, pattern: Record<string, unknown>, target: SubscriptionTarget, description?: string): Subscription {
+    const p = { parent: this };
+    const rule = new aws.cloudwatch.EventRule(
+      `${name}-rule`,
+      { eventBusName: this.bus.name, eventPattern: JSON.stringify(pattern), state: "ENABLED", description },
+      p,
+    );
+    const common = {
+      rule: rule.name,
+      eventBusName: this.bus.name,
+      deadLetterConfig: { arn: this.deliveryDeadLetter.arn },
+      retryPolicy: TARGET_RETRY,
+    };
+    if (target.kind === "sqs") {
+      const queueDeadLetter = this.queueWithAlarm(`${name}-dlq`, `${name} messages that failed processing repeatedly`);
+      const queue = new aws.sqs.Queue(
+        `${name}-queue`,
+        {
+          kmsMasterKeyId: this.key.id,
+          kmsDataKeyReusePeriodSeconds: 300,
+          // Six times the consumer's timeout, as Lambda event source mappings recommend.
+          visibilityTimeoutSeconds: target.visibilityTimeoutSeconds ?? 180,
+          messageRetentionSeconds: 345600,
+          redrivePolicy: pulumi.jsonStringify({ deadLetterTargetArn: queueDeadLetter.arn, maxReceiveCount: target.maxReceiveCount ?? 5 }),
+        },
+        p,
+      );
+      new aws.sqs.QueuePolicy(
+        `${name}-queue-policy`,
+        {
+          queueUrl: queue.url,
+          policy: policyJson(
+            policy(
+              {
+                Sid: "ThisRuleOnly",
+                Effect: "Allow",
+                Principal: { Service: "events.amazonaws.com" },
+                Action: "sqs:SendMessage",
+                Resource: queue.arn,
+                Condition: { ArnEquals: { "aws:SourceArn": rule.arn } },
+              },
+              denyInsecureTransport([queue.arn], "sqs:*"),
+            ),
+          ),
+        },
+        p,
+      );
+      const t = new aws.cloudwatch.EventTarget(`${name}-target`, { ...common, arn: queue.arn }, p);
+      return { rule, target: t, queue, queueDeadLetter };
+    }
+    if (target.kind === "lambda") {
+      new aws.lambda.Permission(
+        `${name}-invoke`,
+        { action: "lambda:InvokeFunction", function: target.function.name, principal: "events.amazonaws.com", sourceArn: rule.arn },
+        p,
+      );
+      const t = new aws.cloudwatch.EventTarget(`${name}-target`, { ...common, arn: target.function.arn }, p);
+      return { rule, target: t };
+    }
+    const logGroup = new aws.cloudwatch.LogGroup(
+      `${name}-logs`,
+      { name: `/aws/events/trailwatch/${pulumi.getStack()}/${name}`, retentionInDays: target.retentionDays, kmsKeyId: this.key.arn },
+      p,
+    );
+    // Without this resource policy EventBridge cannot write to the group and drops events without an error.
+    // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-cloudwatchlogs-permissions
+    new aws.cloudwatch.LogResourcePolicy(
+      `${name}-logs-policy`,
+      {
+        policyName: `trailwatch-${pulumi.getStack()}-${name}`,
+        policyDocument: policyJson(
+          policy({
+            Sid: "EventBridgeWritesThisGroup",
+            Effect: "Allow",
+            Principal: { Service: ["events.amazonaws.com", "delivery.logs.amazonaws.com"] },
+            Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+            Resource: [pulumi.interpolate`${logGroup.arn}:*`],
+          }),
+        ),
+      },
+      p,
+    );
+    const t = new aws.cloudwatch.EventTarget(`${name}-target`, { ...common, arn: logGroup.arn }, p);
+    return { rule, target: t, logGroup };
+  }
+
+  /** A KMS-encrypted queue and an alarm that fires as soon as it holds a message. */
+  private queueWithAlarm(name: string, what: string): aws.sqs.Queue {
+    const queue = new aws.sqs.Queue(name, { kmsMasterKeyId: this.key.id, messageRetentionSeconds: 1209600 }, { parent: this });
+    new aws.cloudwatch.MetricAlarm(
+      `${name}-depth`,
+      {
+        alarmDescription: `trailwatch: ${what} are waiting in ${name}; inspect and redrive them`,
+        namespace: "AWS/SQS",
+        metricName: "ApproximateNumberOfMessagesVisible",
+        dimensions: { QueueName: queue.name },
+        statistic: "Maximum",
+        period: 300,
+        evaluationPeriods: 1,
+        threshold: 0,
+        comparisonOperator: "GreaterThanThreshold",
+        treatMissingData: "notBreaching",
+        alarmActions: [this.alertTopic.arn],
+        okActions: [this.alertTopic.arn],
+      },
+      { parent: this },
+    );
+    return queue;
+  }
+
+  /** Heartbeats from every forwarder are recorded; a 5-minute check publishes how many went quiet; an alarm fires. */
+  private heartbeat(name: string, quietMinutes: number): void {
+    const p = { parent: this };
+    const table = new aws.dynamodb.Table(
+      `${name}-heartbeats`,
+      {
+        billingMode: "PAY_PER_REQUEST",
+        hashKey: "pk",
+        attributes: [{ name: "pk", type: "S" }],
+        serverSideEncryption: { enabled: true, kmsKeyArn: this.key.arn },
+        pointInTimeRecovery: { enabled: true },
+      },
+      p,
+    );
+    const fn = new InlineFunction(
+      `${name}-heartbeat`,
+      {
+        description: "Records forwarder heartbeats and reports quiet forwarders",
+        packages: ["@aws-sdk/client-dynamodb"],
+        statements: [
+          { Sid: "HeartbeatTable", Effect: "Allow", Action: ["dynamodb:PutItem", "dynamodb:Scan"], Resource: [table.arn] },
+          { Sid: "TableKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: [this.key.arn] },
+        ],
+        environment: { HEARTBEAT_TABLE: table.name, QUIET_MINUTES: String(quietMinutes) },
+        timeout: 60,
+        callbackFactory: () => {
+          // Runs once per cold start: one client for the container's lifetime.
+          const store = heartbeat.dynamoHeartbeatStore(new DynamoDBClient({}), process.env.HEARTBEAT_TABLE!);
+          const quietMinutes = Number(process.env.QUIET_MINUTES);
+          return (event: unknown) => heartbeat.handleHeartbeat(event, store, { now: new Date(), quietMinutes, log: console.log });
+        },
+      },
+      p,
+    );
+    this.subscribe(
+      `${name}-heartbeats`,
+      {
+        source: ["aws.events"],
+        "detail-type": ["Scheduled Event"],
+        resources: [{ wildcard: `arn:aws:events:*:*:rule/${HEARTBEAT_RULE_NAME}` }],
+      },
+      { kind: "lambda", function: fn.function },
+      "Forwarder heartbeats from every account and region",
+    );
+    const tick = new aws.cloudwatch.EventRule(
+      `${name}-heartbeat-check`,
+      { scheduleExpression: "rate(5 minutes)", description: "trailwatch: check for quiet forwarders" },
+      p,
+    );
+    new aws.lambda.Permission(
+      `${name}-heartbeat-check-invoke`,
+      { action: "lambda:InvokeFunction", function: fn.function.name, principal: "events.amazonaws.com", sourceArn: tick.arn },
+      p,
+    );
+    new aws.cloudwatch.EventTarget(
+      `${name}-heartbeat-check-target`,
+      { rule: tick.name, arn: fn.function.arn, deadLetterConfig: { arn: this.deliveryDeadLetter.arn }, retryPolicy: { maximumEventAgeInSeconds: 600, maximumRetryAttempts: 2 } },
+      p,
+    );
+    new aws.cloudwatch.MetricAlarm(
+      `${name}-quiet-forwarders`,
+      {
+        alarmDescription: `trailwatch: a forwarder sent no heartbeat for ${quietMinutes} minutes (see the heartbeat function's log for which account/region)`,
+        namespace: HEARTBEAT_NAMESPACE,
+        metricName: QUIET_METRIC,
+        statistic: "Maximum",
+        period: 300,
+        evaluationPeriods: 1,
+        threshold: 0,
+        comparisonOperator: "GreaterThanThreshold",
+        // No data means the check itself stopped: that is an outage too.
+        treatMissingData: "breaching",
+        alarmActions: [this.alertTopic.arn],
+        okActions: [this.alertTopic.arn],
+      },
+      p,
+    );
+  }
+}
+
+/** Account admin through IAM; EventBridge, CloudWatch Logs and CloudWatch alarms use the key for this account only. */
+function busKeyPolicy(account: string, region: string): ReturnType<typeof policy> {
+  const statements: Statement[] = [
+    { Sid: "AccountAdministersThroughIam", Effect: "Allow", Principal: { AWS: `arn:aws:iam::${account}:root` }, Action: "kms:*", Resource: "*" },
+    {
+      Sid: "EventBridgeToEncryptedQueues",
+      Effect: "Allow",
+      Principal: { Service: "events.amazonaws.com" },
+      Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+      Resource: "*",
+      Condition: { StringEquals: { "aws:SourceAccount": account } },
+    },
+    {
+      Sid: "CloudWatchAlarmsToEncryptedTopic",
+      Effect: "Allow",
+      Principal: { Service: "cloudwatch.amazonaws.com" },
+      Action: ["kms:GenerateDataKey*", "kms:Decrypt"],
+      Resource: "*",
+      Condition: { StringEquals: { "aws:SourceAccount": account } },
+    },
+    {
+      // https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
+      Sid: "CloudWatchLogsForThisAccountsGroups",
+      Effect: "Allow",
+      Principal: { Service: `logs.${region}.amazonaws.com` },
+      Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+      Resource: "*",
+      Condition: { ArnLike: { "kms:EncryptionContext:aws:logs:arn": `arn:aws:logs:${region}:${account}:log-group:*` } },
+    },
+  ];
+  return policy(...statements);
+}

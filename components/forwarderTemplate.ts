@@ -1,0 +1,151 @@
+/**
+ * What a forwarder is, as typed data, rendered two ways: as a CloudFormation template for the StackSet that covers
+ * the organization, and as Pulumi resources for the management account (StackSets never deploy there) and for
+ * direct mode. One definition, so both paths forward the same streams with the same states.
+ */
+import { denyPattern, orgPolicyChangePattern, roleChangePattern, securityGroupChangePattern } from "../functions/patterns";
+import { HEARTBEAT_RULE_NAME } from "../functions/heartbeat";
+
+export type RuleState = "ENABLED" | "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS";
+
+export interface ForwardedStream {
+  /** Rule name in the member account (also the CloudFormation logical id, camel-cased). */
+  ruleName: string;
+  description: string;
+  pattern: Record<string, unknown>;
+  state: RuleState;
+}
+
+export const FORWARDER_ROLE_PREFIX = "trailwatch-forwarder";
+export const HEARTBEAT_SCHEDULE = "rate(5 minutes)";
+/** Retry for up to a day with the maximum attempts, then to the region's DLQ: nothing is silently dropped. */
+export const TARGET_RETRY = { maximumEventAgeInSeconds: 86400, maximumRetryAttempts: 185 } as const;
+
+/**
+ * The streams every account/region forwards. Denies run in ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS: a rule
+ * in ENABLED never sees read-only (Get/Describe/List) calls, the most common denies; its narrow pattern keeps
+ * volume low. https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail.html#eb-service-event-cloudtrail-read-only
+ * SCP denies are a subset of denies: the central bus narrows them, members forward once.
+ */
+export function forwardedStreams(): ForwardedStream[] {
+  return [
+    { ruleName: "trailwatch-denies", description: "AccessDenied / UnauthorizedOperation events, read-only calls included", pattern: denyPattern, state: "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS" },
+    { ruleName: "trailwatch-sg-changes", description: "Security group rules added or modified", pattern: securityGroupChangePattern, state: "ENABLED" },
+    { ruleName: "trailwatch-role-changes", description: "IAM role changes (us-east-1 only: IAM is global)", pattern: roleChangePattern, state: "ENABLED" },
+    { ruleName: "trailwatch-org-policy-changes", description: "Organizations policy changes (us-east-1 only)", pattern: orgPolicyChangePattern, state: "ENABLED" },
+  ];
+}
+
+const logicalId = (ruleName: string) =>
+  ruleName
+    .split(/[^a-zA-Z0-9]+/)
+    .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+    .join("");
+
+type CfnValue = string | number | boolean | null | CfnValue[] | { [key: string]: CfnValue };
+export interface CfnTemplate {
+  AWSTemplateFormatVersion: "2010-09-09";
+  Description: string;
+  Parameters: Record<string, { Type: string; Description: string; AllowedPattern?: string }>;
+  Resources: Record<string, { Type: string; Properties: Record<string, CfnValue>; DependsOn?: string[] }>;
+  Outputs: Record<string, { Value: CfnValue }>;
+}
+
+/**
+ * The StackSet template for one member account/region: a role EventBridge assumes to put events on the central
+ * bus (the bus allows by organization, so cross-account targets must carry a RoleArn), the forwarding rules, a
+ * heartbeat, and a KMS-less SSE-SQS dead-letter queue for events the central bus did not accept.
+ * Roles are global, StackSet instances are per region: the role name carries the region.
+ */
+export function forwarderTemplate(): CfnTemplate {
+  const target = (id: string) => ({
+    Id: id,
+    Arn: { Ref: "CentralBusArn" },
+    RoleArn: { "Fn::GetAtt": ["ForwarderRole", "Arn"] },
+    DeadLetterConfig: { Arn: { "Fn::GetAtt": ["ForwarderDeadLetterQueue", "Arn"] } },
+    RetryPolicy: { MaximumEventAgeInSeconds: TARGET_RETRY.maximumEventAgeInSeconds, MaximumRetryAttempts: TARGET_RETRY.maximumRetryAttempts },
+  });
+  const resources: CfnTemplate["Resources"] = {
+    ForwarderRole: {
+      Type: "AWS::IAM::Role",
+      Properties: {
+        RoleName: { "Fn::Sub": `${FORWARDER_ROLE_PREFIX}-\${AWS::Region}` },
+        Description: "EventBridge puts forwarded CloudTrail events on the trailwatch central bus",
+        AssumeRolePolicyDocument: {
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Effect: "Allow",
+              Principal: { Service: "events.amazonaws.com" },
+              Action: "sts:AssumeRole",
+              Condition: { StringEquals: { "aws:SourceAccount": { Ref: "AWS::AccountId" } } },
+            },
+          ],
+        },
+        Policies: [
+          {
+            PolicyName: "put-events-on-central-bus-only",
+            PolicyDocument: {
+              Version: "2012-10-17",
+              Statement: [{ Effect: "Allow", Action: "events:PutEvents", Resource: { Ref: "CentralBusArn" } }],
+            },
+          },
+        ],
+      },
+    },
+    ForwarderDeadLetterQueue: {
+      Type: "AWS::SQS::Queue",
+      Properties: { QueueName: "trailwatch-forwarder-dlq", SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600 },
+    },
+    ForwarderDeadLetterQueuePolicy: {
+      Type: "AWS::SQS::QueuePolicy",
+      Properties: {
+        Queues: [{ Ref: "ForwarderDeadLetterQueue" }],
+        PolicyDocument: {
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Effect: "Allow",
+              Principal: { Service: "events.amazonaws.com" },
+              Action: "sqs:SendMessage",
+              Resource: { "Fn::GetAtt": ["ForwarderDeadLetterQueue", "Arn"] },
+              Condition: { StringEquals: { "aws:SourceAccount": { Ref: "AWS::AccountId" } } },
+            },
+          ],
+        },
+      },
+    },
+    HeartbeatRule: {
+      Type: "AWS::Events::Rule",
+      Properties: {
+        Name: HEARTBEAT_RULE_NAME,
+        Description: "trailwatch forwarder heartbeat: the central bus alarms when it stops",
+        ScheduleExpression: HEARTBEAT_SCHEDULE,
+        State: "ENABLED",
+        Targets: [target("central-bus")],
+      },
+    },
+  };
+  for (const s of forwardedStreams()) {
+    resources[logicalId(s.ruleName)] = {
+      Type: "AWS::Events::Rule",
+      Properties: {
+        Name: s.ruleName,
+        Description: s.description,
+        EventBusName: "default",
+        EventPattern: s.pattern as CfnValue,
+        State: s.state,
+        Targets: [target("central-bus")],
+      },
+    };
+  }
+  return {
+    AWSTemplateFormatVersion: "2010-09-09",
+    Description: "trailwatch member forwarder: CloudTrail streams and a heartbeat to the central event bus",
+    Parameters: {
+      CentralBusArn: { Type: "String", Description: "ARN of the trailwatch central event bus", AllowedPattern: "^arn:aws[a-z-]*:events:[a-z0-9-]+:\\d{12}:event-bus/.+$" },
+    },
+    Resources: resources,
+    Outputs: { ForwarderRoleArn: { Value: { "Fn::GetAtt": ["ForwarderRole", "Arn"] } } },
+  };
+}

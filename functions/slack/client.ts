@@ -1,0 +1,40 @@
+/**
+ * The Slack Web API client every posting function uses: the bot token is read from Secrets Manager at run time
+ * (never an environment variable, never captured in code) and cached for the container's life.
+ * `SLACK_API_URL` points the client at a local stub in tests.
+ */
+import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { WebClient } from "@slack/web-api";
+
+const clients = new Map<string, Promise<WebClient>>();
+
+/** A secret holds the token either as the whole string or as JSON `{"token": "..."}` / `{"botToken": "..."}`. */
+export function tokenFromSecret(secret: string): string {
+  const t = secret.trim();
+  if (t.startsWith("{")) {
+    const o = JSON.parse(t) as Record<string, string>;
+    const v = o.token ?? o.botToken ?? o.value;
+    if (!v) throw new Error("secret JSON has no token / botToken / value field");
+    return v;
+  }
+  return t;
+}
+
+export async function readSecret(secretId: string): Promise<string> {
+  const out = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: secretId }));
+  if (out.SecretString === undefined) throw new Error(`secret ${secretId} has no string value`);
+  return out.SecretString;
+}
+
+/** One WebClient per secret per container; retries follow the Web API's rate-limit headers. */
+export function slackClient(botTokenSecretId: string): Promise<WebClient> {
+  let c = clients.get(botTokenSecretId);
+  if (!c) {
+    c = readSecret(botTokenSecretId).then(
+      (s) => new WebClient(tokenFromSecret(s), { slackApiUrl: process.env.SLACK_API_URL || undefined, retryConfig: { retries: 2 } }),
+    );
+    c.catch(() => clients.delete(botTokenSecretId)); // a failed read is retried on the next invocation
+    clients.set(botTokenSecretId, c);
+  }
+  return c;
+}

@@ -1,0 +1,53 @@
+/** Wiring for the event backbone: the central bus in the security account, forwarders everywhere else. */
+import type { StackConfig } from "./config";
+import { forwarderRegions } from "./config";
+import type { AccountProviders } from "./providers";
+import { CentralEventBus } from "../components/centralEventBus";
+import { MemberForwarder, OrganizationForwarders } from "../components/memberForwarder";
+import type { Outputs } from "./program";
+
+export function wireBackbone(config: StackConfig, providers: AccountProviders): { bus: CentralEventBus; outputs: Outputs } {
+  const bus = new CentralEventBus(
+    "central",
+    {
+      organizationId: config.organizationId,
+      accountId: config.accounts.security,
+      region: config.homeRegion,
+      busName: config.eventBus.name,
+      archiveRetentionDays: config.eventBus.archiveRetentionDays,
+      heartbeatMinutes: config.eventBus.heartbeatMinutes,
+      alertEmails: config.alerts.emails,
+    },
+    { provider: providers.of("security") },
+  );
+  const regions = forwarderRegions(config);
+  const outputs: Outputs = { centralBusArn: bus.busArn, alertTopicArn: bus.alertTopic.arn, forwarderRegions: regions };
+
+  if (config.forwarder.mode === "stackset") {
+    const org = new OrganizationForwarders(
+      "forwarders",
+      {
+        centralBusArn: bus.busArn,
+        targets: config.memberTargets,
+        regions,
+        failureTolerancePercentage: config.forwarder.failureTolerancePercentage,
+        maxConcurrentPercentage: config.forwarder.maxConcurrentPercentage,
+      },
+      { provider: providers.of("management") },
+    );
+    outputs.forwarderStackSet = org.stackSet.name;
+  }
+  // StackSets never deploy to the management account: it always gets its forwarder directly. Direct mode adds
+  // the listed accounts the same way.
+  const direct = [config.accounts.management, ...(config.forwarder.mode === "direct" ? config.forwarder.directAccounts : [])];
+  for (const account of [...new Set(direct)]) {
+    const label = account === config.accounts.management ? "management" : account;
+    new MemberForwarder(`forwarder-${label}`, {
+      centralBusArn: bus.busArn,
+      accountId: account,
+      regions,
+      providerFor: (region) => providers.forAccount(account, region, label),
+    });
+  }
+  return { bus, outputs };
+}
