@@ -72,6 +72,10 @@ export function detailTypeOf(record: CloudTrailRecord): string {
       return "AWS Service Event via CloudTrail";
     case "AwsConsoleAction":
       return "AWS Console Action via CloudTrail";
+    // Network activity events (VPC endpoint calls, e.g. a VpceAccessDenied):
+    // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail.html
+    case "AwsVpceEvent":
+      return "AWS Network Activity Event via CloudTrail";
     default:
       return "AWS API Call via CloudTrail";
   }
@@ -113,6 +117,9 @@ export function principalArnOf(record: CloudTrailRecord): string | null {
   if (id.type === "AssumedRole") {
     const issuer = id.sessionContext?.sessionIssuer?.arn;
     if (issuer) return issuer;
+    // No sessionIssuer (trimmed records): the role from the assumed-role ARN, path unknown.
+    const m = /^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role\/([^/]+)\//.exec(id.arn ?? "");
+    if (m) return `arn:${m[1]}:iam::${m[2]}:role/${m[3]}`;
   }
   return id.arn ?? null;
 }
@@ -128,4 +135,11 @@ export function sessionNameOf(record: CloudTrailRecord): string | null {
 /** The account the event happened in: `recipientAccountId`, never the caller's own account. */
 export function accountOf(record: CloudTrailRecord): string | null {
   return record.recipientAccountId ?? null;
+}
+
+/** The ARN partition of a region. */
+export function partitionOf(region: string | null | undefined): string {
+  if (region?.startsWith("cn-")) return "aws-cn";
+  if (region?.startsWith("us-gov-")) return "aws-us-gov";
+  return "aws";
 }

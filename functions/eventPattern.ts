@@ -1,68 +1,84 @@
 /**
- * EventBridge content filtering, as the reference specifies it, so the patterns that deploy are the patterns the
- * offline tools and tests run. https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html
+ * EventBridge content filtering, so the patterns that deploy are the patterns the offline tools and tests run.
  *
- * - a pattern field's value is always an array of matchers: the field matches if ANY matcher matches (OR);
- * - nested objects are AND across fields; `$or` is an array of sub-patterns, any of which may match;
- * - an event field that is an array matches if ANY element matches;
- * - a missing field matches nothing but `{"exists": false}` (and `anything-but` does not match missing fields).
+ * Semantics follow the reference and the engine behind it (aws/event-ruler):
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns.html
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html
+ * - a pattern field holds an array of matchers: the field matches if ANY of them matches (OR);
+ * - the fields of a pattern object must all match (AND); `$or` holds two or more sub-patterns, any of which may match;
+ * - an event field holding an array matches if ANY element matches; objects inside arrays are matched one element
+ *   at a time, so two fields of one sub-pattern never match in two different elements (array consistency);
+ * - a field the event lacks matches nothing but `{"exists": false}` (not even `anything-but`);
+ * - operators only look at leaf values (string, number, boolean, null); an object is not a leaf.
  */
-export type EventPattern = { [field: string]: Matcher[] | EventPattern | EventPattern[] };
-export type Matcher = string | number | boolean | null | { [operator: string]: unknown };
 
-const OPERATORS = new Set(["prefix", "suffix", "anything-but", "exists", "numeric", "wildcard", "equals-ignore-case", "cidr"]);
+export type MatchValue = string | number | boolean | null;
+/** A literal to equal, or an operator object such as `{ "prefix": "AccessDenied" }`. */
+export type Matcher = MatchValue | { readonly [operator: string]: unknown };
+export interface EventPattern {
+  readonly [field: string]: readonly Matcher[] | EventPattern | readonly EventPattern[];
+}
 
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
+const isLeaf = (v: unknown): v is MatchValue => v === null || ["string", "number", "boolean"].includes(typeof v);
+
+/** Arrays nested in arrays are crushed into one list, as the engine does. */
+const flatten = (v: unknown): unknown[] => (Array.isArray(v) ? v.flatMap(flatten) : [v]);
+
+/** `$or` is the OR primitive only as an array of two or more objects; otherwise it is an ordinary field name. */
+const isOrPrimitive = (spec: unknown): spec is readonly EventPattern[] => Array.isArray(spec) && spec.length >= 2 && spec.every(isObject);
+
+/** True when `event` matches `pattern` as EventBridge would route it. */
 export function matchesPattern(pattern: EventPattern, event: unknown): boolean {
-  if (typeof event !== "object" || event === null) return false;
+  return isObject(event) && matchObject(pattern, event);
+}
+
+function matchObject(pattern: EventPattern, node: Json): boolean {
   for (const [field, spec] of Object.entries(pattern)) {
-    if (field === "$or") {
-      if (!(spec as EventPattern[]).some((sub) => matchesPattern(sub, event))) return false;
+    if (field === "$or" && isOrPrimitive(spec)) {
+      if (!spec.some((sub) => matchObject(sub, node))) return false;
       continue;
     }
-    const present = Object.prototype.hasOwnProperty.call(event, field);
-    const value = (event as Record<string, unknown>)[field];
+    const present = Object.prototype.hasOwnProperty.call(node, field);
+    const values = present ? flatten(node[field]) : [];
     if (Array.isArray(spec)) {
-      if (!matchField(spec as Matcher[], present, value)) return false;
+      if (!matchLeaf(spec as readonly Matcher[], values.filter(isLeaf))) return false;
     } else {
-      // Nested object: the event's value must be an object (or an array of objects, any of which matches).
-      const candidates = Array.isArray(value) ? value : [value];
-      if (!candidates.some((c) => matchesPattern(spec as EventPattern, c))) return false;
+      // A nested pattern: some object at this path must match all of it. With no object here, the sub-pattern
+      // still matches when all it asks is that fields be absent.
+      const objects = values.filter(isObject);
+      const candidates = objects.length > 0 ? objects : [{}];
+      if (!candidates.some((c) => matchObject(spec as EventPattern, c))) return false;
     }
   }
   return true;
 }
 
-function matchField(matchers: Matcher[], present: boolean, value: unknown): boolean {
-  // An event array matches when any of its elements does; an empty array behaves like a missing field for values.
-  const values = Array.isArray(value) ? value : [value];
+/** `leaves` are the field's leaf values (empty when the field is missing, empty, or holds only objects). */
+function matchLeaf(matchers: readonly Matcher[], leaves: MatchValue[]): boolean {
   return matchers.some((m) => {
-    if (m !== null && typeof m === "object" && "exists" in m) {
-      const exists = present && value !== undefined && !(Array.isArray(value) && value.length === 0);
-      // exists matches leaf values only: an object-valued field does not "exist" as a leaf.
-      const leaf = exists && values.some((v) => v === null || typeof v !== "object");
-      return m.exists === true ? leaf : !leaf;
-    }
-    if (!present) return false;
-    return values.some((v) => matchValue(m, v));
+    if (isObject(m) && "exists" in m) return m.exists === (leaves.length > 0);
+    return leaves.some((v) => matchValue(m, v));
   });
 }
 
-function matchValue(m: Matcher, v: unknown): boolean {
-  if (m === null || typeof m !== "object") return v === m;
+function matchValue(m: Matcher, v: MatchValue): boolean {
+  if (!isObject(m)) return v === m;
   const [op, arg] = Object.entries(m)[0] ?? [];
   switch (op) {
     case "prefix":
-      return typeof v === "string" && (isIgnoreCase(arg) ? v.toLowerCase().startsWith(ignoreCase(arg)) : v.startsWith(arg as string));
+      return typeof v === "string" && stringTest(arg, (s, p) => s.startsWith(p), v);
     case "suffix":
-      return typeof v === "string" && (isIgnoreCase(arg) ? v.toLowerCase().endsWith(ignoreCase(arg)) : v.endsWith(arg as string));
+      return typeof v === "string" && stringTest(arg, (s, p) => s.endsWith(p), v);
     case "equals-ignore-case":
-      return typeof v === "string" && v.toLowerCase() === String(arg).toLowerCase();
+      return typeof v === "string" && typeof arg === "string" && v.toLowerCase() === arg.toLowerCase();
     case "wildcard":
-      return typeof v === "string" && wildcardRegExp(arg as string).test(v);
+      return typeof v === "string" && typeof arg === "string" && wildcardRegExp(arg).test(v);
     case "numeric":
-      return typeof v === "number" && numericMatch(arg as (string | number)[], v);
+      return typeof v === "number" && Array.isArray(arg) && numericMatch(arg, v);
     case "cidr":
-      return typeof v === "string" && inCidr(v, arg as string);
+      return typeof v === "string" && typeof arg === "string" && inCidr(v, arg);
     case "anything-but":
       return anythingBut(arg, v);
     default:
@@ -70,107 +86,211 @@ function matchValue(m: Matcher, v: unknown): boolean {
   }
 }
 
-const isIgnoreCase = (arg: unknown): arg is { "equals-ignore-case": string } => typeof arg === "object" && arg !== null && "equals-ignore-case" in arg;
-const ignoreCase = (arg: { "equals-ignore-case": string }) => arg["equals-ignore-case"].toLowerCase();
-
-function anythingBut(arg: unknown, v: unknown): boolean {
-  if (Array.isArray(arg)) return !arg.some((a) => a === v);
-  if (arg !== null && typeof arg === "object") {
-    const [op, inner] = Object.entries(arg)[0] ?? [];
-    if (typeof v !== "string") return op === undefined;
-    const list = Array.isArray(inner) ? (inner as string[]) : [inner as string];
-    switch (op) {
-      case "prefix":
-        return !list.some((p) => v.startsWith(p));
-      case "suffix":
-        return !list.some((p) => v.endsWith(p));
-      case "equals-ignore-case":
-        return !list.some((p) => v.toLowerCase() === p.toLowerCase());
-      case "wildcard":
-        return !list.some((p) => wildcardRegExp(p).test(v));
-      default:
-        return false;
-    }
-  }
-  return v !== arg;
+/** prefix/suffix take a string, or `{"equals-ignore-case": string}` to compare without case. */
+function stringTest(arg: unknown, test: (s: string, p: string) => boolean, v: string): boolean {
+  if (typeof arg === "string") return test(v, arg);
+  if (isObject(arg) && typeof arg["equals-ignore-case"] === "string") return test(v.toLowerCase(), arg["equals-ignore-case"].toLowerCase());
+  return false;
 }
 
-/** `*` matches any run of characters; `\*` is a literal star; everything else is literal. */
+/**
+ * anything-but: a value, a list, or `{prefix|suffix|wildcard|equals-ignore-case: string | string[]}`. The engine
+ * compares JSON text, so a string exclusion never excludes a number, boolean or null: those match.
+ */
+function anythingBut(arg: unknown, v: MatchValue): boolean {
+  if (!isObject(arg)) return !(Array.isArray(arg) ? arg : [arg]).some((a) => a === v);
+  const [op, inner] = Object.entries(arg)[0] ?? [];
+  const list = (Array.isArray(inner) ? inner : [inner]).filter((x): x is string => typeof x === "string");
+  if (typeof v !== "string") return true;
+  switch (op) {
+    case "prefix":
+      return !list.some((p) => v.startsWith(p));
+    case "suffix":
+      return !list.some((p) => v.endsWith(p));
+    case "equals-ignore-case":
+      return !list.some((p) => v.toLowerCase() === p.toLowerCase());
+    case "wildcard":
+      return !list.some((p) => wildcardRegExp(p).test(v));
+    default:
+      return false;
+  }
+}
+
+/**
+ * The wildcard grammar: `*` matches any run of characters (none included), `\*` is a literal star, `\\` a literal
+ * backslash; everything else is literal and the whole value must match.
+ */
 export function wildcardRegExp(pattern: string): RegExp {
   let re = "";
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern[i];
-    if (c === "\\" && pattern[i + 1] === "*") {
-      re += "\\*";
-      i++;
-    } else if (c === "*") re += ".*";
+    if (c === "\\" && (pattern[i + 1] === "*" || pattern[i + 1] === "\\")) re += "\\" + pattern[++i];
+    else if (c === "*") re += ".*";
     else re += c.replace(/[.+?^${}()|[\]\\]/g, "\\$&");
   }
   return new RegExp(`^${re}$`, "s");
 }
 
-function numericMatch(spec: (string | number)[], v: number): boolean {
+// Arrays, not Sets: module state captured by a CallbackFunction is serialized, and Sets do not survive it.
+const LOWER = [">", ">="];
+const UPPER = ["<", "<="];
+
+/** `["=", n]`, or a lower bound, an upper bound, or a lower then an upper bound (`[">=", 4, "<", 7]`). */
+function numericMatch(spec: readonly unknown[], v: number): boolean {
   for (let i = 0; i + 1 < spec.length; i += 2) {
+    const n = spec[i + 1];
+    if (typeof n !== "number") return false;
     const op = spec[i];
-    const n = spec[i + 1] as number;
     const ok = op === "=" ? v === n : op === "<" ? v < n : op === "<=" ? v <= n : op === ">" ? v > n : op === ">=" ? v >= n : false;
     if (!ok) return false;
   }
   return true;
 }
 
-function ipv4ToInt(ip: string): number | null {
-  const parts = ip.split(".");
-  if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) return null;
-  return parts.reduce((acc, p) => acc * 256 + Number(p), 0);
+/** An IPv4 (4 bytes) or IPv6 (16 bytes) address as bytes, or null. No BigInt: Lambda closures must serialize. */
+function ipBytes(ip: string): number[] | null {
+  if (ip.includes(".") && !ip.includes(":")) {
+    const parts = ip.split(".");
+    if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) return null;
+    return parts.map(Number);
+  }
+  if (!ip.includes(":")) return null;
+  const halves = ip.split("::");
+  if (halves.length > 2) return null;
+  const groups = (s: string) => (s === "" ? [] : s.split(":"));
+  const head = groups(halves[0]);
+  const tail = halves.length === 2 ? groups(halves[1]) : [];
+  const missing = 8 - head.length - tail.length;
+  if ((halves.length === 2 && missing < 1) || (halves.length === 1 && missing !== 0)) return null;
+  const all = [...head, ...Array(halves.length === 2 ? missing : 0).fill("0"), ...tail];
+  if (all.some((g) => !/^[0-9a-fA-F]{1,4}$/.test(g))) return null;
+  return all.flatMap((g) => [parseInt(g, 16) >> 8, parseInt(g, 16) & 255]);
 }
 
-/** IPv4 CIDR containment (the form EventBridge's `cidr` matcher is used with for sourceIPAddress). */
-function inCidr(ip: string, cidr: string): boolean {
-  const [base, bitsText] = cidr.split("/");
-  const a = ipv4ToInt(ip);
-  const b = ipv4ToInt(base);
+function parseCidr(cidr: string): { base: number[]; bits: number } | null {
+  const [addr, bitsText, extra] = cidr.split("/");
+  const base = ipBytes(addr ?? "");
   const bits = Number(bitsText);
-  if (a === null || b === null || !(bits >= 0 && bits <= 32)) return false;
-  const size = 2 ** (32 - bits);
-  return Math.floor(a / size) === Math.floor(b / size);
+  if (!base || extra !== undefined || !/^\d+$/.test(bitsText ?? "") || bits > base.length * 8) return null;
+  return { base, bits };
 }
 
-/** Problems that would make EventBridge reject a pattern or make it match nothing: caught in tests, not at deploy. */
+/** CIDR containment for IPv4 and IPv6 (the reference's `cidr` works with both). */
+function inCidr(ip: string, cidr: string): boolean {
+  const range = parseCidr(cidr);
+  const addr = ipBytes(ip);
+  if (!range || !addr || addr.length !== range.base.length) return false;
+  for (let bit = 0; bit < range.bits; bit++) {
+    const mask = 0x80 >> bit % 8;
+    if ((addr[bit >> 3] & mask) !== (range.base[bit >> 3] & mask)) return false;
+  }
+  return true;
+}
+
+// ---- validation: what EventBridge's PutRule would reject, or a typo that silently matches nothing ----
+
+const OPERATORS = ["prefix", "suffix", "anything-but", "exists", "numeric", "wildcard", "equals-ignore-case", "cidr"];
+const ANYTHING_BUT_FORMS = ["prefix", "suffix", "wildcard", "equals-ignore-case"];
+/** The engine's numeric range: values outside it cannot be compared. */
+const NUMERIC_LIMIT = 5e9;
+
+/**
+ * Problems in a pattern, each as `path: what is wrong`; empty when the pattern is valid. Checks the grammar the engine
+ * compiles (aws/event-ruler JsonRuleCompiler) so a typo fails a test instead of `pulumi up` or, worse, a rule that
+ * never fires.
+ */
 export function validatePattern(pattern: unknown, at = "pattern"): string[] {
+  if (!isObject(pattern)) return [`${at}: must be an object`];
+  const entries = Object.entries(pattern);
+  if (entries.length === 0) return [`${at}: empty objects are not allowed`];
   const problems: string[] = [];
-  if (typeof pattern !== "object" || pattern === null || Array.isArray(pattern)) return [`${at}: must be an object`];
-  for (const [field, spec] of Object.entries(pattern)) {
+  for (const [field, spec] of entries) {
     const where = `${at}.${field}`;
     if (field === "$or") {
-      if (!Array.isArray(spec) || spec.length < 2) problems.push(`${where}: $or needs at least two sub-patterns`);
-      else spec.forEach((s, i) => problems.push(...validatePattern(s, `${where}[${i}]`)));
-      continue;
-    }
-    if (Array.isArray(spec)) {
-      if (spec.length === 0) problems.push(`${where}: empty array matches nothing`);
-      for (const m of spec) {
-        if (m === null || typeof m !== "object") continue;
-        const keys = Object.keys(m);
-        if (keys.length !== 1 || !OPERATORS.has(keys[0])) {
-          problems.push(`${where}: unknown operator ${JSON.stringify(keys)}`);
-          continue;
-        }
-        const arg = (m as Record<string, unknown>)[keys[0]];
-        if (keys[0] === "numeric") {
-          const ok =
-            Array.isArray(arg) &&
-            arg.length % 2 === 0 &&
-            arg.length > 0 &&
-            arg.every((x, i) => (i % 2 === 0 ? ["=", "<", "<=", ">", ">="].includes(x as string) : typeof x === "number"));
-          if (!ok) problems.push(`${where}: numeric needs [op, number, ...] pairs`);
-        }
-        if (keys[0] === "exists" && typeof arg !== "boolean") problems.push(`${where}: exists takes true or false`);
-        if ((keys[0] === "prefix" || keys[0] === "suffix") && typeof arg !== "string" && !isIgnoreCase(arg)) problems.push(`${where}: ${keys[0]} takes a string`);
-        if (keys[0] === "wildcard" && (typeof arg !== "string" || /\*\*/.test(arg))) problems.push(`${where}: wildcard takes a string without consecutive stars`);
-      }
-    } else if (typeof spec === "object" && spec !== null) problems.push(...validatePattern(spec, where));
+      if (!isOrPrimitive(spec)) problems.push(`${where}: $or needs an array of at least two objects`);
+      else spec.forEach((s, i) => problems.push(...validateOrBranch(s, `${where}[${i}]`)));
+    } else if (Array.isArray(spec)) {
+      if (spec.length === 0) problems.push(`${where}: empty arrays are not allowed`);
+      spec.forEach((m) => problems.push(...validateMatcher(m, where)));
+    } else if (isObject(spec)) problems.push(...validatePattern(spec, where));
     else problems.push(`${where}: values must be in an array`);
   }
   return problems;
+}
+
+/** An operator name used as a field right inside `$or` means a misplaced operator, not an OR branch. */
+function validateOrBranch(branch: EventPattern, at: string): string[] {
+  const misplaced = Object.keys(branch).filter((k) => OPERATORS.includes(k));
+  return misplaced.length > 0 ? [`${at}: operator ${misplaced.join(", ")} used as a field name`] : validatePattern(branch, at);
+}
+
+function validateMatcher(m: unknown, where: string): string[] {
+  if (isLeaf(m)) return [];
+  if (!isObject(m)) return [`${where}: a matcher must be a string, number, boolean, null or operator object`];
+  const keys = Object.keys(m);
+  if (keys.length !== 1) return [`${where}: an operator object needs exactly one key, got ${JSON.stringify(keys)}`];
+  const op = keys[0];
+  const arg = m[op];
+  const bad = (msg: string) => [`${where}: ${msg}`];
+  switch (op) {
+    case "prefix":
+    case "suffix":
+      if (typeof arg === "string") return [];
+      if (isObject(arg) && Object.keys(arg).length === 1 && typeof arg["equals-ignore-case"] === "string") return [];
+      return bad(`${op} takes a string or {"equals-ignore-case": string}`);
+    case "equals-ignore-case":
+      return typeof arg === "string" ? [] : bad("equals-ignore-case takes a string");
+    case "wildcard":
+      return typeof arg === "string" ? wildcardProblems(arg).map((p) => `${where}: ${p}`) : bad("wildcard takes a string");
+    case "exists":
+      return typeof arg === "boolean" ? [] : bad("exists takes true or false");
+    case "cidr":
+      return typeof arg === "string" && parseCidr(arg) ? [] : bad(`cidr takes an IPv4 or IPv6 CIDR block, got ${JSON.stringify(arg)}`);
+    case "numeric":
+      return numericProblems(arg).map((p) => `${where}: ${p}`);
+    case "anything-but":
+      return anythingButProblems(arg).map((p) => `${where}: ${p}`);
+    default:
+      return bad(`unknown operator ${JSON.stringify(op)}`);
+  }
+}
+
+function wildcardProblems(p: string): string[] {
+  if (/\*\*/.test(p.replace(/\\[\\*]/g, "__"))) return ["wildcard must not have consecutive *"];
+  if (/\\([^\\*]|$)/.test(p.replace(/\\[\\*]/g, "__"))) return ["wildcard: a backslash may only escape * or \\"];
+  return [];
+}
+
+function numericProblems(arg: unknown): string[] {
+  if (!Array.isArray(arg) || arg.length === 0) return ["numeric needs a non-empty array"];
+  const pairs: [unknown, unknown][] = [];
+  for (let i = 0; i < arg.length; i += 2) pairs.push([arg[i], arg[i + 1]]);
+  for (const [op, n] of pairs) {
+    if (typeof n !== "number") return [`numeric: ${JSON.stringify(op)} needs a number, got ${JSON.stringify(n)}`];
+    if (Math.abs(n) > NUMERIC_LIMIT) return [`numeric: ${n} is outside ±${NUMERIC_LIMIT}`];
+  }
+  const ops = pairs.map(([op]) => op as string);
+  const shapeOk =
+    (ops.length === 1 && (ops[0] === "=" || LOWER.includes(ops[0]) || UPPER.includes(ops[0]))) || (ops.length === 2 && LOWER.includes(ops[0]) && UPPER.includes(ops[1]));
+  if (!shapeOk) return [`numeric: ${JSON.stringify(arg)} is not ["=", n], one bound, or a lower then an upper bound`];
+  if (ops.length === 2 && (pairs[0][1] as number) >= (pairs[1][1] as number)) return [`numeric: empty range ${JSON.stringify(arg)}`];
+  return [];
+}
+
+function anythingButProblems(arg: unknown): string[] {
+  if (typeof arg === "string" || typeof arg === "number") return [];
+  if (Array.isArray(arg)) {
+    if (arg.length === 0) return ["anything-but list must not be empty"];
+    const allStrings = arg.every((x) => typeof x === "string");
+    const allNumbers = arg.every((x) => typeof x === "number");
+    return allStrings || allNumbers ? [] : ["anything-but list must be all strings or all numbers"];
+  }
+  if (!isObject(arg) || Object.keys(arg).length !== 1) return ["anything-but takes a string, number, list, or one operator object"];
+  const [form, inner] = Object.entries(arg)[0];
+  if (!ANYTHING_BUT_FORMS.includes(form)) return [`anything-but does not support ${JSON.stringify(form)}`];
+  const list = Array.isArray(inner) ? inner : [inner];
+  if (list.length === 0 || !list.every((x) => typeof x === "string")) return [`anything-but ${form} takes a string or a non-empty list of strings`];
+  if ((form === "prefix" || form === "suffix") && list.some((x) => x === "")) return [`anything-but ${form} must not be empty`];
+  if (form === "wildcard") return list.flatMap((x) => wildcardProblems(x as string));
+  return [];
 }

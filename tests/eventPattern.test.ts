@@ -1,95 +1,266 @@
 /**
- * The matcher against the EventBridge reference's own examples:
- * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html
- * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns.html
+ * The matcher against the reference's own examples. Unless a test says otherwise, patterns and events come from
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html (operators),
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns.html (fields, arrays, null, empty), and
+ * the README of aws/event-ruler, the engine behind EventBridge (array consistency, `$or`, wildcard escapes).
  */
 import { expect } from "chai";
-import { matchesPattern as m, validatePattern, wildcardRegExp } from "../functions/eventPattern";
+import { matchesPattern as m, validatePattern, wildcardRegExp, type EventPattern } from "../functions/eventPattern";
 
 // The reference's sample EC2 state-change event.
 const ec2 = {
   version: "0",
-  id: "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
+  id: "ddddd4-aaaa-7777-4444-345dd43cc333",
   "detail-type": "EC2 Instance State-change Notification",
   source: "aws.ec2",
-  account: "111122223333",
-  time: "2017-12-22T18:43:48Z",
-  region: "us-west-1",
-  resources: ["arn:aws:ec2:us-west-1:123456789012:instance/i-1234567890abcdef0"],
-  detail: { "instance-id": "i-1234567890abcdef0", state: "terminated", "c-count": 5, "d-count": 3, "x-limit": 301.8, "source-ip": "10.0.0.123" },
+  account: "012345679012",
+  time: "2017-10-02T16:24:49Z",
+  region: "us-east-1",
+  resources: ["arn:aws:ec2:us-east-1:123456789012:instance/i-000000aaaaaa00000"],
+  detail: { "c-count": 5, "d-count": 3, "x-limit": 301.8, "source-ip": "10.0.0.33", "instance-id": "i-000000aaaaaa00000", state: "running" },
 };
+const withDetail = (detail: Record<string, unknown>) => ({ ...ec2, detail });
 
-describe("EventBridge pattern matcher", () => {
-  it("exact values, arrays as OR, nested objects as AND", () => {
-    expect(m({ source: ["aws.ec2"], detail: { state: ["running", "terminated"] } }, ec2)).to.equal(true);
-    expect(m({ source: ["aws.ec2"], detail: { state: ["running"] } }, ec2)).to.equal(false);
-    expect(m({ source: ["aws.s3"], detail: { state: ["terminated"] } }, ec2)).to.equal(false);
+describe("eventPattern: exact values, AND across fields, OR within a field", () => {
+  it("matches the reference's simple pattern, and fails when any one field differs", () => {
+    const p = {
+      "detail-type": ["EC2 Instance State-change Notification"],
+      resources: ["arn:aws:ec2:us-east-1:123456789012:instance/i-000000aaaaaa00000"],
+      detail: { state: ["initializing", "running"] },
+    };
+    expect(m(p, ec2)).to.equal(true);
+    expect(m(p, withDetail({ state: "initializing" }))).to.equal(true);
+    expect(m(p, withDetail({ state: "stopped" }))).to.equal(false);
+    expect(m({ ...p, source: ["aws.s3"] }, ec2)).to.equal(false);
+  });
+
+  it("compares types strictly: the number 5 is not the string \"5\"", () => {
     expect(m({ detail: { "c-count": [5] } }, ec2)).to.equal(true);
-    expect(m({ detail: { "c-count": ["5"] } }, ec2)).to.equal(false); // types are not coerced
+    expect(m({ detail: { "c-count": ["5"] } }, ec2)).to.equal(false);
+    expect(m({ detail: { flag: [true] } }, withDetail({ flag: true }))).to.equal(true);
+    expect(m({ detail: { flag: ["true"] } }, withDetail({ flag: true }))).to.equal(false);
   });
 
-  it("an event array matches when any element matches", () => {
-    expect(m({ resources: ["arn:aws:ec2:us-west-1:123456789012:instance/i-1234567890abcdef0"] }, ec2)).to.equal(true);
-    expect(m({ resources: ["arn:aws:ec2:us-west-1:123456789012:instance/other"] }, ec2)).to.equal(false);
+  it("null and empty string are values of their own (eb-event-patterns: null values and empty strings)", () => {
+    expect(m({ detail: { LastName: [null] } }, withDetail({ LastName: null }))).to.equal(true);
+    expect(m({ detail: { LastName: [""] } }, withDetail({ LastName: "" }))).to.equal(true);
+    expect(m({ detail: { LastName: [null] } }, withDetail({ LastName: "" }))).to.equal(false);
+    expect(m({ detail: { LastName: [""] } }, withDetail({}))).to.equal(false);
   });
 
-  it("prefix and suffix, with equals-ignore-case", () => {
-    expect(m({ time: [{ prefix: "2017-12-22" }] }, ec2)).to.equal(true);
-    expect(m({ time: [{ prefix: "2018" }] }, ec2)).to.equal(false);
-    expect(m({ source: [{ suffix: ".ec2" }] }, ec2)).to.equal(true);
-    expect(m({ source: [{ prefix: { "equals-ignore-case": "AWS." } }] }, ec2)).to.equal(true);
-    expect(m({ source: [{ suffix: { "equals-ignore-case": ".EC2" } }] }, ec2)).to.equal(true);
-    expect(m({ detail: { state: [{ prefix: "term" }] } }, { detail: { state: 5 } })).to.equal(false);
-  });
-
-  it("anything-but: value, list, prefix, suffix, wildcard, equals-ignore-case; never matches a missing field", () => {
-    expect(m({ detail: { state: [{ "anything-but": "initializing" }] } }, ec2)).to.equal(true);
-    expect(m({ detail: { state: [{ "anything-but": ["stopped", "terminated"] }] } }, ec2)).to.equal(false);
-    expect(m({ detail: { state: [{ "anything-but": { prefix: "init" } }] } }, ec2)).to.equal(true);
-    expect(m({ detail: { state: [{ "anything-but": { suffix: "nated" } }] } }, ec2)).to.equal(false);
-    expect(m({ detail: { state: [{ "anything-but": { wildcard: "*minat*" } }] } }, ec2)).to.equal(false);
-    expect(m({ detail: { state: [{ "anything-but": { "equals-ignore-case": ["TERMINATED"] } }] } }, ec2)).to.equal(false);
-    expect(m({ detail: { missing: [{ "anything-but": "x" }] } }, ec2)).to.equal(false);
-  });
-
-  it("numeric ranges, numbers only", () => {
-    expect(m({ detail: { "c-count": [{ numeric: [">", 0, "<=", 5] }], "d-count": [{ numeric: ["<", 10] }], "x-limit": [{ numeric: ["=", 301.8] }] } }, ec2)).to.equal(true);
-    expect(m({ detail: { "c-count": [{ numeric: [">", 5] }] } }, ec2)).to.equal(false);
-    expect(m({ detail: { state: [{ numeric: [">", 0] }] } }, ec2)).to.equal(false);
-  });
-
-  it("exists true/false; a missing field matches only exists:false", () => {
-    expect(m({ detail: { state: [{ exists: true }] } }, ec2)).to.equal(true);
-    expect(m({ detail: { "no-such": [{ exists: false }] } }, ec2)).to.equal(true);
-    expect(m({ detail: { state: [{ exists: false }] } }, ec2)).to.equal(false);
+  it("a field the event lacks never matches a value", () => {
     expect(m({ detail: { "no-such": ["x"] } }, ec2)).to.equal(false);
+    expect(m({ "no-such": { field: ["x"] } }, ec2)).to.equal(false);
+  });
+});
+
+describe("eventPattern: arrays in events (eb-event-patterns-arrays)", () => {
+  it("an event array matches when any element matches", () => {
+    expect(m({ resources: ["arn:aws:ec2:us-east-1:123456789012:instance/i-000000aaaaaa00000", "other"] }, ec2)).to.equal(true);
+    expect(m({ resources: ["arn:aws:ec2:us-east-1:123456789012:instance/other"] }, ec2)).to.equal(false);
   });
 
-  it("wildcard: * any run, \\* a literal star, anchored", () => {
-    expect(m({ resources: [{ wildcard: "arn:aws:ec2:*:*:instance/*" }] }, ec2)).to.equal(true);
-    expect(m({ region: [{ wildcard: "us-*-1" }] }, ec2)).to.equal(true);
-    expect(m({ region: [{ wildcard: "us-*" }] }, { region: "eu-us-1" })).to.equal(false);
+  it("objects in arrays are matched one element at a time (event-ruler: array consistency)", () => {
+    const staff = { employees: [[{ firstName: "John", lastName: "Doe" }, { firstName: "Anna", lastName: "Smith" }], [{ firstName: "Peter", lastName: "Jones" }]] };
+    expect(m({ employees: { firstName: ["Anna"] } }, staff)).to.equal(true);
+    expect(m({ employees: { firstName: ["Anna"], lastName: ["Smith"] } }, staff)).to.equal(true);
+    expect(m({ employees: { firstName: ["Anna"], lastName: ["Jones"] } }, staff)).to.equal(false);
+  });
+});
+
+describe("eventPattern: prefix", () => {
+  it("matches the start of a string, optionally ignoring case", () => {
+    expect(m({ time: [{ prefix: "2017-10-02" }] }, ec2)).to.equal(true);
+    expect(m({ time: [{ prefix: "2017-10-03" }] }, ec2)).to.equal(false);
+    const service = (s: string) => withDetail({ service: s });
+    const p = { detail: { service: [{ prefix: { "equals-ignore-case": "EventB" } }] } };
+    for (const s of ["EventBridge", "EVENTBRIDGE", "eventbus"]) expect(m(p, service(s)), s).to.equal(true);
+    expect(m(p, service("Events"))).to.equal(false);
+    expect(m({ detail: { service: [{ prefix: "EventB" }] } }, service("eventbridge"))).to.equal(false);
+  });
+
+  it("works on strings only", () => {
+    expect(m({ detail: { "c-count": [{ prefix: "5" }] } }, ec2)).to.equal(false);
+  });
+});
+
+describe("eventPattern: suffix", () => {
+  it("matches the end of a string, optionally ignoring case", () => {
+    const file = (f: string) => withDetail({ FileName: f });
+    expect(m({ detail: { FileName: [{ suffix: ".png" }] } }, file("image.png"))).to.equal(true);
+    expect(m({ detail: { FileName: [{ suffix: ".png" }] } }, file("image.PNG"))).to.equal(false);
+    expect(m({ detail: { FileName: [{ suffix: { "equals-ignore-case": ".png" } }] } }, file("image.PNG"))).to.equal(true);
+    expect(m({ detail: { FileName: [{ suffix: { "equals-ignore-case": ".png" } }] } }, file("image.png.gz"))).to.equal(false);
+    expect(m({ source: [{ suffix: "ec2" }] }, ec2)).to.equal(true);
+  });
+});
+
+describe("eventPattern: equals-ignore-case", () => {
+  it("matches the whole string in any case, strings only", () => {
+    expect(m({ detail: { Name: [{ "equals-ignore-case": "alice" }] } }, withDetail({ Name: "Alice" }))).to.equal(true);
+    expect(m({ detail: { Name: [{ "equals-ignore-case": "alice" }] } }, withDetail({ Name: "Alicia" }))).to.equal(false);
+    expect(m({ detail: { Name: [{ "equals-ignore-case": "5" }] } }, withDetail({ Name: 5 }))).to.equal(false);
+  });
+});
+
+describe("eventPattern: anything-but", () => {
+  const state = (s: unknown) => withDetail({ state: s, "x-limit": 301.8 });
+
+  it("a single value or a list of values", () => {
+    expect(m({ detail: { state: [{ "anything-but": "initializing" }] } }, state("running"))).to.equal(true);
+    expect(m({ detail: { state: [{ "anything-but": "initializing" }] } }, state("initializing"))).to.equal(false);
+    expect(m({ detail: { state: [{ "anything-but": ["stopped", "overloaded"] }] } }, state("stopped"))).to.equal(false);
+    expect(m({ detail: { "x-limit": [{ "anything-but": 123 }] } }, state("x"))).to.equal(true);
+    expect(m({ detail: { "x-limit": [{ "anything-but": [100, 200, 301.8] }] } }, state("x"))).to.equal(false);
+  });
+
+  it("prefix, suffix, equals-ignore-case and wildcard forms", () => {
+    expect(m({ detail: { state: [{ "anything-but": { prefix: "init" } }] } }, state("running"))).to.equal(true);
+    expect(m({ detail: { state: [{ "anything-but": { prefix: "init" } }] } }, state("initializing"))).to.equal(false);
+    const file = (f: string) => withDetail({ FileName: f });
+    expect(m({ detail: { FileName: [{ "anything-but": { suffix: ".png" } }] } }, file("a.txt"))).to.equal(true);
+    expect(m({ detail: { FileName: [{ "anything-but": { suffix: ".png" } }] } }, file("a.png"))).to.equal(false);
+    expect(m({ detail: { state: [{ "anything-but": { "equals-ignore-case": "initializing" } }] } }, state("INITIALIZING"))).to.equal(false);
+    expect(m({ detail: { state: [{ "anything-but": { "equals-ignore-case": ["stopped", "initializing"] } }] } }, state("Running"))).to.equal(true);
+    const path = (p: string) => withDetail({ FilePath: p });
+    expect(m({ detail: { FilePath: [{ "anything-but": { wildcard: "*/lib/*" } }] } }, path("/usr/bin/ls"))).to.equal(true);
+    expect(m({ detail: { FilePath: [{ "anything-but": { wildcard: "*/lib/*" } }] } }, path("/usr/lib/libc.so"))).to.equal(false);
+  });
+
+  it("never matches a missing field; matches an array with any element outside the exclusion", () => {
+    expect(m({ detail: { missing: [{ "anything-but": "x" }] } }, ec2)).to.equal(false);
+    expect(m({ detail: { state: [{ "anything-but": "stopped" }] } }, state(["stopped", "running"]))).to.equal(true);
+    expect(m({ detail: { state: [{ "anything-but": "stopped" }] } }, state(["stopped"]))).to.equal(false);
+  });
+});
+
+describe("eventPattern: numeric", () => {
+  it("the reference's ranges: all must hold", () => {
+    const p = { detail: { "c-count": [{ numeric: [">", 0, "<=", 5] }], "d-count": [{ numeric: ["<", 10] }], "x-limit": [{ numeric: ["=", 3.018e2] }] } };
+    expect(m(p, ec2)).to.equal(true);
+    expect(m(p, withDetail({ ...ec2.detail, "c-count": 6 }))).to.equal(false);
+    expect(m(p, withDetail({ ...ec2.detail, "c-count": 0 }))).to.equal(false);
+    expect(m({ detail: { "c-count": [{ numeric: [">=", 4, "<", 7] }] } }, ec2)).to.equal(true);
+    expect(m({ detail: { "c-count": [{ numeric: [">=", 4, "<", 5] }] } }, ec2)).to.equal(false);
+  });
+
+  it("matches JSON numbers only: a numeric-looking string does not match", () => {
+    expect(m({ detail: { "c-count": [{ numeric: [">", 0] }] } }, withDetail({ "c-count": "5" }))).to.equal(false);
+  });
+});
+
+describe("eventPattern: exists", () => {
+  it("true matches a present leaf, false a missing one", () => {
+    expect(m({ detail: { "c-count": [{ exists: true }] } }, ec2)).to.equal(true);
+    expect(m({ detail: { "c-count": [{ exists: false }] } }, ec2)).to.equal(false);
+    expect(m({ detail: { "no-such": [{ exists: false }] } }, ec2)).to.equal(true);
+    expect(m({ detail: { "no-such": [{ exists: true }] } }, ec2)).to.equal(false);
+  });
+
+  it("works on leaf nodes only: an object-valued field does not exist as a leaf (the reference's c-count example)", () => {
+    const nested = { "detail-type": "EC2 Instance State-change Notification", detail: { state: ["initializing", "running"], "c-count": { c1: 100 } } };
+    expect(m({ detail: { "c-count": [{ exists: false }] } }, nested)).to.equal(true);
+    expect(m({ detail: { "c-count": [{ exists: true }] } }, nested)).to.equal(false);
+  });
+
+  it("a missing parent object still satisfies exists:false below it", () => {
+    expect(m({ detail: { errorCode: [{ exists: false }] } }, { source: "aws.ec2" })).to.equal(true);
+    expect(m({ detail: { errorCode: [{ exists: false }] } }, { detail: { errorCode: "AccessDenied" } })).to.equal(false);
+    expect(m({ detail: { errorCode: [{ exists: false }] } }, { detail: { errorCode: null } })).to.equal(false);
+  });
+});
+
+describe("eventPattern: wildcard", () => {
+  it("* matches any run of characters, anchored at both ends", () => {
+    const bus = (arn: string) => withDetail({ EventBusArn: arn });
+    const p = { detail: { EventBusArn: [{ wildcard: "arn:aws:events:us-east-1:*:event-bus/*" }] } };
+    expect(m(p, bus("arn:aws:events:us-east-1:123456789012:event-bus/default"))).to.equal(true);
+    expect(m(p, bus("arn:aws:events:us-west-2:123456789012:event-bus/default"))).to.equal(false);
+    expect(m({ source: [{ wildcard: "Simple*Service" }] }, { source: "SimpleNotificationService" })).to.equal(true);
+    expect(m({ source: [{ wildcard: "Simple*Service" }] }, { source: "SimpleServiceX" })).to.equal(false);
+    expect(m({ source: [{ wildcard: "*" }] }, { source: "" })).to.equal(true);
+  });
+
+  it("\\* is a literal star and \\\\ a literal backslash", () => {
     expect(wildcardRegExp("a\\*b").test("a*b")).to.equal(true);
     expect(wildcardRegExp("a\\*b").test("axb")).to.equal(false);
+    expect(wildcardRegExp("a\\\\*").test("a\\tail")).to.equal(true);
+    expect(wildcardRegExp("a\\\\*").test("atail")).to.equal(false);
+    expect(wildcardRegExp("a.b").test("axb")).to.equal(false);
   });
+});
 
-  it("equals-ignore-case and cidr", () => {
-    expect(m({ "detail-type": [{ "equals-ignore-case": "ec2 instance state-change notification" }] }, ec2)).to.equal(true);
+describe("eventPattern: cidr", () => {
+  it("IPv4 and IPv6 ranges (IP address matching)", () => {
     expect(m({ detail: { "source-ip": [{ cidr: "10.0.0.0/24" }] } }, ec2)).to.equal(true);
     expect(m({ detail: { "source-ip": [{ cidr: "10.0.1.0/24" }] } }, ec2)).to.equal(false);
+    expect(m({ detail: { "source-ip": [{ cidr: "10.0.0.0/8" }] } }, ec2)).to.equal(true);
+    const v6 = (ip: string) => withDetail({ "source-ip": ip });
+    expect(m({ detail: { "source-ip": [{ cidr: "2001:db8::/32" }] } }, v6("2001:db8:85a3::8a2e:370:7334"))).to.equal(true);
+    expect(m({ detail: { "source-ip": [{ cidr: "2001:db8::/32" }] } }, v6("2001:db9::1"))).to.equal(false);
+    expect(m({ detail: { "source-ip": [{ cidr: "10.0.0.0/8" }] } }, v6("not-an-ip"))).to.equal(false);
+  });
+});
+
+describe("eventPattern: $or", () => {
+  const metric = { source: "aws.cloudwatch", metricName: "NetworkIn", namespace: "AWS/EC2" };
+
+  it("source && (metricName || namespace)", () => {
+    const p: EventPattern = { source: ["aws.cloudwatch"], $or: [{ metricName: ["CPUUtilization", "ReadLatency"] }, { namespace: ["AWS/EC2", "AWS/ES"] }] };
+    expect(m(p, metric)).to.equal(true);
+    expect(m(p, { ...metric, namespace: "AWS/S3" })).to.equal(false);
+    expect(m(p, { ...metric, source: "aws.ec2" })).to.equal(false);
   });
 
-  it("$or: any sub-pattern", () => {
-    const p = { source: ["aws.ec2"], $or: [{ detail: { "c-count": [{ numeric: [">", 10] }] } }, { detail: { "d-count": [{ numeric: ["<", 5] }] } }] };
-    expect(m(p as any, ec2)).to.equal(true);
-    const q = { $or: [{ detail: { "c-count": [{ numeric: [">", 10] }] } }, { detail: { "d-count": [{ numeric: [">", 5] }] } }] };
-    expect(m(q as any, ec2)).to.equal(false);
+  it("nested $or with AND inside", () => {
+    const p: EventPattern = {
+      source: ["aws.cloudwatch"],
+      $or: [{ metricName: ["CPUUtilization"] }, { metricType: ["MetricType"], namespace: ["AWS/EC2"], $or: [{ metricId: [1234] }, { spaceId: [1000] }] }],
+    };
+    expect(m(p, { ...metric, metricType: "MetricType", spaceId: 1000 })).to.equal(true);
+    expect(m(p, { ...metric, metricType: "MetricType", spaceId: 999 })).to.equal(false);
+  });
+});
+
+describe("validatePattern", () => {
+  it("accepts the reference's examples", () => {
+    const ok: EventPattern[] = [
+      { time: [{ prefix: "2017-10-02" }], detail: { state: [{ "anything-but": "initializing" }], "c-count": [{ numeric: [">", 0, "<=", 5] }], "x-limit": [{ "anything-but": [100, 200, 300] }] } },
+      { detail: { FilePath: [{ "anything-but": { wildcard: "*/lib/*" } }], service: [{ prefix: { "equals-ignore-case": "eventb" } }], ip: [{ cidr: "10.0.0.0/24" }], n: [{ exists: false }] } },
+      { source: ["aws.cloudwatch"], $or: [{ metricName: ["CPUUtilization"] }, { namespace: ["AWS/EC2"] }] },
+    ];
+    for (const p of ok) expect(validatePattern(p), JSON.stringify(p)).to.deep.equal([]);
   });
 
-  it("validatePattern catches what EventBridge would reject", () => {
+  it("names each problem with its path", () => {
     expect(validatePattern({ source: "aws.ec2" })).to.deep.equal(["pattern.source: values must be in an array"]);
-    expect(validatePattern({ source: [] })).to.deep.equal(["pattern.source: empty array matches nothing"]);
-    expect(validatePattern({ detail: { n: [{ numeric: [">", "1"] }] } })).to.deep.equal(["pattern.detail.n: numeric needs [op, number, ...] pairs"]);
-    expect(validatePattern({ detail: { s: [{ sufix: "x" }] } })).to.deep.equal(['pattern.detail.s: unknown operator ["sufix"]']);
+    expect(validatePattern({ source: [] })).to.deep.equal(["pattern.source: empty arrays are not allowed"]);
+    expect(validatePattern({ detail: {} })).to.deep.equal(["pattern.detail: empty objects are not allowed"]);
+    expect(validatePattern({ detail: { s: [{ sufix: "x" }] } })).to.deep.equal(['pattern.detail.s: unknown operator "sufix"']);
+    expect(validatePattern({ detail: { s: [{ prefix: "a", suffix: "b" }] } })).to.deep.equal(['pattern.detail.s: an operator object needs exactly one key, got ["prefix","suffix"]']);
+    expect(validatePattern({ detail: { e: [{ exists: "false" }] } })).to.deep.equal(["pattern.detail.e: exists takes true or false"]);
+  });
+
+  it("catches malformed numeric ranges", () => {
+    expect(validatePattern({ n: [{ numeric: [">", "1"] }] })).to.deep.equal(['pattern.n: numeric: ">" needs a number, got "1"']);
+    expect(validatePattern({ n: [{ numeric: ["<", 7, ">=", 4] }] })).to.deep.equal(['pattern.n: numeric: ["<",7,">=",4] is not ["=", n], one bound, or a lower then an upper bound']);
+    expect(validatePattern({ n: [{ numeric: [">", 0, ">", 5] }] })).to.have.length(1);
+    expect(validatePattern({ n: [{ numeric: ["=", 1, "<", 5] }] })).to.have.length(1);
+    expect(validatePattern({ n: [{ numeric: [">=", 7, "<", 4] }] })).to.deep.equal(['pattern.n: numeric: empty range [">=",7,"<",4]']);
+    expect(validatePattern({ n: [{ numeric: [">", 6e9] }] })).to.deep.equal(["pattern.n: numeric: 6000000000 is outside ±5000000000"]);
+    expect(validatePattern({ n: [{ numeric: [] }] })).to.deep.equal(["pattern.n: numeric needs a non-empty array"]);
+  });
+
+  it("catches malformed wildcard, cidr, anything-but and $or", () => {
+    expect(validatePattern({ w: [{ wildcard: "a**b" }] })).to.deep.equal(["pattern.w: wildcard must not have consecutive *"]);
+    expect(validatePattern({ w: [{ wildcard: "a\\b" }] })).to.deep.equal(["pattern.w: wildcard: a backslash may only escape * or \\"]);
+    expect(validatePattern({ w: [{ wildcard: "a\\**" }] })).to.deep.equal([]);
+    expect(validatePattern({ ip: [{ cidr: "10.0.0.0/33" }] })).to.have.length(1);
+    expect(validatePattern({ a: [{ "anything-but": [] }] })).to.deep.equal(["pattern.a: anything-but list must not be empty"]);
+    expect(validatePattern({ a: [{ "anything-but": ["x", 1] }] })).to.deep.equal(["pattern.a: anything-but list must be all strings or all numbers"]);
+    expect(validatePattern({ a: [{ "anything-but": { numeric: [">", 1] } }] })).to.deep.equal(['pattern.a: anything-but does not support "numeric"']);
+    expect(validatePattern({ a: [{ "anything-but": { prefix: "" } }] })).to.deep.equal(["pattern.a: anything-but prefix must not be empty"]);
+    expect(validatePattern({ $or: [{ a: ["x"] }] })).to.deep.equal(["pattern.$or: $or needs an array of at least two objects"]);
+    expect(validatePattern({ $or: [{ prefix: ["x"] }, { b: ["y"] }] })).to.deep.equal(["pattern.$or[0]: operator prefix used as a field name"]);
   });
 });

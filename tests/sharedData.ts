@@ -19,7 +19,7 @@ function must(p: string): string {
   return p;
 }
 
-/** The 335 real Stratus Red Team detonation records. */
+/** The 310 real Stratus Red Team detonation records (shared/README.md says 335; the files hold 310). */
 export function stratusRecords(): SourcedRecord[] {
   const dir = must(path.join(SHARED_DATA, "stratus-red-team/detonation-logs"));
   const out: SourcedRecord[] = [];

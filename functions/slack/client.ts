@@ -6,7 +6,10 @@
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { WebClient } from "@slack/web-api";
 
-const clients = new Map<string, Promise<WebClient>>();
+// A plain object, not a Map: CallbackFunction serializes module state captured by a handler, and a Map comes out
+// as a plain object that throws "Map.prototype.get called on incompatible receiver" in Lambda (seen in
+// tests/denyLambda.test.ts running the plan's archive).
+const clients: Record<string, Promise<WebClient> | undefined> = {};
 
 /** A secret holds the token either as the whole string or as JSON `{"token": "..."}` / `{"botToken": "..."}`. */
 export function tokenFromSecret(secret: string): string {
@@ -28,13 +31,13 @@ export async function readSecret(secretId: string): Promise<string> {
 
 /** One WebClient per secret per container; retries follow the Web API's rate-limit headers. */
 export function slackClient(botTokenSecretId: string): Promise<WebClient> {
-  let c = clients.get(botTokenSecretId);
+  let c = clients[botTokenSecretId];
   if (!c) {
     c = readSecret(botTokenSecretId).then(
       (s) => new WebClient(tokenFromSecret(s), { slackApiUrl: process.env.SLACK_API_URL || undefined, retryConfig: { retries: 2 } }),
     );
-    c.catch(() => clients.delete(botTokenSecretId)); // a failed read is retried on the next invocation
-    clients.set(botTokenSecretId, c);
+    c.catch(() => delete clients[botTokenSecretId]); // a failed read is retried on the next invocation
+    clients[botTokenSecretId] = c;
   }
   return c;
 }

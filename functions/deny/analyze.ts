@@ -1,0 +1,200 @@
+/**
+ * One deny record -> the `deny` finding DESIGN.md fixes: cause, explicit, the IAM action as the Service
+ * Authorization Reference spells it, the resource, and a least-privilege suggestion only where an identity-based
+ * Allow can fix the deny; otherwise `whyNot` says what would.
+ */
+import { accountOf, partitionOf, principalArnOf, type CloudTrailRecord } from "../cloudtrail";
+import { canonicalAction, candidateActionOf, resourceFromTemplate } from "./iamActions";
+import { parseDenyMessage, type DenyCause, type MessageResource } from "./parseMessage";
+
+export interface PolicyDocument {
+  Version: "2012-10-17";
+  Statement: { Effect: "Allow"; Action: string[]; Resource: string[] }[];
+}
+
+export interface DenyFinding {
+  kind: "deny";
+  eventId: string | null;
+  eventTime: string | null;
+  accountId: string | null;
+  region: string | null;
+  principalArn: string | null;
+  errorCode: string;
+  action: string | null;
+  resource: string | null;
+  cause: DenyCause;
+  explicit: boolean | null;
+  policyArn: string | null;
+  suggestion: PolicyDocument | null;
+  // Extensions of the DESIGN.md line (added fields only; the fixed ones keep their meaning).
+  /** Why no identity-based Allow is suggested, and what would fix the deny instead. */
+  whyNot: string | null;
+  /** The action the event or message named when it is not in the Service Authorization Reference. */
+  unmappedAction: string | null;
+  principalType: string | null;
+  eventSource: string | null;
+  eventName: string | null;
+}
+
+/**
+ * The deny error codes (the same set the bus's deny pattern matches): `AccessDenied*` (prefix),
+ * `*UnauthorizedOperation` (EC2 writes `Client.UnauthorizedOperation`), SNS's `AuthorizationError`, and the network
+ * activity events' `VpceAccessDenied`.
+ */
+export function isDenyCode(code: string | null | undefined): boolean {
+  return !!code && (code.startsWith("AccessDenied") || code.endsWith("UnauthorizedOperation") || code === "AuthorizationError" || code === "VpceAccessDenied");
+}
+
+export function isDenyRecord(record: CloudTrailRecord): boolean {
+  return isDenyCode(record.errorCode);
+}
+
+/** Messages that say nothing beyond "denied": still a policy decision, cause not given. */
+const GENERIC = /^(access denied\.?|you are not authorized to perform this operation\.?|not authorized\.?|)$/i;
+
+/** The `p-...` id in an Organizations policy ARN, or null. */
+export function policyIdOf(policyArn: string | null | undefined): string | null {
+  const m = /\/(p-[0-9a-z_]+)$/.exec(policyArn ?? "");
+  return m ? m[1] : null;
+}
+
+function whyNotFor(cause: DenyCause, explicit: boolean | null, action: string | null, policyArn: string | null): string | null {
+  const what = action ?? "the action";
+  const pid = policyIdOf(policyArn);
+  switch (cause) {
+    case "service-control-policy":
+      return `denied by ${pid ? `SCP ${pid}` : "a service control policy"}: change the SCP or the account's OU, not the role`;
+    case "resource-control-policy":
+      return `denied by ${pid ? `RCP ${pid}` : "a resource control policy"}: change the RCP or where it is attached; no identity-based Allow overrides it`;
+    case "permissions-boundary":
+      return explicit
+        ? `the principal's permissions boundary denies ${what}: change the boundary, an Allow in the role's policy cannot pass it`
+        : `the principal's permissions boundary does not allow ${what}: add it to the boundary (an Allow in the role's policy alone is capped by it)`;
+    case "session-policy":
+      return `the session policy passed when the session was created ${explicit ? "denies" : "does not allow"} ${what}: start the session with a policy that allows it`;
+    case "resource-based-policy":
+      return `the resource's own policy (bucket, key, secret or trust policy) ${explicit ? "denies" : "does not allow"} ${what}: change that policy`;
+    case "vpc-endpoint-policy":
+      return `the VPC endpoint policy ${explicit ? "denies" : explicit === false ? "does not allow" : "blocked"} ${what}: change the endpoint policy or call outside the endpoint`;
+    case "identity-based-policy":
+      return explicit ? `an explicit Deny in an identity-based policy wins over any Allow: narrow or remove that Deny` : null;
+    case "unknown":
+      return explicit ? `an explicit Deny (the message does not say in which policy) wins over any Allow: find and change that Deny` : null;
+  }
+}
+
+/** The resource named in the message as an ARN, when it can be one. */
+function messageResourceArn(r: MessageResource | null, record: CloudTrailRecord, account: string | null): string | null {
+  if (!r) return null;
+  if (r.kind === "arn") return r.value;
+  if (r.kind === "named" && account) {
+    const partition = partitionOf(record.awsRegion);
+    if (r.type === "role") return `arn:${partition}:iam::${account}:role/${r.name}`;
+    if (r.type === "policy") return `arn:${partition}:iam::${account}:policy/${r.name}`;
+    if (r.type === "user") return `arn:${partition}:iam::${account}:user/${r.name}`;
+    if (r.type === "group") return `arn:${partition}:iam::${account}:group/${r.name}`;
+  }
+  return null;
+}
+
+/** The first `resources[]` ARN of the action's service, else the first ARN at all. */
+function resourceFromRecord(record: CloudTrailRecord, action: string | null): string | null {
+  const arns = (record.resources ?? []).map((r) => r?.ARN).filter((a): a is string => typeof a === "string" && a.startsWith("arn:"));
+  const service = action?.split(":")[0];
+  return arns.find((a) => service && a.split(":")[2] === service) ?? arns[0] ?? null;
+}
+
+/** Why a principal can never be given an identity-based Allow, or null when it can. */
+function principalProblem(record: CloudTrailRecord, principalArn: string | null): string | null {
+  const id = record.userIdentity ?? {};
+  switch (id.type) {
+    case "Root":
+      return "the account's root user: identity-based policies do not apply to root; an SCP, RCP or resource policy denied it";
+    case "AWSService":
+      return `an AWS service principal (${id.invokedBy ?? "service"}): fix the resource policy or the service's role, not an identity policy`;
+    case "AWSAccount":
+      return "a principal in another account: the fix belongs in that account and in this resource's policy";
+    case "Anonymous":
+      return "an anonymous (unsigned) request: only a resource policy can allow it, and it should not";
+  }
+  if (id.invokedBy && /\.amazonaws\.com$/.test(id.invokedBy) && id.type !== "AssumedRole" && id.type !== "IAMUser")
+    return `called by an AWS service (${id.invokedBy}): fix the service's role or the resource policy`;
+  if (!principalArn) return "the record names no principal to attach a policy to";
+  if (/:role\/aws-service-role\//.test(principalArn)) return "a service-linked role: AWS manages its policies";
+  if (!/^arn:aws[a-z-]*:(iam|sts)::\d{12}:(role|user|assumed-role)\//.test(principalArn))
+    return `not an IAM user or role (${principalArn}): no identity-based policy to extend`;
+  return null;
+}
+
+export async function analyzeDeny(record: CloudTrailRecord): Promise<DenyFinding> {
+  const parsed = parseDenyMessage(record.errorMessage);
+  const account = accountOf(record);
+  const principalArn = principalArnOf(record);
+
+  // Cause: from the message; VpceAccessDenied events say it in their error code.
+  let cause = parsed.cause;
+  let explicit = parsed.explicit;
+  if (record.errorCode === "VpceAccessDenied" && cause === "unknown") cause = "vpc-endpoint-policy";
+
+  // Action: the message's, else the event's, validated against the reference either way.
+  const fromMessage = await canonicalAction(parsed.action);
+  const eventCandidate = candidateActionOf(record.eventSource, record.eventName);
+  const action = fromMessage ?? (await canonicalAction(eventCandidate));
+  const unmappedAction = action ? null : (parsed.action ?? eventCandidate ?? record.eventName ?? null);
+
+  // Resource: the message's, else resources[], else the action's ARN template filled from the request, else *.
+  let resource = messageResourceArn(parsed.resource, record, account) ?? resourceFromRecord(record, action);
+  if (!resource && action)
+    resource = await resourceFromTemplate(action, {
+      partition: partitionOf(record.awsRegion),
+      region: record.awsRegion ?? null,
+      account,
+      params: (record.requestParameters ?? {}) as Record<string, unknown>,
+    });
+  resource ??= "*";
+
+  // A policy decision: the authorization grammar, a message that names a policy type, or no detail at all.
+  const message = (record.errorMessage ?? "").trim();
+  const policyDecision = parsed.authorization || parsed.policyTypeText !== null || GENERIC.test(message) || record.errorCode === "VpceAccessDenied";
+
+  let whyNot: string | null;
+  if (!policyDecision) whyNot = `not a policy decision ("${message.slice(0, 160)}"): an Allow will not change it`;
+  // The cause first (an SCP deny is an SCP deny whoever hit it), then what rules out this principal.
+  else whyNot = whyNotFor(cause, explicit, action, parsed.policyArn) ?? principalProblem(record, principalArn);
+  if (!whyNot && !action) whyNot = `"${unmappedAction ?? "?"}" is not an action in the Service Authorization Reference: nothing to suggest`;
+
+  // Only an implicit identity-based deny, or a policy deny whose cause the message does not give, is fixed by an Allow.
+  const fixable = whyNot === null && action !== null && ((cause === "identity-based-policy" && explicit === false) || (cause === "unknown" && explicit !== true));
+  const suggestion: PolicyDocument | null = fixable
+    ? { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: [action!], Resource: [resource] }] }
+    : null;
+  if (!suggestion && !whyNot) whyNot = "the message does not say enough to suggest an Allow";
+
+  return {
+    kind: "deny",
+    eventId: record.eventID ?? null,
+    eventTime: record.eventTime ?? null,
+    accountId: account,
+    region: record.awsRegion ?? null,
+    principalArn,
+    errorCode: record.errorCode ?? "",
+    action,
+    resource,
+    cause,
+    explicit,
+    policyArn: parsed.policyArn,
+    suggestion,
+    whyNot,
+    unmappedAction,
+    principalType: record.userIdentity?.type ?? null,
+    eventSource: record.eventSource ?? null,
+    eventName: record.eventName ?? null,
+  };
+}
+
+/** A policy as valid JSON with one statement per line: short enough to read, ready to paste. */
+export function compactPolicy(policy: { Version: string; Statement: unknown[] } | null): string {
+  if (!policy) return "null";
+  const statements = policy.Statement.map((st) => "  " + JSON.stringify(st));
+  return `{"Version":${JSON.stringify(policy.Version)},"Statement":[\n${statements.join(",\n")}\n]}`;
+}

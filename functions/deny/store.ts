@@ -1,0 +1,115 @@
+/**
+ * The deny findings table: one item per (principal, action, resource), an atomic counter, first/last seen, a TTL,
+ * the latest suggestion, and which suggestion the channel was last told about. A finding needs a notice when it is
+ * new or its suggestion changed since the last notice; the notice is marked only after Slack accepted it, so a
+ * failed post is retried with the next occurrence instead of being lost.
+ */
+import { DynamoDBClient, UpdateItemCommand, type AttributeValue } from "@aws-sdk/client-dynamodb";
+import { createHash } from "crypto";
+
+/** The fields of a deny finding the store keeps (DESIGN.md's `deny` line, plus the reason a fix is not an Allow). */
+export interface StoredFinding {
+  principalArn: string | null;
+  action: string | null;
+  resource: string | null;
+  accountId: string | null;
+  cause: string;
+  explicit: boolean | null;
+  policyArn: string | null;
+  suggestion: unknown;
+  whyNot?: string | null;
+  eventId?: string | null;
+  eventTime?: string | null;
+}
+
+export interface RecordedFinding {
+  key: string;
+  count: number;
+  firstSeen: string;
+  suggestionHash: string;
+  needsNotice: boolean;
+}
+
+export interface DenyStore {
+  record(f: StoredFinding, now: Date): Promise<RecordedFinding>;
+  /** Mark a notice sent, unless the suggestion changed in between (then the next occurrence notifies again). */
+  markNotified(key: string, suggestionHash: string): Promise<void>;
+}
+
+export const FINDING_TTL_DAYS = 90;
+
+/** Dedupe key: principal + action + resource. */
+export function findingKey(f: Pick<StoredFinding, "principalArn" | "action" | "resource">): string {
+  return [f.principalArn ?? "-", f.action ?? "-", f.resource ?? "-"].join("|");
+}
+
+/** What a notice is about: the suggestion, or the reason there is none. */
+export function suggestionHash(f: StoredFinding): string {
+  return createHash("sha256")
+    .update(JSON.stringify([f.suggestion ?? null, f.cause, f.explicit, f.policyArn, f.whyNot ?? null]))
+    .digest("hex")
+    .slice(0, 16);
+}
+
+const str = (v: string | null | undefined): AttributeValue => (v === null || v === undefined ? { NULL: true } : { S: v });
+
+export function dynamoDenyStore(client: DynamoDBClient, table: string): DenyStore {
+  return {
+    async record(f, now) {
+      const key = findingKey(f);
+      const hash = suggestionHash(f);
+      const at = now.toISOString();
+      const out = await client.send(
+        new UpdateItemCommand({
+          TableName: table,
+          Key: { pk: { S: key } },
+          UpdateExpression:
+            "SET principalArn = :p, #action = :a, #resource = :r, accountId = :acct, cause = :c, explicit = :e, policyArn = :pa, " +
+            "suggestion = :s, whyNot = :w, suggestionHash = :h, lastSeen = :now, lastEventId = :eid, expiresAt = :ttl, " +
+            "firstSeen = if_not_exists(firstSeen, :now) ADD seen :one",
+          ExpressionAttributeNames: { "#action": "action", "#resource": "resource" },
+          ExpressionAttributeValues: {
+            ":p": str(f.principalArn),
+            ":a": str(f.action),
+            ":r": str(f.resource),
+            ":acct": str(f.accountId),
+            ":c": { S: f.cause },
+            ":e": f.explicit === null ? { NULL: true } : { BOOL: f.explicit },
+            ":pa": str(f.policyArn),
+            ":s": f.suggestion ? { S: JSON.stringify(f.suggestion) } : { NULL: true },
+            ":w": str(f.whyNot ?? null),
+            ":h": { S: hash },
+            ":now": { S: at },
+            ":eid": str(f.eventId ?? null),
+            ":ttl": { N: String(Math.floor(now.getTime() / 1000) + FINDING_TTL_DAYS * 86400) },
+            ":one": { N: "1" },
+          },
+          ReturnValues: "ALL_NEW",
+        }),
+      );
+      const item = out.Attributes ?? {};
+      return {
+        key,
+        count: Number(item.seen?.N ?? "1"),
+        firstSeen: item.firstSeen?.S ?? at,
+        suggestionHash: hash,
+        needsNotice: item.notifiedHash?.S !== hash,
+      };
+    },
+    async markNotified(key, hash) {
+      await client
+        .send(
+          new UpdateItemCommand({
+            TableName: table,
+            Key: { pk: { S: key } },
+            UpdateExpression: "SET notifiedHash = :h, notifiedAt = :t",
+            ConditionExpression: "suggestionHash = :h",
+            ExpressionAttributeValues: { ":h": { S: hash }, ":t": { S: new Date().toISOString() } },
+          }),
+        )
+        .catch((err: { name?: string }) => {
+          if (err.name !== "ConditionalCheckFailedException") throw err;
+        });
+    },
+  };
+}

@@ -1,0 +1,91 @@
+/**
+ * `npm run replay -- [paths...] [--json] [--trusted-cidr <cidr>]...`
+ *
+ * Replays CloudTrail logs offline through the same patterns, matcher and functions the deployed pipeline runs.
+ * With no path it reads the sample logs the project ships (samples/cloudtrail). Human report by default; `--json`
+ * prints one JSON object per line (`deny`, `sg-change`, `role-change`, then one `summary`), the format DESIGN.md
+ * fixes: a public interface, extend it, never break it. Bad input is reported (file and line) and skipped.
+ */
+import * as path from "path";
+import { readLogs } from "./readLogs";
+import { routeRecord, type Finding } from "../../functions/router";
+import { ReplaySummary, formatReport } from "./report";
+
+const USAGE = "usage: npm run replay -- [paths...] [--json] [--trusted-cidr <cidr>]...";
+export const SAMPLES = path.resolve(__dirname, "../../samples/cloudtrail");
+
+export interface ReplayArgs {
+  paths: string[];
+  json: boolean;
+  trustedCidrs: string[];
+}
+
+export function parseReplayArgs(argv: string[]): ReplayArgs {
+  const args: ReplayArgs = { paths: [], json: false, trustedCidrs: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--json") args.json = true;
+    else if (a === "--trusted-cidr") {
+      const v = argv[++i];
+      if (!v || !/^[0-9a-fA-F:.]+\/\d{1,3}$/.test(v)) throw new Error(`--trusted-cidr needs a CIDR such as 10.0.0.0/8, found ${v ?? "nothing"}\n${USAGE}`);
+      args.trustedCidrs.push(v);
+    } else if (a === "--help" || a === "-h") throw new Error(USAGE);
+    else if (a.startsWith("--")) throw new Error(`unknown option "${a}"\n${USAGE}`);
+    else args.paths.push(a);
+  }
+  if (args.paths.length === 0) args.paths.push(SAMPLES);
+  return args;
+}
+
+/** Run a replay, writing to `out` (stdout) and `err` (stderr). Returns the exit code. */
+export async function replay(args: ReplayArgs, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  const summary = new ReplaySummary();
+  for await (const item of readLogs(args.paths)) {
+    if (item.kind === "problem") {
+      summary.skip(item);
+      err(`replay: skipped ${item.file}${item.line ? `:${item.line}` : ""}: ${item.message}\n`);
+      continue;
+    }
+    summary.records++;
+    summary.files.add(item.file);
+    let findings: Finding[];
+    try {
+      findings = await routeRecord(item.record, { trustedCidrs: args.trustedCidrs });
+    } catch (e) {
+      // A record our functions cannot handle is a bug to report, not a reason to stop the run.
+      summary.skip({ kind: "problem", file: item.file, line: item.line, message: `record ${item.index}: ${(e as Error).message}` });
+      err(`replay: skipped ${item.file}${item.line ? `:${item.line}` : ` record ${item.index}`}: ${(e as Error).message}\n`);
+      continue;
+    }
+    for (const f of findings) {
+      summary.add(f);
+      if (args.json) out(JSON.stringify(f) + "\n");
+    }
+  }
+  if (args.json) out(JSON.stringify(summary.toJSON()) + "\n");
+  else out(formatReport(summary));
+  const nothingRead = summary.records === 0 && summary.skipped.length > 0;
+  return nothingRead ? 1 : 0;
+}
+
+if (require.main === module) {
+  let args: ReplayArgs;
+  try {
+    args = parseReplayArgs(process.argv.slice(2));
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n`);
+    process.exit(2);
+  }
+  replay(
+    args,
+    (s) => process.stdout.write(s),
+    (s) => process.stderr.write(s),
+  ).then(
+    // exitCode, not exit(): exit() can cut off stdout that is still flushing into a pipe.
+    (code) => (process.exitCode = code),
+    (e) => {
+      process.stderr.write(`replay: failed: ${(e as Error).stack ?? e}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
