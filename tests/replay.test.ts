@@ -70,6 +70,23 @@ describe("npm run replay", function () {
     expect(summary).to.include({ records: 2, skipped: 2 });
   });
 
+  it("counts SCP and RCP denies per policy, account and action, and says where the fix belongs", async () => {
+    const fixture = JSON.parse(fs.readFileSync(path.join(__dirname, "fixtures/scp-denies.json"), "utf8"));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "trailwatch-replay-"));
+    // As CloudTrail writes them to S3, gzipped.
+    fs.writeFileSync(path.join(dir, "scp.json.gz"), require("zlib").gzipSync(JSON.stringify({ Records: fixture.cases.map((c: any) => c.record) })));
+    const json = await run([dir, "--json"]);
+    const summary = JSON.parse(json.out.trim().split("\n").pop()!);
+    expect(summary.scpDenies).to.deep.include({ policyId: "p-examplescp1", accountId: "307578594326", action: "organizations:LeaveOrganization", count: 1 });
+    expect(summary.scpDenies.map((r: any) => r.policyId)).to.include("p-examplercp1");
+    expect(summary.suggestions).to.equal(0);
+    const human = await run([dir]);
+    expect(human.out).to.contain("Denies with a least-privilege fix (0 distinct, grouped by principal)\n  none");
+    expect(human.out).to.contain("denied by SCP p-examplescp1: change the SCP or the account's OU, not the role");
+    const scpSection = human.out.split("SCP / RCP denies by policy, account and action\n")[1].split("\n\n")[0];
+    expect(scpSection).to.match(/^  p-examplescp1 +307578594326  organizations:LeaveOrganization  x1$/m);
+  });
+
   it("is the script users run: exits 2 on an unknown flag", () => {
     const r = spawnSync(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", "stacks/cli/replay.ts", "--jsn"], { cwd: ROOT, encoding: "utf8" });
     expect(r.status).to.equal(2);

@@ -3,7 +3,7 @@
  * resource), not by the number of events read.
  */
 import type { Finding } from "../../functions/router";
-import { compactPolicy } from "../../functions/deny/analyze";
+import { compactPolicy, policyIdOf } from "../../functions/deny/analyze";
 import type { ProblemItem } from "./readLogs";
 
 interface DenyGroup {
@@ -21,11 +21,6 @@ interface DenyGroup {
 
 const MAX_SKIPPED_KEPT = 1000;
 
-/** The `p-...` id in an Organizations policy ARN. */
-export function policyIdOf(policyArn: string | null | undefined): string {
-  const m = /\/(p-[0-9a-z]+)$/.exec(policyArn ?? "");
-  return m ? m[1] : "unknown";
-}
 
 export class ReplaySummary {
   records = 0;
@@ -54,7 +49,9 @@ export class ReplaySummary {
       this.causes[any.cause] = (this.causes[any.cause] ?? 0) + 1;
       if (any.suggestion) this.suggestions++;
       const principal = any.principalArn ?? "(no principal)";
-      const key = `${principal}|${any.action}|${any.resource}`;
+      // Same principal, action and resource can be denied for different reasons (an SCP, then a trust policy):
+      // each reason is its own line, or the report would show the first reason for all of them.
+      const key = `${principal}|${any.action}|${any.resource}|${any.cause}|${any.explicit}|${any.policyArn ?? ""}|${any.whyNot ?? ""}`;
       let g = this.deniesByKey.get(key);
       if (!g) {
         g = { principalArn: principal, action: any.action, resource: any.resource, cause: any.cause, explicit: any.explicit, policyArn: any.policyArn ?? null, whyNot: any.whyNot ?? null, suggestion: any.suggestion, count: 0, accounts: new Set() };
@@ -63,7 +60,7 @@ export class ReplaySummary {
       g.count++;
       if (any.accountId) g.accounts.add(any.accountId);
       if (any.cause === "service-control-policy" || any.cause === "resource-control-policy") {
-        const k = `${policyIdOf(any.policyArn)}|${any.accountId ?? "?"}|${any.action ?? "?"}`;
+        const k = `${policyIdOf(any.policyArn) ?? "unknown"}|${any.accountId ?? "?"}|${any.action ?? "?"}`;
         this.scp.set(k, (this.scp.get(k) ?? 0) + 1);
       }
     } else if (any.kind === "sg-change") {
