@@ -26,7 +26,7 @@ async function buildLog(file: string, n: number): Promise<void> {
   const out = fs.createWriteStream(file);
   for (let i = 0; i < n; i++) {
     const r = { ...(base[i % base.length] as object), eventID: `bench-${i}` };
-    if (!out.write(JSON.stringify(r) + "\n")) await new Promise((res) => out.once("drain", res));
+    if (!out.write(JSON.stringify(r) + "\n")) await new Promise<void>((res) => out.once("drain", () => res()));
   }
   await new Promise<void>((res) => out.end(() => res()));
 }
