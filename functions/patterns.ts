@@ -24,6 +24,14 @@ const DENY_DETAIL_TYPES = ["AWS API Call via CloudTrail", "AWS Network Activity 
 const DENY_ERROR_CODES = [{ prefix: "AccessDenied" }, { suffix: "UnauthorizedOperation" }, "AuthorizationError", "VpceAccessDenied"];
 
 /**
+ * Every CloudTrail event that reaches the central bus, whatever its stream: the searchable security-event log.
+ * Heartbeats (their own detail-type) stay out.
+ */
+export const forwardedEventsPattern: EventPattern = deepFreeze({
+  "detail-type": DENY_DETAIL_TYPES,
+});
+
+/**
  * Every access deny, from any service, so no `source` filter. The deny-forwarding rule runs in state
  * ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS: in state ENABLED a rule never sees read-only (Get/Describe/List)
  * management events, which are the most common denies; this narrow errorCode filter keeps that volume low.

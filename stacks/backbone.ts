@@ -5,6 +5,7 @@ import type { AccountProviders } from "./providers";
 import { CentralEventBus } from "../components/centralEventBus";
 import { MemberForwarder, OrganizationForwarders } from "../components/memberForwarder";
 import type { Outputs } from "./program";
+import { forwardedEventsPattern } from "../functions/patterns";
 
 export function wireBackbone(config: StackConfig, providers: AccountProviders): { bus: CentralEventBus; outputs: Outputs } {
   const bus = new CentralEventBus(
@@ -20,8 +21,21 @@ export function wireBackbone(config: StackConfig, providers: AccountProviders): 
     },
     { provider: providers.of("security") },
   );
+  // Every forwarded event, searchable with CloudWatch Logs Insights (read-only denies included).
+  const eventLog = bus.subscribe(
+    "security-events",
+    forwardedEventsPattern,
+    { kind: "logGroup", retentionDays: config.eventBus.eventLogRetentionDays },
+    "Every forwarded CloudTrail event, searchable in CloudWatch Logs Insights",
+    { state: "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS" },
+  );
   const regions = forwarderRegions(config);
-  const outputs: Outputs = { centralBusArn: bus.busArn, alertTopicArn: bus.alertTopic.arn, forwarderRegions: regions };
+  const outputs: Outputs = {
+    centralBusArn: bus.busArn,
+    alertTopicArn: bus.alertTopic.arn,
+    forwarderRegions: regions,
+    securityEventLogGroup: eventLog.logGroup!.name,
+  };
 
   if (config.forwarder.mode === "stackset") {
     const org = new OrganizationForwarders(

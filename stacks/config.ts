@@ -35,6 +35,13 @@ const slackUserGroup = z.string().regex(/^S[A-Z0-9]{8,12}$/, "a Slack user group
 const email = z.string().regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, "an email address");
 const days = (max: number) => z.number().int("a whole number of days").min(1).max(max);
 
+/**
+ * The retention values CloudWatch Logs accepts; any other number fails at deploy time, so it fails here.
+ * https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html
+ */
+export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+const logRetention = z.literal(LOG_RETENTION_DAYS);
+
 /** A list whose entries must be unique: duplicates are named. */
 function uniqueList<T extends z.ZodType<string>>(item: T, what: string) {
   return z.array(item).superRefine((list, ctx) => {
@@ -139,6 +146,8 @@ const eventBus = z
     archiveRetentionDays: days(3650).default(30),
     /** Minutes without a heartbeat from an account/region before its alarm fires. */
     heartbeatMinutes: z.number().int().min(5).max(1440).default(30),
+    /** Retention of the searchable log of every forwarded event (CloudWatch Logs Insights). */
+    eventLogRetentionDays: logRetention.default(90),
   })
   .strict();
 
@@ -155,7 +164,7 @@ const denyAdvisor = z
     ownerTagKey: z.string().regex(/^[\w.:\/=+@ -]{1,128}$/, "an IAM tag key").default("owner"),
     /** Seconds SQS gathers denies before one digest is posted. */
     batchWindowSeconds: z.number().int().min(0).max(300).default(60),
-    logRetentionDays: days(3653).default(90),
+    logRetentionDays: logRetention.default(90),
   })
   .strict();
 

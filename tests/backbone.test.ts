@@ -29,6 +29,24 @@ describe("event backbone (plan of the prod stack)", () => {
     expect(archive.inputs.eventPattern).to.equal(undefined);
   });
 
+  it("logs every forwarded event to an encrypted, searchable log group EventBridge is allowed to write", () => {
+    const plan = prodPlan();
+    const rule = one(plan, "aws:cloudwatch/eventRule:EventRule", "security-events-rule").inputs;
+    expect(rule.state).to.equal("ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS");
+    expect(json(rule.eventPattern)).to.deep.equal({ "detail-type": ["AWS API Call via CloudTrail", "AWS Network Activity Event via CloudTrail"] });
+    const group = one(plan, "aws:cloudwatch/logGroup:LogGroup", "security-events-logs").inputs;
+    expect(group.retentionInDays).to.equal(90);
+    expect(group.kmsKeyId).to.match(/^arn:aws:kms:eu-west-1:444455556666:key\//);
+    const target = one(plan, "aws:cloudwatch/eventTarget:EventTarget", "security-events-target").inputs;
+    expect(target.arn).to.match(/^arn:aws:logs:eu-west-1:444455556666:log-group:\/aws\/events\/trailwatch\/prod\/security-events/);
+    // Without the resource policy EventBridge drops the events silently.
+    const rp = json(one(plan, "aws:cloudwatch/logResourcePolicy:LogResourcePolicy", "security-events-logs-policy").inputs.policyDocument);
+    expect(rp.Statement).to.have.length(1);
+    expect(rp.Statement[0].Principal.Service).to.include("events.amazonaws.com");
+    expect(rp.Statement[0].Action).to.deep.equal(["logs:CreateLogStream", "logs:PutLogEvents"]);
+    expect(rp.Statement[0].Resource).to.deep.equal([`${target.arn}:*`]);
+  });
+
   it("gives every target on the central bus a dead-letter queue and a retry policy", () => {
     const plan = prodPlan();
     const targets = ofType(plan, "aws:cloudwatch/eventTarget:EventTarget").filter((t) => t.inputs.eventBusName === "trailwatch-central");

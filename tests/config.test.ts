@@ -121,6 +121,14 @@ describe("stack config", () => {
     expect(problems).to.deep.equal(['trailwatch:forwarder.mode: expected one of "stackset", "direct", found "stacksets"']);
   });
 
+  it("accepts only the log retention values CloudWatch Logs has", () => {
+    const problems = problemsFor((c) => {
+      c["trailwatch:denyAdvisor"] = JSON.stringify({ logRetentionDays: 45 });
+    });
+    expect(problems).to.have.length(1);
+    expect(problems[0]).to.match(/^trailwatch:denyAdvisor\.logRetentionDays: expected one of 1, 3, 5, 7, 14, 30, 60, 90, .*3653, found number 45$/);
+  });
+
   it("always adds us-east-1 to the forwarder regions (IAM and Organizations events exist only there)", () => {
     const c = prodConfig();
     c["trailwatch:regions"] = JSON.stringify(["eu-west-1"]);
