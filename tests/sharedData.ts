@@ -14,6 +14,11 @@ export interface SourcedRecord {
   record: CloudTrailRecord;
 }
 
+/** A file of the reference data, or an error naming it and TRAILWATCH_SHARED_DATA. */
+export function sharedFile(relative: string): string {
+  return must(path.join(SHARED_DATA, relative));
+}
+
 function must(p: string): string {
   if (!fs.existsSync(p)) throw new Error(`reference data missing: ${p} (set TRAILWATCH_SHARED_DATA)`);
   return p;
