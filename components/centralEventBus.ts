@@ -5,7 +5,9 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { denyInsecureTransport, policy, policyJson, Statement } from "./iam";
+import { denyInsecureTransport, policy, policyJson } from "./iam";
+import { accountKeyPolicy } from "./kms";
+import { alarmTopic } from "./alarmTopic";
 import { InlineFunction } from "./lambda";
 import { TARGET_RETRY, type RuleState } from "./forwarderTemplate";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
@@ -65,7 +67,7 @@ export class CentralEventBus extends pulumi.ComponentResource {
         description: "trailwatch central bus: queues, log groups, alert topic",
         enableKeyRotation: true,
         deletionWindowInDays: 30,
-        policy: policyJson(busKeyPolicy(args.accountId, args.region)),
+        policy: policyJson(accountKeyPolicy(args.accountId, args.region, ["events", "alarms", "logs"])),
       },
       p,
     );
@@ -103,30 +105,11 @@ export class CentralEventBus extends pulumi.ComponentResource {
       p,
     );
 
-    this.alertTopic = new aws.sns.Topic(`${name}-alerts`, { kmsMasterKeyId: this.key.id, displayName: "trailwatch alerts" }, p);
-    new aws.sns.TopicPolicy(
-      `${name}-alerts-policy`,
-      {
-        arn: this.alertTopic.arn,
-        policy: policyJson(
-          policy(
-            {
-              Sid: "CloudWatchAlarmsOnly",
-              Effect: "Allow",
-              Principal: { Service: "cloudwatch.amazonaws.com" },
-              Action: "sns:Publish",
-              Resource: this.alertTopic.arn,
-              Condition: { StringEquals: { "aws:SourceAccount": args.accountId } },
-            },
-            denyInsecureTransport([this.alertTopic.arn], "sns:Publish"),
-          ),
-        ),
-      },
+    this.alertTopic = alarmTopic(
+      `${name}-alerts`,
+      { keyId: this.key.id, accountId: args.accountId, displayName: "trailwatch alerts", emails: args.alertEmails ?? [] },
       p,
     );
-    for (const email of args.alertEmails ?? []) {
-      new aws.sns.TopicSubscription(`${name}-alerts-${email.replace(/[^a-z0-9]/gi, "-")}`, { topic: this.alertTopic.arn, protocol: "email", endpoint: email }, p);
-    }
 
     this.deliveryDeadLetter = this.queueWithAlarm(`${name}-delivery-dlq`, "events no target could take after retries");
     new aws.sqs.QueuePolicy(
@@ -352,37 +335,4 @@ export class CentralEventBus extends pulumi.ComponentResource {
       p,
     );
   }
-}
-
-/** Account admin through IAM; EventBridge, CloudWatch Logs and CloudWatch alarms use the key for this account only. */
-function busKeyPolicy(account: string, region: string): ReturnType<typeof policy> {
-  const statements: Statement[] = [
-    { Sid: "AccountAdministersThroughIam", Effect: "Allow", Principal: { AWS: `arn:aws:iam::${account}:root` }, Action: "kms:*", Resource: "*" },
-    {
-      Sid: "EventBridgeToEncryptedQueues",
-      Effect: "Allow",
-      Principal: { Service: "events.amazonaws.com" },
-      Action: ["kms:GenerateDataKey", "kms:Decrypt"],
-      Resource: "*",
-      Condition: { StringEquals: { "aws:SourceAccount": account } },
-    },
-    {
-      Sid: "CloudWatchAlarmsToEncryptedTopic",
-      Effect: "Allow",
-      Principal: { Service: "cloudwatch.amazonaws.com" },
-      Action: ["kms:GenerateDataKey*", "kms:Decrypt"],
-      Resource: "*",
-      Condition: { StringEquals: { "aws:SourceAccount": account } },
-    },
-    {
-      // https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
-      Sid: "CloudWatchLogsForThisAccountsGroups",
-      Effect: "Allow",
-      Principal: { Service: `logs.${region}.amazonaws.com` },
-      Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-      Resource: "*",
-      Condition: { ArnLike: { "kms:EncryptionContext:aws:logs:arn": `arn:aws:logs:${region}:${account}:log-group:*` } },
-    },
-  ];
-  return policy(...statements);
 }

@@ -7,6 +7,7 @@
  * it can be tested without the Pulumi runtime.
  */
 import { z } from "zod";
+import { BUILTIN_ROW_IDS, ELEVATED_ROLE_ROW_ID, checkPattern, elevatedRoleRow } from "../functions/trailAlarms";
 
 export const NAMESPACE = "trailwatch";
 
@@ -168,6 +169,76 @@ const denyAdvisor = z
   })
   .strict();
 
+const alarmRowId = z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, "a row id of lowercase letters, digits and dashes");
+const filterRow = z
+  .object({
+    id: alarmRowId,
+    title: z.string().min(1).max(100),
+    /** A CloudWatch Logs JSON filter pattern, checked here so a bad one fails the plan, not the deploy. */
+    pattern: z.string().superRefine((p, ctx) => {
+      const problem = checkPattern(p);
+      if (problem) ctx.addIssue({ code: "custom", message: `a CloudWatch Logs JSON filter pattern ({ $.field = "value" && ... }): ${problem}`, input: p });
+    }),
+    description: z.string().min(1).max(500),
+    docLink: z.string().default(""),
+  })
+  .strict();
+
+const orgTrail = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9][\w.-]{2,127}$/, "a trail name (3-128 of letters, digits, . _ -)").default("trailwatch-org"),
+    /**
+     * `delegated`: also register the security account as CloudTrail delegated administrator, so the security team
+     * manages the organization's trails and event data stores from there. The management account stays the owner.
+     */
+    administrator: z.enum(["management", "delegated"]).default("management"),
+    /** Days log files stay in the bucket (CIS asks at least 365). */
+    bucketExpirationDays: days(3650).default(365),
+    /** Days an overwritten or deleted log file's old version is kept. */
+    noncurrentVersionExpirationDays: days(3650).default(90),
+    /** Retention of the trail's CloudWatch Logs group (the metric filters' input). */
+    logRetentionDays: logRetention.default(365),
+    /** Roles or users (ARNs) that may decrypt and read log files. */
+    readerArns: uniqueList(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@\/-]{1,512}$/, "an IAM role or user ARN"), "ARN").default([]),
+    dataEvents: z
+      .object({ s3Objects: z.boolean().default(false), lambdaInvokes: z.boolean().default(false) })
+      .strict()
+      .default({ s3Objects: false, lambdaInvokes: false }),
+    /** CloudTrail Insights (API call rate and error rate anomalies). */
+    insights: z.boolean().default(false),
+    /** Days a CloudTrail Lake event data store keeps the organization's management events; unset = no event data store. */
+    lakeRetentionDays: z.number().int().min(7).max(3653).optional(),
+    alarms: z
+      .object({
+        /** Email subscriptions on the alarm topic; unset = alerts.emails. */
+        emails: uniqueList(email, "email").optional(),
+        /** Built-in rows to switch off, by id. */
+        disabled: uniqueList(z.enum([ELEVATED_ROLE_ROW_ID, ...BUILTIN_ROW_IDS]), "row id").default([]),
+        /** Role names whose assumption raises "elevated role assumed"; a trailing * matches a suffix. */
+        elevatedRoles: uniqueList(z.string().regex(/^[\w+=,.@-]{1,64}\*?$/, "an IAM role name, optionally ending in *"), "role name").default([]),
+        custom: z
+          .array(filterRow)
+          .superRefine((rows, ctx) => {
+            const taken = new Set<string>([...BUILTIN_ROW_IDS, ELEVATED_ROLE_ROW_ID]);
+            rows.forEach((row, i) => {
+              if (taken.has(row.id)) ctx.addIssue({ code: "custom", path: [i, "id"], message: `a row id not used by another row, found "${row.id}"`, input: row.id });
+              taken.add(row.id);
+            });
+          })
+          .default([]),
+      })
+      .strict()
+      .default({ disabled: [], elevatedRoles: [], custom: [] }),
+  })
+  .strict()
+  .superRefine((t, ctx) => {
+    if (t.alarms.elevatedRoles.length > 0) {
+      const problem = checkPattern(elevatedRoleRow(t.alarms.elevatedRoles).pattern);
+      if (problem)
+        ctx.addIssue({ code: "custom", path: ["alarms", "elevatedRoles"], message: `fewer role names (the filter pattern they make is too long: ${problem})`, input: t.alarms.elevatedRoles });
+    }
+  });
+
 export const stackConfigSchema = z
   .object({
     organizationId,
@@ -185,6 +256,7 @@ export const stackConfigSchema = z
     eventBus: eventBus.default(eventBus.parse({})),
     alerts: alerts.default({ emails: [] }),
     denyAdvisor: denyAdvisor.default(denyAdvisor.parse({})),
+    orgTrail: orgTrail.default(orgTrail.parse({})),
   })
   .superRefine((c, ctx) => {
     if (!c.regions.includes(c.homeRegion))

@@ -8,6 +8,7 @@ import { ConfigError, parseStackConfig, StackConfig } from "./config";
 import { AccountProviders } from "./providers";
 import { wireBackbone } from "./backbone";
 import { wireDenyAdvisor } from "./denyAdvisor";
+import { wireOrgTrail } from "./orgTrail";
 
 /** Read and validate the stack config; throws ConfigError listing every problem before any resource exists. */
 export function loadStackConfig(): StackConfig {
@@ -27,6 +28,7 @@ export function runProgram(): Outputs {
 
   // Feature wiring, in dependency order. Each wire* returns its stack outputs.
   // (wiring calls are added here, one line per feature)
+  if (config.features.orgTrail) Object.assign(outputs, wireOrgTrail(config, providers));
   const backbone = config.features.eventBackbone ? wireBackbone(config, providers) : undefined;
   if (backbone) Object.assign(outputs, backbone.outputs);
   if (backbone && config.features.denyAdvisor) Object.assign(outputs, wireDenyAdvisor(config, providers, backbone.bus));

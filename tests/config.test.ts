@@ -159,3 +159,50 @@ describe("stack config: cross-key rules", () => {
     ]);
   });
 });
+
+describe("stack config: orgTrail", () => {
+  it("reads the shipped rows and defaults the rest", () => {
+    const r = parseStackConfig(prodConfig());
+    if (!r.ok) throw new Error(r.problems.join("\n"));
+    expect(r.config.orgTrail).to.deep.include({ name: "trailwatch-org", administrator: "delegated", bucketExpirationDays: 400, noncurrentVersionExpirationDays: 90 });
+    expect(r.config.orgTrail.alarms.custom.map((row) => row.id)).to.deep.equal(["guardduty-tampering"]);
+    expect(r.config.orgTrail.lakeRetentionDays).to.equal(undefined);
+  });
+
+  it("checks a custom row's filter pattern before deploy, naming the row, the column and what was expected", () => {
+    const problems = problemsFor((c) =>
+      setJson(c, "orgTrail", (t) => {
+        t.alarms.custom[0].pattern = '{ ($.eventSource = "guardduty.amazonaws.com" }';
+      }),
+    );
+    expect(problems).to.have.length(1);
+    expect(problems[0]).to.match(
+      /^trailwatch:orgTrail\.alarms\.custom\[0\]\.pattern: expected a CloudWatch Logs JSON filter pattern .*: expected '\)', found "\}" at column 4\d$/,
+    );
+  });
+
+  it("refuses a custom row id that a built-in row uses, an unknown row to switch off, and a bad reader ARN", () => {
+    const problems = problemsFor((c) =>
+      setJson(c, "orgTrail", (t) => {
+        t.alarms.custom[0].id = "root-account-usage";
+        t.alarms.disabled = ["root-usage"];
+        t.readerArns = ["arn:aws:iam::444455556666:group/Auditors"];
+      }),
+    );
+    expect(problems).to.have.length(3);
+    expect(problems[0]).to.match(/^trailwatch:orgTrail\.alarms\.custom\[0\]\.id: expected a row id not used by another row, found "root-account-usage"$/);
+    expect(problems[1]).to.match(/^trailwatch:orgTrail\.alarms\.disabled\[0\]: expected one of "elevated-role-assumed", "root-account-usage", .*found "root-usage"$/);
+    expect(problems[2]).to.match(/^trailwatch:orgTrail\.readerArns\[0\]: expected an IAM role or user ARN/);
+  });
+
+  it("refuses so many elevated role names that the filter pattern would pass CloudWatch's 1024 characters", () => {
+    const problems = problemsFor((c) =>
+      setJson(c, "orgTrail", (t) => {
+        t.alarms.elevatedRoles = Array.from({ length: 12 }, (_, i) => `AdministratorRoleNumber${i}`);
+      }),
+    );
+    expect(problems).to.deep.equal([
+      problems.find((p) => p.startsWith("trailwatch:orgTrail.alarms.elevatedRoles: expected fewer role names (the filter pattern they make is too long")),
+    ]);
+  });
+});

@@ -6,7 +6,7 @@ import { denyPattern, roleChangePattern } from "../functions/patterns";
 describe("DenyAdvisor in the prod plan", function () {
   this.timeout(300_000);
   const plan = () => prodPlan();
-  const key = () => one(plan(), "aws:kms/key:Key").inputs;
+  const key = () => one(plan(), "aws:kms/key:Key", "central-key").inputs;
 
   it("forwards the deny stream with read-only calls included, to an encrypted queue with a DLQ", () => {
     const rule = one(plan(), "aws:cloudwatch/eventRule:EventRule", "deny-advisor-denies-rule").inputs;

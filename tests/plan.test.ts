@@ -5,10 +5,10 @@ import * as path from "path";
 import { prodPlan, runPlan, ROOT } from "./planFixture";
 
 describe("npm run plan", () => {
-  it("plans the prod stack and writes resources.json with type, name, parent, provider, inputs", () => {
+  it("plans the prod stack and writes resources.json with type, name, urn, parent, provider, dependsOn, inputs", () => {
     const plan = prodPlan();
     expect(plan.resources.length).to.be.greaterThan(3);
-    for (const r of plan.resources) expect(Object.keys(r)).to.deep.equal(["type", "name", "parent", "provider", "inputs"]);
+    for (const r of plan.resources) expect(Object.keys(r)).to.deep.equal(["type", "name", "urn", "parent", "provider", "dependsOn", "inputs"]);
     expect(plan.stdout).to.match(/plan: stack prod: \d+ resources/);
   });
 

@@ -14,6 +14,9 @@ export interface Resource {
   name: string;
   parent: string | null;
   provider: string | null;
+  /** URNs it waits for (explicit dependsOn and input sources). */
+  dependsOn: string[];
+  urn: string;
   inputs: any;
 }
 

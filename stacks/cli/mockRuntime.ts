@@ -17,6 +17,8 @@ export interface PlannedResource {
   urn: string;
   parent: string | null;
   provider: string | null;
+  /** URNs this resource waits for: explicit `dependsOn` and resources its inputs come from. */
+  dependsOn: string[];
   inputs: unknown;
 }
 
@@ -160,6 +162,7 @@ export async function runOnMocks(
   const recorded = new Map<string, PlannedResource>();
   const archives = new Map<string, pulumi.asset.Archive>();
   const parents = new Map<string, string>();
+  const dependencies = new Map<string, string[]>();
   const home: ProviderFacts = { account: "000000000000", region: "us-east-1" };
 
   const urnOf = (type: string, name: string, parent: string | null) => {
@@ -183,9 +186,15 @@ export async function runOnMocks(
             providers.set(urn, { account: args.inputs.allowedAccountIds?.[0] ?? home.account, region: args.inputs.region ?? home.region });
         }
         if (args.type === "aws:lambda/function:Function" && args.inputs.code) archives.set(args.name, args.inputs.code);
-        recorded.set(urn, { type: args.type, name: args.name, urn, parent, provider: providerUrn, inputs: args.inputs });
-        const id = args.type.startsWith("pulumi:providers:") ? `${args.name}-provider-id` : `${args.name}-${shortHash(urn)}`;
-        return { id, state: mockState(args.type, args.name, args.inputs, where) };
+        recorded.set(urn, { type: args.type, name: args.name, urn, parent, provider: providerUrn, dependsOn: dependencies.get(key) ?? [], inputs: args.inputs });
+        const state = mockState(args.type, args.name, args.inputs, where);
+        // A bucket's id is its name, as in AWS; other ids are opaque.
+        const id = args.type.startsWith("pulumi:providers:")
+          ? `${args.name}-provider-id`
+          : typeof state.bucket === "string" && args.type.startsWith("aws:s3/bucket")
+            ? state.bucket
+            : `${args.name}-${shortHash(urn)}`;
+        return { id, state };
       },
       call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
         const providerUrn = args.provider ? args.provider.split("::").slice(0, -1).join("::") : "";
@@ -213,6 +222,7 @@ export async function runOnMocks(
   monitor.registerResource = (req: any, cb: any) => {
     const parent: string = req.getParent();
     if (parent) parents.set(`${req.getType()}::${req.getName()}`, parent);
+    dependencies.set(`${req.getType()}::${req.getName()}`, [...new Set<string>(req.getDependenciesList())].sort());
     return register(req, cb);
   };
 
@@ -230,7 +240,14 @@ export async function runOnMocks(
   // Wait until every registration (and the closures CallbackFunction serializes) has settled.
   await (require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> }).waitForRPCs();
   const resources = [...recorded.values()].sort((a, b) => (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0));
-  return { resources, archives, outputs };
+  // Stack outputs hold Outputs; resolve them to the values `pulumi stack output` would show.
+  const resolved = await new Promise<Record<string, unknown>>((resolve) => {
+    pulumi.output(outputs).apply((v) => {
+      resolve(v as Record<string, unknown>);
+      return v;
+    });
+  });
+  return { resources, archives, outputs: resolved };
 }
 
 /** Write an archive's entries under `dir`, as Lambda would see the unzipped code. */

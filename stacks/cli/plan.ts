@@ -76,11 +76,14 @@ async function main(): Promise<number> {
   const resources = result.resources.map((r) => ({
     type: r.type,
     name: r.name,
+    urn: r.urn,
     parent: r.parent,
     provider: r.provider,
+    dependsOn: r.dependsOn,
     inputs: renderValue(r.inputs),
   }));
   fs.writeFileSync(path.join(out, "resources.json"), JSON.stringify(resources, null, 2) + "\n");
+  fs.writeFileSync(path.join(out, "outputs.json"), JSON.stringify(renderValue(result.outputs), null, 2) + "\n");
   for (const [name, archive] of [...result.archives.entries()].sort()) {
     await writeArchive(archive, path.join(out, "functions", name));
   }

@@ -1,0 +1,43 @@
+/**
+ * An SNS topic for CloudWatch alarms: encrypted with a customer managed key (whose policy must let
+ * cloudwatch.amazonaws.com use it: `accountKeyPolicy(..., ["alarms"])`), publishable only by this account's alarms,
+ * only over TLS, with email subscriptions (each recipient confirms).
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { denyInsecureTransport, policy, policyJson } from "./iam";
+
+export interface AlarmTopicArgs {
+  keyId: pulumi.Input<string>;
+  /** The account whose alarms may publish (aws:SourceAccount). */
+  accountId: string;
+  displayName: string;
+  emails: string[];
+}
+
+export function alarmTopic(name: string, args: AlarmTopicArgs, opts: pulumi.CustomResourceOptions): aws.sns.Topic {
+  const topic = new aws.sns.Topic(name, { kmsMasterKeyId: args.keyId, displayName: args.displayName }, opts);
+  new aws.sns.TopicPolicy(
+    `${name}-policy`,
+    {
+      arn: topic.arn,
+      policy: policyJson(
+        policy(
+          {
+            Sid: "CloudWatchAlarmsOnly",
+            Effect: "Allow",
+            Principal: { Service: "cloudwatch.amazonaws.com" },
+            Action: "sns:Publish",
+            Resource: topic.arn,
+            Condition: { StringEquals: { "aws:SourceAccount": args.accountId } },
+          },
+          denyInsecureTransport([topic.arn], "sns:Publish"),
+        ),
+      ),
+    },
+    opts,
+  );
+  for (const email of args.emails)
+    new aws.sns.TopicSubscription(`${name}-${email.replace(/[^a-z0-9]/gi, "-")}`, { topic: topic.arn, protocol: "email", endpoint: email }, opts);
+  return topic;
+}
