@@ -34,6 +34,8 @@ export type SubscriptionTarget =
   /** A queue with SSE (the bus key), its own DLQ with redrive, and an alarm on the DLQ's depth. */
   | { kind: "sqs"; visibilityTimeoutSeconds?: number; maxReceiveCount?: number }
   | { kind: "lambda"; function: aws.lambda.Function }
+  /** An SNS topic encrypted with the bus key; the caller's topic policy must allow this rule (`rule.arn`). */
+  | { kind: "sns"; topic: aws.sns.Topic }
   /** A KMS-encrypted log group with the resource policy EventBridge needs (without it delivery fails silently). */
   | { kind: "logGroup"; retentionDays: number };
 
@@ -204,6 +206,10 @@ export class CentralEventBus extends pulumi.ComponentResource {
         p,
       );
       const t = new aws.cloudwatch.EventTarget(`${name}-target`, { ...common, arn: target.function.arn }, p);
+      return { rule, target: t };
+    }
+    if (target.kind === "sns") {
+      const t = new aws.cloudwatch.EventTarget(`${name}-target`, { ...common, arn: target.topic.arn }, p);
       return { rule, target: t };
     }
     const logGroup = new aws.cloudwatch.LogGroup(

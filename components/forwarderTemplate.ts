@@ -3,6 +3,7 @@
  * the organization, and as Pulumi resources for the management account (StackSets never deploy there) and for
  * direct mode. One definition, so both paths forward the same streams with the same states.
  */
+import { configNonCompliantPattern } from "../functions/findings/severity";
 import { denyPattern, orgPolicyChangePattern, roleChangePattern, securityGroupChangePattern } from "../functions/patterns";
 import { HEARTBEAT_RULE_NAME } from "../functions/heartbeat";
 
@@ -33,6 +34,8 @@ export function forwardedStreams(): ForwardedStream[] {
     { ruleName: "trailwatch-sg-changes", description: "Security group rules added or modified", pattern: securityGroupChangePattern, state: "ENABLED" },
     { ruleName: "trailwatch-role-changes", description: "IAM role changes (us-east-1 only: IAM is global)", pattern: roleChangePattern, state: "ENABLED" },
     { ruleName: "trailwatch-org-policy-changes", description: "Organizations policy changes (us-east-1 only)", pattern: orgPolicyChangePattern, state: "ENABLED" },
+    // Organization Config rules evaluate in each member account: compliance changes appear on that account's bus.
+    { ruleName: "trailwatch-config-noncompliant", description: "AWS Config rules turned NON_COMPLIANT", pattern: configNonCompliantPattern, state: "ENABLED" },
   ];
 }
 
@@ -47,7 +50,8 @@ export interface CfnTemplate {
   AWSTemplateFormatVersion: "2010-09-09";
   Description: string;
   Parameters: Record<string, { Type: string; Description: string; AllowedPattern?: string }>;
-  Resources: Record<string, { Type: string; Properties: Record<string, CfnValue>; DependsOn?: string[] }>;
+  Conditions?: Record<string, CfnValue>;
+  Resources: Record<string, { Type: string; Condition?: string; Properties: Record<string, CfnValue>; DependsOn?: string[] }>;
   Outputs: Record<string, { Value: CfnValue }>;
 }
 

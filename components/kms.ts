@@ -20,10 +20,12 @@ export function accountKeyPolicy(account: string, region: string, users: KeyUser
   ];
   if (users.includes("events"))
     statements.push({
-      Sid: "EventBridgeToEncryptedQueues",
+      // Queues need GenerateDataKey; SNS topics GenerateDataKey*:
+      // https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services
+      Sid: "EventBridgeToEncryptedQueuesAndTopics",
       Effect: "Allow",
       Principal: { Service: "events.amazonaws.com" },
-      Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+      Action: ["kms:GenerateDataKey*", "kms:Decrypt"],
       Resource: "*",
       Condition: { StringEquals: { "aws:SourceAccount": account } },
     });

@@ -239,6 +239,97 @@ const orgTrail = z
     }
   });
 
+const band = z.enum(["low", "medium", "high", "critical"]);
+const httpsUrl = z.string().regex(/^https:\/\/[^\s]+$/, "an https:// URL");
+const topicSubscriptions = z
+  .object({ emails: uniqueList(email, "email").default([]), https: uniqueList(httpsUrl, "URL").default([]) })
+  .strict()
+  .default({ emails: [], https: [] });
+
+/** Where GuardDuty findings and Config non-compliance go: an SNS topic per severity band, and Slack from a band up. */
+const findings = z
+  .object({
+    /** Findings at or above this band are posted to the Slack channel (deduplicated on finding id). */
+    slackMinSeverity: band.default("high"),
+    /** Config non-compliance goes to this band's topic. */
+    configNonCompliantBand: band.default("medium"),
+    /** Config non-compliance is also posted to Slack (once per rule and resource). */
+    configToSlack: z.boolean().default(true),
+    topics: z
+      .object({ low: topicSubscriptions, medium: topicSubscriptions, high: topicSubscriptions, critical: topicSubscriptions })
+      .strict()
+      .default({ low: { emails: [], https: [] }, medium: { emails: [], https: [] }, high: { emails: [], https: [] }, critical: { emails: [], https: [] } }),
+  })
+  .strict();
+
+const guardDuty = z
+  .object({
+    findingPublishingFrequency: z.enum(["FIFTEEN_MINUTES", "ONE_HOUR", "SIX_HOURS"]).default("FIFTEEN_MINUTES"),
+    /** Protection plans, each on or off for every account of the organization (new ones included). */
+    protection: z
+      .object({
+        s3: z.boolean().default(true),
+        eks: z.boolean().default(true),
+        runtime: z.boolean().default(false),
+        malware: z.boolean().default(true),
+        rds: z.boolean().default(true),
+        lambda: z.boolean().default(true),
+      })
+      .strict()
+      .default({ s3: true, eks: true, runtime: false, malware: true, rds: true, lambda: true }),
+    /** Days exported findings stay in the log-archive bucket. */
+    findingsExpirationDays: days(3650).default(365),
+  })
+  .strict();
+
+/** AWS managed rules deployed as organization rules unless config lists its own. `global`: evaluated in the home region only. */
+export const DEFAULT_ORG_RULES = [
+  { name: "restricted-ssh", identifier: "INCOMING_SSH_DISABLED", global: false },
+  { name: "restricted-common-ports", identifier: "RESTRICTED_INCOMING_TRAFFIC", global: false },
+  { name: "s3-bucket-public-read-prohibited", identifier: "S3_BUCKET_PUBLIC_READ_PROHIBITED", global: false },
+  { name: "encrypted-volumes", identifier: "ENCRYPTED_VOLUMES", global: false },
+  { name: "root-account-mfa-enabled", identifier: "ROOT_ACCOUNT_MFA_ENABLED", global: true },
+  { name: "iam-password-policy", identifier: "IAM_PASSWORD_POLICY", global: true },
+  { name: "cloudtrail-enabled", identifier: "CLOUD_TRAIL_ENABLED", global: true },
+];
+/** Conformance pack templates shipped in components/conformancePacks/<name>.yaml. */
+export const SHIPPED_CONFORMANCE_PACKS = ["security-services"] as const;
+
+const configRuleName = z.string().regex(/^[A-Za-z0-9][\w-]{0,63}$/, "a Config rule name (letters, digits, - and _; at most 64)");
+const configAggregation = z
+  .object({
+    rules: z
+      .array(
+        z
+          .object({
+            name: configRuleName,
+            identifier: z.string().regex(/^[A-Z0-9_]{3,256}$/, "an AWS managed rule identifier such as INCOMING_SSH_DISABLED"),
+            inputParameters: z.record(z.string(), z.string()).optional(),
+            excludedAccounts: uniqueList(accountId, "account id").default([]),
+            global: z.boolean().default(false),
+          })
+          .strict(),
+      )
+      .default(DEFAULT_ORG_RULES.map((r) => ({ ...r, excludedAccounts: [] }))),
+    conformancePacks: z
+      .array(
+        z
+          .object({
+            name: configRuleName,
+            template: z.enum(SHIPPED_CONFORMANCE_PACKS),
+            excludedAccounts: uniqueList(accountId, "account id").default([]),
+          })
+          .strict(),
+      )
+      .default([{ name: "security-services", template: "security-services", excludedAccounts: [] }]),
+    /** Regions the aggregator collects from: "all" (new regions included) or a list. */
+    aggregatorRegions: z.union([z.literal("all"), uniqueList(region, "region")]).default("all"),
+    snapshotFrequency: z.enum(["One_Hour", "Three_Hours", "Six_Hours", "Twelve_Hours", "TwentyFour_Hours"]).default("TwentyFour_Hours"),
+    /** Days configuration history and snapshots stay in the central bucket. */
+    bucketExpirationDays: days(3650).default(365),
+  })
+  .strict();
+
 export const stackConfigSchema = z
   .object({
     organizationId,
@@ -257,6 +348,9 @@ export const stackConfigSchema = z
     alerts: alerts.default({ emails: [] }),
     denyAdvisor: denyAdvisor.default(denyAdvisor.parse({})),
     orgTrail: orgTrail.default(orgTrail.parse({})),
+    guardDuty: guardDuty.default(guardDuty.parse({})),
+    configAggregation: configAggregation.default(configAggregation.parse({})),
+    findings: findings.default(findings.parse({})),
   })
   .superRefine((c, ctx) => {
     if (!c.regions.includes(c.homeRegion))
@@ -266,12 +360,12 @@ export const stackConfigSchema = z
         message: `a list that includes homeRegion "${c.homeRegion}", found [${c.regions.join(", ")}]`,
         input: c.regions,
       });
-    for (const f of ["denyAdvisor", "sgRevertBot", "scpWatch", "changeFeed"] as const)
+    for (const f of ["denyAdvisor", "sgRevertBot", "scpWatch", "changeFeed", "guardDuty", "configAggregation"] as const)
       if (c.features[f] && !c.features.eventBackbone)
         ctx.addIssue({
           code: "custom",
           path: ["features", f],
-          message: `false while features.eventBackbone is false (${f} reads the central bus), found true`,
+          message: `false while features.eventBackbone is false (${f} uses the central bus), found true`,
           input: true,
         });
     if (c.forwarder.mode === "direct" && c.forwarder.directAccounts.length === 0)

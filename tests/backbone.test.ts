@@ -59,14 +59,14 @@ describe("event backbone (plan of the prod stack)", () => {
 
   it("deploys forwarders with one SERVICE_MANAGED StackSet, auto-deployed to the root in every region incl. us-east-1", () => {
     const plan = prodPlan();
-    const set = one(plan, "aws:cloudformation/stackSet:StackSet");
+    const set = one(plan, "aws:cloudformation/stackSet:StackSet", "forwarders-stackset");
     expect(set.inputs.permissionModel).to.equal("SERVICE_MANAGED");
     expect(set.inputs.autoDeployment).to.deep.equal({ enabled: true, retainStacksOnAccountRemoval: false });
     expect(set.inputs.capabilities).to.deep.equal(["CAPABILITY_NAMED_IAM"]);
     expect(set.inputs.operationPreferences).to.include({ failureTolerancePercentage: 10, maxConcurrentPercentage: 25 });
     expect(providerOf(set)).to.equal("aws-management-eu-west-1");
     expect(JSON.parse(set.inputs.templateBody)).to.deep.equal(forwarderTemplate());
-    const instances = one(plan, "aws:cloudformation/stackInstances:StackInstances");
+    const instances = one(plan, "aws:cloudformation/stackInstances:StackInstances", "forwarders-instances");
     expect(instances.inputs.regions).to.deep.equal(["eu-central-1", "eu-west-1", "us-east-1"]);
     expect(instances.inputs.deploymentTargets).to.deep.equal({ organizationalUnitIds: ["r-8x1f"] });
     expect(set.inputs.parameters).to.deep.equal({ CentralBusArn: `arn:aws:events:eu-west-1:${SECURITY}:event-bus/trailwatch-central` });
@@ -75,7 +75,7 @@ describe("event backbone (plan of the prod stack)", () => {
   it("generates a template whose rules carry a RoleArn, a DLQ and the right state", () => {
     const t = forwarderTemplate();
     const rules = Object.entries(t.Resources).filter(([, r]) => r.Type === "AWS::Events::Rule");
-    expect(rules.map(([id]) => id).sort()).to.deep.equal(["HeartbeatRule", "TrailwatchDenies", "TrailwatchOrgPolicyChanges", "TrailwatchRoleChanges", "TrailwatchSgChanges"]);
+    expect(rules.map(([id]) => id).sort()).to.deep.equal(["HeartbeatRule", "TrailwatchConfigNoncompliant", "TrailwatchDenies", "TrailwatchOrgPolicyChanges", "TrailwatchRoleChanges", "TrailwatchSgChanges"]);
     for (const [id, r] of rules) {
       const [target] = r.Properties.Targets as any[];
       expect(target.RoleArn, id).to.deep.equal({ "Fn::GetAtt": ["ForwarderRole", "Arn"] });

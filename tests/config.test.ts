@@ -153,9 +153,11 @@ describe("stack config: cross-key rules", () => {
   it("refuses features that read the central bus when the backbone is off", () => {
     const problems = problemsFor((c) => setJson(c, "features", (f) => (f.eventBackbone = false)));
     expect(problems).to.deep.equal([
-      "trailwatch:features.denyAdvisor: expected false while features.eventBackbone is false (denyAdvisor reads the central bus), found true",
-      "trailwatch:features.scpWatch: expected false while features.eventBackbone is false (scpWatch reads the central bus), found true",
-      "trailwatch:features.sgRevertBot: expected false while features.eventBackbone is false (sgRevertBot reads the central bus), found true",
+      "trailwatch:features.configAggregation: expected false while features.eventBackbone is false (configAggregation uses the central bus), found true",
+      "trailwatch:features.denyAdvisor: expected false while features.eventBackbone is false (denyAdvisor uses the central bus), found true",
+      "trailwatch:features.guardDuty: expected false while features.eventBackbone is false (guardDuty uses the central bus), found true",
+      "trailwatch:features.scpWatch: expected false while features.eventBackbone is false (scpWatch uses the central bus), found true",
+      "trailwatch:features.sgRevertBot: expected false while features.eventBackbone is false (sgRevertBot uses the central bus), found true",
     ]);
   });
 });

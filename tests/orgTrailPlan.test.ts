@@ -46,7 +46,7 @@ describe("OrgTrail in the prod plan", function () {
   it("is created by the management account after trusted access, the delegated administrator and the bucket policy", () => {
     const t = trail();
     expect(t.provider).to.equal(PROVIDER("management"));
-    const access = one(plan(), "aws:organizations/awsServiceAccess:AwsServiceAccess");
+    const access = one(plan(), "aws:organizations/awsServiceAccess:AwsServiceAccess", "org-trail-trusted-access");
     expect(access.inputs.servicePrincipal).to.equal("cloudtrail.amazonaws.com");
     expect(access.provider).to.equal(PROVIDER("management"));
     const admin = one(plan(), "aws:cloudtrail/organizationDelegatedAdminAccount:OrganizationDelegatedAdminAccount");

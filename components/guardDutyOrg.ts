@@ -1,0 +1,185 @@
+/**
+ * GuardDutyOrg: GuardDuty for the whole organization, in every configured region (GuardDuty is regional).
+ * The management account makes the security account the delegated administrator per region; the security account's
+ * detector auto-enables every account (new ones too) with the configured protection plans, exports findings to a
+ * KMS-encrypted bucket in the log-archive account, and forwards its findings (which include every member's) from each
+ * region to the central bus, where FindingsRouter routes them by severity.
+ * https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_organizations.html
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { denyInsecureTransport, policy, policyJson, type Statement } from "./iam";
+import { accountKeyPolicy } from "./kms";
+import { secureBucket } from "./bucket";
+import { TARGET_RETRY } from "./forwarderTemplate";
+import { GUARDDUTY_FINDING } from "../functions/findings/severity";
+import { partitionOf } from "../functions/cloudtrail";
+
+export type ProtectionPlan = "s3" | "eks" | "runtime" | "malware" | "rds" | "lambda";
+
+/**
+ * Protection plan -> GuardDuty feature name (and the additional configurations runtime monitoring needs to manage its
+ * agents). https://docs.aws.amazon.com/guardduty/latest/APIReference/API_OrganizationFeatureConfiguration.html
+ */
+export const PROTECTION_FEATURES: Record<ProtectionPlan, { feature: string; additional?: string[] }> = {
+  s3: { feature: "S3_DATA_EVENTS" },
+  eks: { feature: "EKS_AUDIT_LOGS" },
+  runtime: { feature: "RUNTIME_MONITORING", additional: ["EKS_ADDON_MANAGEMENT", "ECS_FARGATE_AGENT_MANAGEMENT", "EC2_AGENT_MANAGEMENT"] },
+  malware: { feature: "EBS_MALWARE_PROTECTION" },
+  rds: { feature: "RDS_LOGIN_EVENTS" },
+  lambda: { feature: "LAMBDA_NETWORK_LOGS" },
+};
+
+export interface GuardDutyOrgArgs {
+  securityAccountId: string;
+  logArchiveAccountId: string;
+  homeRegion: string;
+  regions: string[];
+  findingPublishingFrequency: "FIFTEEN_MINUTES" | "ONE_HOUR" | "SIX_HOURS";
+  protection: Record<ProtectionPlan, boolean>;
+  findingsExpirationDays: number;
+  /** The central bus findings are forwarded to. */
+  centralBusArn: pulumi.Input<string>;
+  providers: {
+    management: (region: string) => aws.Provider;
+    security: (region: string) => aws.Provider;
+    logArchive: aws.Provider;
+  };
+}
+
+export class GuardDutyOrg extends pulumi.ComponentResource {
+  readonly detectors: Record<string, aws.guardduty.Detector> = {};
+  readonly findingsBucket: aws.s3.Bucket;
+  readonly findingsKey: aws.kms.Key;
+
+  constructor(name: string, args: GuardDutyOrgArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("trailwatch:baseline:GuardDutyOrg", name, {}, opts);
+    const security = args.securityAccountId;
+    const partition = partitionOf(args.homeRegion);
+    const archive = { parent: this, provider: args.providers.logArchive };
+    const detectorArns = `arn:${partition}:guardduty:*:${security}:detector/*`;
+    const fromDetectors = { StringEquals: { "aws:SourceAccount": security }, ArnLike: { "aws:SourceArn": detectorArns } };
+
+    // ---- findings export (log-archive account, home region) ---------------------------------------------------------
+    // https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_exportfindings.html
+    const keyStatements: Statement[] = [
+      { Sid: "GuardDutyEncryptsFindings", Effect: "Allow", Principal: { Service: "guardduty.amazonaws.com" }, Action: "kms:GenerateDataKey", Resource: "*", Condition: fromDetectors },
+    ];
+    this.findingsKey = new aws.kms.Key(
+      `${name}-findings-key`,
+      {
+        description: "trailwatch GuardDuty findings export",
+        enableKeyRotation: true,
+        deletionWindowInDays: 30,
+        policy: policyJson(accountKeyPolicy(args.logArchiveAccountId, args.homeRegion, [], keyStatements)),
+      },
+      archive,
+    );
+    const findings = secureBucket(
+      `${name}-findings`,
+      { encryption: this.findingsKey.arn, expirationDays: args.findingsExpirationDays, noncurrentVersionExpirationDays: 30 },
+      archive,
+    );
+    this.findingsBucket = findings.bucket;
+    const bucketArn = this.findingsBucket.arn;
+    const bucketPolicy = new aws.s3.BucketPolicy(
+      `${name}-findings-policy`,
+      {
+        bucket: this.findingsBucket.id,
+        policy: policyJson(
+          policy(
+            { Sid: "GuardDutyLocatesBucket", Effect: "Allow", Principal: { Service: "guardduty.amazonaws.com" }, Action: "s3:GetBucketLocation", Resource: bucketArn, Condition: fromDetectors },
+            { Sid: "GuardDutyWritesFindings", Effect: "Allow", Principal: { Service: "guardduty.amazonaws.com" }, Action: "s3:PutObject", Resource: pulumi.interpolate`${bucketArn}/*`, Condition: fromDetectors },
+            {
+              Sid: "DenyUnencryptedFindings",
+              Effect: "Deny",
+              Principal: { Service: "guardduty.amazonaws.com" },
+              Action: "s3:PutObject",
+              Resource: pulumi.interpolate`${bucketArn}/*`,
+              Condition: { StringNotEquals: { "s3:x-amz-server-side-encryption": "aws:kms" } },
+            },
+            {
+              Sid: "DenyOtherKeys",
+              Effect: "Deny",
+              Principal: { Service: "guardduty.amazonaws.com" },
+              Action: "s3:PutObject",
+              Resource: pulumi.interpolate`${bucketArn}/*`,
+              Condition: { StringNotEquals: { "s3:x-amz-server-side-encryption-aws-kms-key-id": this.findingsKey.arn } },
+            },
+            denyInsecureTransport([bucketArn, pulumi.interpolate`${bucketArn}/*`]),
+          ),
+        ),
+      },
+      { ...archive, dependsOn: findings.ready },
+    );
+
+    // ---- per region: delegated admin, detector, org auto-enable, protection plans, export, forwarding -----------------
+    const forwarderRole = new aws.iam.Role(
+      `${name}-forwarder`,
+      {
+        description: "EventBridge forwards GuardDuty findings from every region to the trailwatch central bus",
+        assumeRolePolicy: policyJson(
+          policy({ Effect: "Allow", Principal: { Service: "events.amazonaws.com" }, Action: "sts:AssumeRole", Condition: { StringEquals: { "aws:SourceAccount": security } } }),
+        ),
+      },
+      { parent: this, provider: args.providers.security(args.homeRegion) },
+    );
+    new aws.iam.RolePolicy(
+      `${name}-forwarder`,
+      { role: forwarderRole.id, policy: policyJson(policy({ Sid: "PutOnCentralBus", Effect: "Allow", Action: "events:PutEvents", Resource: args.centralBusArn })) },
+      { parent: this, provider: args.providers.security(args.homeRegion) },
+    );
+
+    for (const region of args.regions) {
+      const mgmt = { parent: this, provider: args.providers.management(region) };
+      const sec = { parent: this, provider: args.providers.security(region) };
+      const admin = new aws.guardduty.OrganizationAdminAccount(`${name}-admin-${region}`, { adminAccountId: security }, mgmt);
+      const detector = new aws.guardduty.Detector(
+        `${name}-detector-${region}`,
+        { enable: true, findingPublishingFrequency: args.findingPublishingFrequency },
+        { ...sec, dependsOn: [admin] },
+      );
+      this.detectors[region] = detector;
+      new aws.guardduty.OrganizationConfiguration(
+        `${name}-org-${region}`,
+        { detectorId: detector.id, autoEnableOrganizationMembers: "ALL" },
+        { ...sec, dependsOn: [admin] },
+      );
+      for (const [plan, { feature, additional }] of Object.entries(PROTECTION_FEATURES) as [ProtectionPlan, (typeof PROTECTION_FEATURES)[ProtectionPlan]][]) {
+        const on = args.protection[plan];
+        new aws.guardduty.OrganizationConfigurationFeature(
+          `${name}-${plan}-${region}`,
+          {
+            detectorId: detector.id,
+            name: feature,
+            autoEnable: on ? "ALL" : "NONE",
+            additionalConfigurations: additional?.map((a) => ({ name: a, autoEnable: on ? "ALL" : "NONE" })),
+          },
+          { ...sec, dependsOn: [admin] },
+        );
+        // The administrator's own detector is not an organization member: its plans are set directly.
+        new aws.guardduty.DetectorFeature(
+          `${name}-${plan}-admin-${region}`,
+          { detectorId: detector.id, name: feature, status: on ? "ENABLED" : "DISABLED", additionalConfigurations: additional?.map((a) => ({ name: a, status: on ? "ENABLED" : "DISABLED" })) },
+          sec,
+        );
+      }
+      new aws.guardduty.PublishingDestination(
+        `${name}-export-${region}`,
+        { detectorId: detector.id, destinationArn: bucketArn, kmsKeyArn: this.findingsKey.arn, destinationType: "S3" },
+        { ...sec, dependsOn: [bucketPolicy] },
+      );
+      const rule = new aws.cloudwatch.EventRule(
+        `${name}-findings-${region}`,
+        { description: "trailwatch: GuardDuty findings of the organization to the central bus", eventPattern: JSON.stringify(GUARDDUTY_FINDING) },
+        sec,
+      );
+      new aws.cloudwatch.EventTarget(
+        `${name}-findings-${region}`,
+        { rule: rule.name, arn: args.centralBusArn, roleArn: forwarderRole.arn, retryPolicy: TARGET_RETRY },
+        sec,
+      );
+    }
+    this.registerOutputs({ findingsBucket: this.findingsBucket.id, detectors: Object.fromEntries(Object.entries(this.detectors).map(([r, d]) => [r, d.id])) });
+  }
+}

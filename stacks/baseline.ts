@@ -1,0 +1,76 @@
+/**
+ * Wiring for the organization baseline: GuardDuty for every account and region, AWS Config recording, rules,
+ * conformance packs and the aggregator, and the routing of their findings (SNS per severity band, Slack).
+ */
+import type { StackConfig } from "./config";
+import type { AccountProviders } from "./providers";
+import type { Outputs } from "./program";
+import type { CentralEventBus } from "../components/centralEventBus";
+import { GuardDutyOrg } from "../components/guardDutyOrg";
+import { ConfigAggregation } from "../components/configAggregation";
+import { FindingsRouter } from "../components/findingsRouter";
+import { slackSecrets } from "./slackSecrets";
+
+export function wireBaseline(config: StackConfig, providers: AccountProviders, bus: CentralEventBus): Outputs {
+  const outputs: Outputs = {};
+  const { guardDuty: gdOn, configAggregation: cfgOn } = config.features;
+  const perRegion = {
+    management: (region: string) => providers.of("management", region),
+    security: (region: string) => providers.of("security", region),
+    logArchive: providers.of("logArchive"),
+  };
+  if (gdOn) {
+    const gd = new GuardDutyOrg("guardduty", {
+      securityAccountId: config.accounts.security,
+      logArchiveAccountId: config.accounts.logArchive,
+      homeRegion: config.homeRegion,
+      regions: config.regions,
+      findingPublishingFrequency: config.guardDuty.findingPublishingFrequency,
+      protection: config.guardDuty.protection,
+      findingsExpirationDays: config.guardDuty.findingsExpirationDays,
+      centralBusArn: bus.busArn,
+      providers: perRegion,
+    });
+    outputs.guardDutyFindingsBucket = gd.findingsBucket.id;
+  }
+  if (cfgOn) {
+    const cfg = new ConfigAggregation("config", {
+      organizationId: config.organizationId,
+      managementAccountId: config.accounts.management,
+      securityAccountId: config.accounts.security,
+      logArchiveAccountId: config.accounts.logArchive,
+      homeRegion: config.homeRegion,
+      regions: config.regions,
+      memberTargets: config.memberTargets,
+      rules: config.configAggregation.rules,
+      conformancePacks: config.configAggregation.conformancePacks,
+      aggregatorRegions: config.configAggregation.aggregatorRegions,
+      snapshotFrequency: config.configAggregation.snapshotFrequency,
+      bucketExpirationDays: config.configAggregation.bucketExpirationDays,
+      failureTolerancePercentage: config.forwarder.failureTolerancePercentage,
+      maxConcurrentPercentage: config.forwarder.maxConcurrentPercentage,
+      providers: perRegion,
+    });
+    outputs.configBucket = cfg.bucket.id;
+    outputs.configAggregatorArn = cfg.aggregator.arn;
+  }
+  if (gdOn || cfgOn) {
+    const router = new FindingsRouter(
+      "findings",
+      {
+        bus,
+        slackBotTokenSecretArn: slackSecrets(config, providers).botTokenArn,
+        slackChannelId: config.slack.channelId,
+        slackMinSeverity: config.findings.slackMinSeverity,
+        guardDuty: gdOn,
+        configNonCompliantBand: cfgOn ? config.findings.configNonCompliantBand : undefined,
+        configToSlack: config.findings.configToSlack,
+        topics: config.findings.topics,
+        logRetentionDays: config.denyAdvisor.logRetentionDays,
+      },
+      { provider: providers.of("security") },
+    );
+    for (const [band, topic] of Object.entries(router.topics)) outputs[`findings${band[0].toUpperCase()}${band.slice(1)}TopicArn`] = topic.arn;
+  }
+  return outputs;
+}

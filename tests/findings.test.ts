@@ -1,0 +1,193 @@
+/**
+ * GuardDuty and Config findings: severity routing at the band edges, the Slack message, and the notifier Lambda
+ * (the plan's archive) deduplicating republished findings against dynalite, posting to a Slack API stub.
+ * Finding events are built from the documented `GuardDuty Finding` EventBridge shape:
+ * https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_findings_eventbridge.html
+ */
+import { expect } from "chai";
+import * as path from "path";
+import { matchesPattern } from "../functions/eventPattern";
+import { SEVERITY_BANDS, atLeastPattern, bandOf, configNonCompliantPattern, severityPattern } from "../functions/findings/severity";
+import { findingMessage, fromConfigComplianceEvent, fromGuardDutyEvent } from "../functions/findings/messages";
+import { prodPlan, one } from "./planFixture";
+import { createTable, scanAll, startDynalite, startSecretsStub, startSlackStub, useLocalAwsEnv } from "./localServices";
+
+function guardDutyEvent(severity: number, over: { id?: string; count?: number; updatedAt?: string } = {}) {
+  return {
+    version: "0",
+    id: "c8c4daa7-a20c-2f03-0070-b7393dd542ad",
+    "detail-type": "GuardDuty Finding",
+    source: "aws.guardduty",
+    account: "444455556666",
+    time: "2026-11-20T10:05:00Z",
+    region: "eu-west-1",
+    resources: [],
+    detail: {
+      schemaVersion: "2.0",
+      accountId: "210987654321",
+      region: "eu-west-1",
+      partition: "aws",
+      id: over.id ?? "16afba5c5c43e07c9e3e5e2e544e95df",
+      arn: `arn:aws:guardduty:eu-west-1:210987654321:detector/123456/finding/${over.id ?? "16afba5c5c43e07c9e3e5e2e544e95df"}`,
+      type: "UnauthorizedAccess:EC2/SSHBruteForce",
+      resource: { resourceType: "Instance", instanceDetails: { instanceId: "i-0abc123def4567890", instanceType: "t3.micro" } },
+      service: { serviceName: "guardduty", detectorId: "123456", count: over.count ?? 1, archived: false, eventFirstSeen: "2026-11-20T09:50:00Z", eventLastSeen: "2026-11-20T10:00:00Z" },
+      severity,
+      createdAt: "2026-11-20T09:55:00Z",
+      updatedAt: over.updatedAt ?? "2026-11-20T10:00:00Z",
+      title: "i-0abc123def4567890 is performing SSH brute force attacks.",
+      description: "i-0abc123def4567890 is performing SSH brute force attacks against 198.51.100.7.",
+    },
+  };
+}
+
+/** `Config Rules Compliance Change`, as in the AWS Config developer guide's example. */
+function configEvent(compliance: "NON_COMPLIANT" | "COMPLIANT") {
+  return {
+    version: "0",
+    id: "1e9b3e28-3b37-7d1c-d1b9-d8ec3e8b2f6a",
+    "detail-type": "Config Rules Compliance Change",
+    source: "aws.config",
+    account: "210987654321",
+    time: "2026-11-20T10:05:00Z",
+    region: "eu-central-1",
+    resources: [],
+    detail: {
+      resourceId: "sg-0123456789abcdef0",
+      awsRegion: "eu-central-1",
+      awsAccountId: "210987654321",
+      configRuleName: "OrgConfigRule-restricted-ssh-abc123",
+      recordVersion: "1.0",
+      configRuleARN: "arn:aws:config:eu-central-1:210987654321:config-rule/aws-service-rule/config-multiaccountsetup.amazonaws.com/config-rule-abc123",
+      messageType: "ComplianceChangeNotification",
+      newEvaluationResult: {
+        evaluationResultIdentifier: { evaluationResultQualifier: { configRuleName: "OrgConfigRule-restricted-ssh-abc123", resourceType: "AWS::EC2::SecurityGroup", resourceId: "sg-0123456789abcdef0" }, orderingTimestamp: "2026-11-20T10:04:00Z" },
+        complianceType: compliance,
+        resultRecordedTime: "2026-11-20T10:04:30Z",
+        configRuleInvokedTime: "2026-11-20T10:04:10Z",
+      },
+      oldEvaluationResult: { complianceType: compliance === "COMPLIANT" ? "NON_COMPLIANT" : "COMPLIANT" },
+      resourceType: "AWS::EC2::SecurityGroup",
+    },
+  };
+}
+
+describe("GuardDuty severity routing", () => {
+  const edges: [number, string][] = [
+    [1.0, "low"],
+    [3.9, "low"],
+    [4.0, "medium"],
+    [6.9, "medium"],
+    [7.0, "high"],
+    [8.9, "high"],
+    [9.0, "critical"],
+    [10.0, "critical"],
+  ];
+  for (const [severity, expected] of edges) {
+    it(`severity ${severity.toFixed(1)} matches the ${expected} rule and no other`, () => {
+      const matched = SEVERITY_BANDS.filter((b) => matchesPattern(severityPattern(b), guardDutyEvent(severity)));
+      expect(matched).to.deep.equal([expected]);
+      expect(bandOf(severity)).to.equal(expected);
+    });
+  }
+
+  it("sends high and above to Slack by default: 7.0 yes, 6.9 no", () => {
+    expect(matchesPattern(atLeastPattern("high"), guardDutyEvent(7.0))).to.equal(true);
+    expect(matchesPattern(atLeastPattern("high"), guardDutyEvent(6.9))).to.equal(false);
+    expect(matchesPattern(atLeastPattern("high"), { ...guardDutyEvent(9), source: "aws.securityhub" })).to.equal(false);
+  });
+
+  it("routes Config evaluations that turned NON_COMPLIANT, not those that turned COMPLIANT", () => {
+    expect(matchesPattern(configNonCompliantPattern, configEvent("NON_COMPLIANT"))).to.equal(true);
+    expect(matchesPattern(configNonCompliantPattern, configEvent("COMPLIANT"))).to.equal(false);
+  });
+});
+
+describe("finding messages", () => {
+  it("GuardDuty: type, band, account, region, resource, occurrences and a console link to the finding", () => {
+    const f = fromGuardDutyEvent(guardDutyEvent(8.0, { count: 3 }))!;
+    expect(f).to.include({ key: "guardduty:16afba5c5c43e07c9e3e5e2e544e95df", band: "high", account: "210987654321", region: "eu-west-1", resource: "EC2 instance i-0abc123def4567890", count: 3 });
+    const m = findingMessage(f, { "210987654321": "payments-prod" });
+    expect(m.text).to.equal(
+      "GuardDuty high (8): i-0abc123def4567890 is performing SSH brute force attacks. - EC2 instance i-0abc123def4567890 in payments-prod (210987654321), eu-west-1",
+    );
+    const blocks = JSON.stringify(m.blocks);
+    expect(blocks).to.contain("UnauthorizedAccess:EC2/SSHBruteForce").and.contain("3 times");
+    expect((m.blocks[2] as any).elements[0].url).to.equal(
+      "https://eu-west-1.console.aws.amazon.com/guardduty/home?region=eu-west-1#/findings?macros=current&fId=16afba5c5c43e07c9e3e5e2e544e95df",
+    );
+  });
+
+  it("GuardDuty: an access-key finding names the key and user; mrkdwn control characters are escaped", () => {
+    const e = guardDutyEvent(5);
+    (e.detail as any).resource = { resourceType: "AccessKey", accessKeyDetails: { accessKeyId: "ASIAEXAMPLE", userName: "a<b>&c", userType: "IAMUser" } };
+    const f = fromGuardDutyEvent(e)!;
+    expect(f.resource).to.equal("access key ASIAEXAMPLE (IAMUser a<b>&c)");
+    expect(JSON.stringify(findingMessage(f).blocks)).to.contain("a&lt;b&gt;&amp;c").and.not.contain("a<b>");
+  });
+
+  it("Config: rule, resource, account and region; COMPLIANT and foreign events are not findings", () => {
+    const f = fromConfigComplianceEvent(configEvent("NON_COMPLIANT"))!;
+    expect(f).to.include({ kind: "config", key: "config:210987654321:eu-central-1:OrgConfigRule-restricted-ssh-abc123:sg-0123456789abcdef0", resource: "EC2::SecurityGroup sg-0123456789abcdef0" });
+    expect(fromConfigComplianceEvent(configEvent("COMPLIANT"))).to.equal(null);
+    expect(fromGuardDutyEvent(configEvent("NON_COMPLIANT"))).to.equal(null);
+  });
+});
+
+describe("findings notifier Lambda (from the plan's archive)", function () {
+  this.timeout(180_000);
+  let handler: (event: unknown) => Promise<any>;
+  let ddb: Awaited<ReturnType<typeof startDynalite>>;
+  let secrets: Awaited<ReturnType<typeof startSecretsStub>>;
+  let slack: Awaited<ReturnType<typeof startSlackStub>>;
+  const posts = () => slack.calls.filter((c) => c.method === "chat.postMessage");
+
+  before(async () => {
+    const plan = prodPlan();
+    const fn = one(plan, "aws:lambda/function:Function", "findings-notifier");
+    ddb = await startDynalite();
+    secrets = await startSecretsStub({ "arn:aws:secretsmanager:eu-west-1:444455556666:secret:test-bot": "xoxb-test-token" });
+    slack = await startSlackStub();
+    await createTable(ddb.client, "notified", "pk");
+    useLocalAwsEnv({ DYNAMODB: ddb.url, SECRETS_MANAGER: secrets.url });
+    const env = fn.inputs.environment.variables;
+    expect(Object.keys(env).sort()).to.deep.equal(["NOTIFIED_TABLE", "SLACK_BOT_TOKEN_SECRET", "SLACK_CHANNEL_ID"]);
+    Object.assign(process.env, env, { NOTIFIED_TABLE: "notified", SLACK_BOT_TOKEN_SECRET: "arn:aws:secretsmanager:eu-west-1:444455556666:secret:test-bot", SLACK_API_URL: slack.apiUrl });
+    handler = require(path.join(plan.dir, "functions", "findings-notifier", "__index.js")).handler;
+  });
+
+  after(async () => {
+    await Promise.all([ddb?.close(), secrets?.close(), slack?.close()]);
+  });
+
+  it("posts a new finding once; the republished update (same id, higher count) is a duplicate", async () => {
+    expect(await handler(guardDutyEvent(7.5))).to.deep.equal({ outcome: "posted", key: "guardduty:16afba5c5c43e07c9e3e5e2e544e95df" });
+    expect(await handler(guardDutyEvent(7.5, { count: 4, updatedAt: "2026-11-20T10:15:00Z" }))).to.deep.include({ outcome: "duplicate" });
+    expect(posts()).to.have.length(1);
+    expect(posts()[0].args.channel).to.equal("C04SECOPS01");
+    expect(posts()[0].token).to.equal("xoxb-test-token");
+    const rows = await scanAll(ddb.client, "notified");
+    expect(rows).to.have.length(1);
+    expect(Number(rows[0].expiresAt.N)).to.be.greaterThan(Date.now() / 1000 + 29 * 86400);
+  });
+
+  it("posts again when the finding's severity rises to a higher band, not when it falls", async () => {
+    expect(await handler(guardDutyEvent(9.2, { count: 5 }))).to.deep.include({ outcome: "posted" });
+    expect(await handler(guardDutyEvent(7.1, { count: 6 }))).to.deep.include({ outcome: "duplicate" });
+    expect(posts()).to.have.length(2);
+    expect(posts()[1].args.text).to.match(/^GuardDuty critical \(9\.2\)/);
+  });
+
+  it("two concurrent deliveries of one new finding post once", async () => {
+    const e = guardDutyEvent(8, { id: "concurrent0000000000000000000001" });
+    const outcomes = await Promise.all([handler(e), handler(e)]);
+    expect(outcomes.map((o) => o.outcome).sort()).to.deep.equal(["duplicate", "posted"]);
+    expect(posts().filter((p) => String(p.args.text).includes("SSH brute force"))).to.have.length(3);
+  });
+
+  it("posts Config non-compliance once per rule and resource", async () => {
+    expect(await handler(configEvent("NON_COMPLIANT"))).to.deep.include({ outcome: "posted" });
+    expect(await handler(configEvent("NON_COMPLIANT"))).to.deep.include({ outcome: "duplicate" });
+    expect(posts().at(-1)!.args.text).to.contain("OrgConfigRule-restricted-ssh-abc123");
+  });
+});
