@@ -330,6 +330,25 @@ const configAggregation = z
   })
   .strict();
 
+const cidr = z.string().regex(/^([0-9]{1,3}(\.[0-9]{1,3}){3}\/\d{1,2}|[0-9a-fA-F:]+\/\d{1,3})$/, "a CIDR such as 203.0.113.0/24");
+const sgRevertBot = z
+  .object({
+    /** Changes below this risk are recorded, not posted. */
+    minRisk: z.enum(["low", "medium", "high", "critical"]).default("medium"),
+    /** Sources that never raise the risk (office, VPN egress). */
+    trustedCidrs: uniqueList(cidr, "CIDR").default([]),
+    /** Undecided reviews expire (the rules stay) after this many minutes. */
+    expireAfterMinutes: z.number().int().min(5).max(10080).default(1440),
+    /** World-open ingress to these ports is reverted at once, still posted; empty = off. */
+    autoRevertPorts: z.array(z.number().int().min(0).max(65535)).default([]),
+    /** The ExternalId the hub presents to spoke roles; unset = derived from the organization id. */
+    externalId: z.string().regex(/^[\w+=,.@:\/-]{2,1224}$/, "an STS ExternalId (2-1224 of letters, digits and +=,.@:/-)").optional(),
+    /** Account names shown in messages. */
+    accountNames: z.record(accountId, z.string().min(1).max(64)).default({}),
+    logRetentionDays: logRetention.default(90),
+  })
+  .strict();
+
 export const stackConfigSchema = z
   .object({
     organizationId,
@@ -351,6 +370,7 @@ export const stackConfigSchema = z
     guardDuty: guardDuty.default(guardDuty.parse({})),
     configAggregation: configAggregation.default(configAggregation.parse({})),
     findings: findings.default(findings.parse({})),
+    sgRevertBot: sgRevertBot.default(sgRevertBot.parse({})),
   })
   .superRefine((c, ctx) => {
     if (!c.regions.includes(c.homeRegion))

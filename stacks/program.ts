@@ -10,6 +10,7 @@ import { wireBackbone } from "./backbone";
 import { wireDenyAdvisor } from "./denyAdvisor";
 import { wireOrgTrail } from "./orgTrail";
 import { wireBaseline } from "./baseline";
+import { wireSgRevertBot } from "./sgRevertBot";
 
 /** Read and validate the stack config; throws ConfigError listing every problem before any resource exists. */
 export function loadStackConfig(): StackConfig {
@@ -33,6 +34,7 @@ export function runProgram(): Outputs {
   const backbone = config.features.eventBackbone ? wireBackbone(config, providers) : undefined;
   if (backbone) Object.assign(outputs, backbone.outputs);
   if (backbone && config.features.denyAdvisor) Object.assign(outputs, wireDenyAdvisor(config, providers, backbone.bus));
+  if (backbone && config.features.sgRevertBot) Object.assign(outputs, wireSgRevertBot(config, providers, backbone.bus));
   if (backbone && (config.features.guardDuty || config.features.configAggregation)) Object.assign(outputs, wireBaseline(config, providers, backbone.bus));
 
   return outputs;

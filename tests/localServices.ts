@@ -99,3 +99,56 @@ export async function startSlackStub(): Promise<Running & { calls: SlackCall[]; 
   const url = await listen(server);
   return { url, apiUrl: `${url}/api/`, calls, close: closer(server) };
 }
+
+export interface QueryCall {
+  action: string;
+  params: Record<string, string>;
+  host: string | undefined;
+}
+
+/**
+ * STS (awsQuery) and EC2 (ec2Query) on one local endpoint: form-encoded `Action=...` requests in, XML out, as the
+ * SDK v3 clients speak them (point AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL_EC2 here). `ec2Rules` is the rule ids
+ * that exist: RevokeSecurityGroup* removes them, or answers InvalidSecurityGroupRuleId.NotFound as EC2 does.
+ * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_RevokeSecurityGroupIngress.html
+ * https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html
+ */
+export async function startAwsQueryStub(ec2Rules: Record<string, string>): Promise<Running & { calls: QueryCall[] }> {
+  const calls: QueryCall[] = [];
+  const server = http.createServer((req, res) => {
+    let body = "";
+    req.on("data", (c) => (body += c));
+    req.on("end", () => {
+      const params = Object.fromEntries(new URLSearchParams(body));
+      const action = params.Action;
+      calls.push({ action, params, host: req.headers.host });
+      res.setHeader("content-type", "text/xml");
+      const ruleIds = Object.entries(params)
+        .filter(([k]) => /^SecurityGroupRuleId\.\d+$/.test(k))
+        .map(([, v]) => v);
+      const notFound = () => {
+        res.statusCode = 400;
+        res.end(`<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>InvalidSecurityGroupRuleId.NotFound</Code><Message>The security group rule ID '${ruleIds[0]}' does not exist</Message></Error></Errors><RequestID>req-1</RequestID></Response>`);
+      };
+      if (action === "AssumeRole") {
+        res.end(
+          `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult><Credentials><AccessKeyId>ASIALOCALSPOKE</AccessKeyId><SecretAccessKey>spoke-secret</SecretAccessKey><SessionToken>spoke-token</SessionToken><Expiration>2030-01-01T00:00:00Z</Expiration></Credentials><AssumedRoleUser><AssumedRoleId>AROALOCAL:${params.RoleSessionName}</AssumedRoleId><Arn>${params.RoleArn}/${params.RoleSessionName}</Arn></AssumedRoleUser></AssumeRoleResult><ResponseMetadata><RequestId>req-sts</RequestId></ResponseMetadata></AssumeRoleResponse>`,
+        );
+      } else if (action === "RevokeSecurityGroupIngress" || action === "RevokeSecurityGroupEgress") {
+        if (ruleIds.some((id) => !(id in ec2Rules))) return notFound();
+        for (const id of ruleIds) delete ec2Rules[id];
+        res.end(`<${action}Response xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>req-ec2</requestId><return>true</return></${action}Response>`);
+      } else if (action === "DescribeSecurityGroupRules") {
+        const found = ruleIds.filter((id) => id in ec2Rules);
+        if (ruleIds.length > 0 && found.length === 0) return notFound();
+        const items = found.map((id) => `<item><securityGroupRuleId>${id}</securityGroupRuleId><groupId>${ec2Rules[id]}</groupId></item>`).join("");
+        res.end(`<DescribeSecurityGroupRulesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>req-ec2</requestId><securityGroupRuleSet>${items}</securityGroupRuleSet></DescribeSecurityGroupRulesResponse>`);
+      } else {
+        res.statusCode = 400;
+        res.end(`<Response><Errors><Error><Code>InvalidAction</Code><Message>${action}</Message></Error></Errors></Response>`);
+      }
+    });
+  });
+  const url = await listen(server);
+  return { url, calls, close: closer(server) };
+}

@@ -219,7 +219,7 @@ function covers(r: SgRule, p: number): boolean {
   return r.fromPort !== null && r.toPort !== null && r.fromPort <= p && p <= r.toPort;
 }
 
-function describePorts(r: SgRule): string {
+export function describePorts(r: SgRule): string {
   if (r.protocol === "all") return "all traffic";
   if (r.fromPort === null) return `${r.protocol} (all ports)`;
   return r.fromPort === r.toPort ? `${r.protocol}/${r.fromPort}` : `${r.protocol}/${r.fromPort}-${r.toPort}`;

@@ -1,0 +1,129 @@
+/**
+ * The SgRevertBot's ports on real services: EC2 through the spoke role in the target account, Slack through the
+ * Web API, and the Bolt app that receives button clicks on a Lambda Function URL.
+ */
+import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
+import { DescribeSecurityGroupRulesCommand, EC2Client, RevokeSecurityGroupEgressCommand, RevokeSecurityGroupIngressCommand } from "@aws-sdk/client-ec2";
+import { App, AwsLambdaReceiver } from "@slack/bolt";
+import type { WebClient } from "@slack/web-api";
+import { partitionOf } from "../../cloudtrail";
+import { readSecret, tokenFromSecret } from "../../slack/client";
+import { APPROVE_ACTION, DENY_ACTION, type ReviewButtonValue } from "./messages";
+import { decide, type BotSettings, type Ec2Port, type SlackPort } from "./handlers";
+import type { ReviewStore } from "./state";
+
+export const SPOKE_ROLE_NAME = "trailwatch-sg-revert-spoke";
+
+/** "Rule not found" on revoke or describe: the rule is already gone. https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html */
+const NOT_FOUND = "InvalidSecurityGroupRuleId.NotFound";
+
+export function spokeEc2(opts: { externalId: string; sessionName?: string }): Ec2Port {
+  // One assumed session per account and region while its credentials last (a plain object: see slack/client.ts).
+  const sessions: Record<string, { client: EC2Client; until: number } | undefined> = {};
+  const clientFor = async (accountId: string, region: string): Promise<EC2Client> => {
+    const cached = sessions[`${accountId}/${region}`];
+    if (cached && cached.until > Date.now()) return cached.client;
+    const roleArn = `arn:${partitionOf(region)}:iam::${accountId}:role/${SPOKE_ROLE_NAME}`;
+    const out = await new STSClient({ region }).send(
+      new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: opts.sessionName ?? "trailwatch-sg-revert", ExternalId: opts.externalId, DurationSeconds: 900 }),
+    );
+    const c = out.Credentials!;
+    const client = new EC2Client({ region, credentials: { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken!, expiration: c.Expiration } });
+    sessions[`${accountId}/${region}`] = { client, until: (c.Expiration ? new Date(c.Expiration).getTime() : Date.now() + 900_000) - 60_000 };
+    return client;
+  };
+  return {
+    async revoke({ accountId, region, groupId, direction, ruleIds }) {
+      const ec2 = await clientFor(accountId, region);
+      const input = { GroupId: groupId, SecurityGroupRuleIds: ruleIds };
+      try {
+        if (direction === "ingress") await ec2.send(new RevokeSecurityGroupIngressCommand(input));
+        else await ec2.send(new RevokeSecurityGroupEgressCommand(input));
+        return "revoked";
+      } catch (err) {
+        if ((err as { name?: string; Code?: string }).name === NOT_FOUND || (err as { Code?: string }).Code === NOT_FOUND) return "gone";
+        throw err;
+      }
+    },
+    async remaining({ accountId, region, groupId, ruleIds }) {
+      const ec2 = await clientFor(accountId, region);
+      try {
+        const out = await ec2.send(new DescribeSecurityGroupRulesCommand({ SecurityGroupRuleIds: ruleIds }));
+        return (out.SecurityGroupRules ?? []).filter((r) => r.GroupId === groupId).map((r) => r.SecurityGroupRuleId!);
+      } catch (err) {
+        if ((err as { name?: string }).name === NOT_FOUND) return [];
+        throw err;
+      }
+    },
+  };
+}
+
+export function slackPort(client: WebClient): SlackPort {
+  return {
+    async post(channel, m) {
+      const out = await client.chat.postMessage({ channel, text: m.text, blocks: m.blocks as any, unfurl_links: false });
+      return { ts: out.ts! };
+    },
+    async update(channel, ts, m) {
+      await client.chat.update({ channel, ts, text: m.text, blocks: m.blocks as any });
+    },
+    async ephemeral(channel, user, text) {
+      await client.chat.postEphemeral({ channel, user, text });
+    },
+    async groupMembers(groupId) {
+      const out = await client.usergroups.users.list({ usergroup: groupId });
+      return out.users ?? [];
+    },
+  };
+}
+
+type LambdaHandler = (event: unknown, context: unknown) => Promise<unknown>;
+
+/**
+ * The interactivity endpoint. Bolt's AwsLambdaReceiver checks `v0:{timestamp}:{raw body}` HMAC-SHA256 against the
+ * signing secret and refuses requests older than 5 minutes with a 401 before any listener runs. Bolt on Lambda
+ * runs the listener before answering (TOOLCHAIN.md), so the listener only does the fast part: approver check,
+ * conditional transition, message update. The revert itself runs in the worker, off the table's stream.
+ * Secrets are read from Secrets Manager on the first request of a container, never from the environment.
+ */
+export function interactivityHandler(deps: {
+  signingSecretId: string;
+  botTokenSecretId: string;
+  store: ReviewStore;
+  settings: BotSettings;
+  log?: (line: object) => void;
+}): LambdaHandler {
+  let ready: Promise<LambdaHandler> | undefined;
+  const init = async (): Promise<LambdaHandler> => {
+    const [signingSecret, botToken] = await Promise.all([readSecret(deps.signingSecretId), readSecret(deps.botTokenSecretId)]);
+    const receiver = new AwsLambdaReceiver({ signingSecret: tokenFromSecret(signingSecret) });
+    const app = new App({
+      token: tokenFromSecret(botToken),
+      receiver,
+      tokenVerificationEnabled: false, // no auth.test round trip on cold start
+      clientOptions: { slackApiUrl: process.env.SLACK_API_URL || undefined },
+    });
+    for (const [actionId, decision] of [
+      [APPROVE_ACTION, "approve"],
+      [DENY_ACTION, "deny"],
+    ] as const) {
+      app.action(actionId, async ({ ack, body, action, client }) => {
+        await ack();
+        const value = JSON.parse((action as { value?: string }).value ?? "{}") as ReviewButtonValue;
+        const b = body as { user: { id: string }; channel?: { id: string } };
+        await decide(
+          { user: b.user.id, channel: b.channel?.id ?? deps.settings.channel, decision, value },
+          { store: deps.store, slack: slackPort(client), settings: deps.settings, now: new Date(), log: deps.log },
+        );
+      });
+    }
+    return receiver.toHandler() as unknown as LambdaHandler;
+  };
+  return async (event, context) => {
+    if (!ready) {
+      ready = init();
+      ready.catch(() => (ready = undefined));
+    }
+    return (await ready)(event, context);
+  };
+}

@@ -1,0 +1,169 @@
+/**
+ * The SgRevertBot's four handlers, each behind small interfaces so the same code runs in Lambda and in tests:
+ * - detect: a security-group change from the central bus -> review items (PENDING, or DENIED for auto-revert) ->
+ *   one Slack message;
+ * - decide: a Slack button click (already signature-checked by Bolt) -> approver check -> conditional transition;
+ *   a Deny leaves DENIED items for the worker (the table's stream hands them over, asynchronously);
+ * - revert: DENIED items -> assume the spoke role in the target account -> revoke by rule id -> verify -> update;
+ * - expire: PENDING items past their time -> EXPIRED -> message updated.
+ */
+import { assessRisk, parseSecurityGroupChange, type RiskLevel } from "../change";
+import type { CloudTrailRecord } from "../../cloudtrail";
+import { reviewMessage, notApproverText, type ReviewButtonValue } from "./messages";
+import type { ReviewItem, ReviewStore } from "./state";
+
+export interface SlackPort {
+  post(channel: string, message: { text: string; blocks: object[] }): Promise<{ ts: string }>;
+  update(channel: string, ts: string, message: { text: string; blocks: object[] }): Promise<void>;
+  ephemeral(channel: string, user: string, text: string): Promise<void>;
+  /** Members of a Slack user group (usergroups.users.list). */
+  groupMembers(groupId: string): Promise<string[]>;
+}
+
+export interface BotSettings {
+  channel: string;
+  /** Changes below this risk are recorded, not posted. */
+  minRisk: RiskLevel;
+  trustedCidrs: string[];
+  expireAfterMinutes: number;
+  approverUserIds: string[];
+  approverUserGroupId?: string;
+  /** Auto-revert world-open ingress to these ports (22, 3389, ...); empty = off. */
+  autoRevertPorts: number[];
+  accountNames?: Record<string, string>;
+}
+
+const RISK_ORDER: RiskLevel[] = ["low", "medium", "high", "critical"];
+type Log = (line: object) => void;
+
+export type DetectOutcome = { outcome: "ignored" | "not-reviewable" | "below-threshold" | "duplicate" | "posted" | "auto-reverting"; ruleIds?: string[]; risk?: RiskLevel };
+
+/** A CloudTrail security-group event (the EventBridge event's detail). */
+export async function detectChange(
+  record: CloudTrailRecord,
+  deps: { store: ReviewStore; slack: SlackPort; settings: BotSettings; now: Date; log?: Log },
+): Promise<DetectOutcome> {
+  const change = parseSecurityGroupChange(record);
+  if (!change) return { outcome: "ignored" };
+  const risk = assessRisk(change, { trustedCidrs: deps.settings.trustedCidrs });
+  if (RISK_ORDER.indexOf(risk.level) < RISK_ORDER.indexOf(deps.settings.minRisk)) {
+    deps.log?.({ level: "INFO", message: "below the posting threshold", eventId: change.eventId, risk: risk.level });
+    return { outcome: "below-threshold", risk: risk.level };
+  }
+  // Reverting needs the rule ids the response names (Authorize* events); a Modify changes rules in place.
+  const revocable = change.rules.filter((r) => r.ruleId && (r.direction ?? change.direction));
+  if (!change.groupId || !change.accountId || !change.region || !change.eventId || revocable.length === 0 || change.eventName === "ModifySecurityGroupRules") {
+    deps.log?.({ level: "INFO", message: "change has no revocable rule ids; not reviewed", eventId: change.eventId, eventName: change.eventName });
+    return { outcome: "not-reviewable", risk: risk.level };
+  }
+  const auto =
+    deps.settings.autoRevertPorts.length > 0 &&
+    revocable.some((r) => (r.direction ?? change.direction) === "ingress" && r.openToWorld && (r.fromPort === null || deps.settings.autoRevertPorts.some((p) => r.fromPort! <= p && p <= (r.toPort ?? r.fromPort!))));
+  const ruleIds = revocable.map((r) => r.ruleId!);
+  const expiresAt = Math.floor(deps.now.getTime() / 1000) + deps.settings.expireAfterMinutes * 60;
+  const items: ReviewItem[] = revocable.map((rule) => ({
+    ruleId: rule.ruleId!,
+    state: auto ? "DENIED" : "PENDING",
+    changeId: change.eventId!,
+    ruleIds,
+    groupId: change.groupId!,
+    accountId: change.accountId!,
+    region: change.region!,
+    direction: (rule.direction ?? change.direction)!,
+    rule,
+    change,
+    risk,
+    expiresAt,
+    ...(auto ? { decidedBy: "trailwatch (auto-revert)", decidedAt: deps.now.toISOString() } : {}),
+  }));
+  const created = [];
+  for (const item of items) if (await deps.store.create(item)) created.push(item);
+  if (created.length === 0) return { outcome: "duplicate", ruleIds };
+  const { ts } = await deps.slack.post(deps.settings.channel, reviewMessage(created, { accountNames: deps.settings.accountNames }));
+  for (const item of created) await deps.store.attachMessage(item.ruleId, deps.settings.channel, ts);
+  return { outcome: auto ? "auto-reverting" : "posted", ruleIds: created.map((i) => i.ruleId), risk: risk.level };
+}
+
+export async function isApprover(user: string, settings: BotSettings, slack: SlackPort): Promise<boolean> {
+  if (settings.approverUserIds.includes(user)) return true;
+  if (!settings.approverUserGroupId) return false;
+  return (await slack.groupMembers(settings.approverUserGroupId)).includes(user);
+}
+
+export type DecideOutcome = { outcome: "not-approver" | "decided" | "already-decided"; changed: string[] };
+
+/** A click on Approve (keep) or Deny (revert). Only PENDING rules move; a second click finds none and does nothing. */
+export async function decide(
+  click: { user: string; channel: string; decision: "approve" | "deny"; value: ReviewButtonValue },
+  deps: { store: ReviewStore; slack: SlackPort; settings: BotSettings; now: Date; log?: Log },
+): Promise<DecideOutcome> {
+  if (!(await isApprover(click.user, deps.settings, deps.slack))) {
+    await deps.slack.ephemeral(click.channel, click.user, notApproverText(click.user));
+    deps.log?.({ level: "WARN", message: "click by a non-approver ignored", user: click.user, changeId: click.value.changeId });
+    return { outcome: "not-approver", changed: [] };
+  }
+  const to = click.decision === "approve" ? "APPROVED" : "DENIED";
+  const decidedAt = deps.now.toISOString();
+  const changed: string[] = [];
+  for (const ruleId of click.value.ruleIds) if (await deps.store.transition(ruleId, ["PENDING"], to, { decidedBy: click.user, decidedAt })) changed.push(ruleId);
+  deps.log?.({ level: "INFO", message: "decision", user: click.user, decision: to, changed, changeId: click.value.changeId });
+  if (changed.length === 0) return { outcome: "already-decided", changed };
+  await refreshMessage(click.value.ruleIds, deps);
+  return { outcome: "decided", changed };
+}
+
+/** Rewrite the change's message from the current state of all its rules. */
+export async function refreshMessage(ruleIds: string[], deps: { store: ReviewStore; slack: SlackPort; settings: BotSettings }): Promise<void> {
+  const items = await deps.store.get(ruleIds);
+  const withMessage = items.find((i) => i.channel && i.ts);
+  if (!withMessage) return;
+  await deps.slack.update(withMessage.channel!, withMessage.ts!, reviewMessage(items, { accountNames: deps.settings.accountNames }));
+}
+
+/** What the worker needs from EC2 in the target account (behind the assumed spoke role). */
+export interface Ec2Port {
+  revoke(args: { accountId: string; region: string; groupId: string; direction: "ingress" | "egress"; ruleIds: string[] }): Promise<"revoked" | "gone">;
+  /** The rule ids among `ruleIds` that still exist in the group. */
+  remaining(args: { accountId: string; region: string; groupId: string; ruleIds: string[] }): Promise<string[]>;
+}
+
+export type RevertOutcome = { ruleId: string; outcome: "reverted" | "already-gone" | "failed" | "not-denied"; error?: string };
+
+/** Revert DENIED rules (as the stream delivers them), each exactly once: the final transition is conditional too. */
+export async function revertRules(ruleIds: string[], deps: { store: ReviewStore; slack: SlackPort; ec2: Ec2Port; settings: BotSettings; log?: Log }): Promise<RevertOutcome[]> {
+  const items = (await deps.store.get(ruleIds)).filter((i) => i.state === "DENIED");
+  const outcomes: RevertOutcome[] = ruleIds.filter((id) => !items.some((i) => i.ruleId === id)).map((ruleId) => ({ ruleId, outcome: "not-denied" as const }));
+  for (const item of items) {
+    const where = { accountId: item.accountId, region: item.region, groupId: item.groupId };
+    let outcome: RevertOutcome;
+    try {
+      const r = await deps.ec2.revoke({ ...where, direction: item.direction, ruleIds: [item.ruleId] });
+      const left = await deps.ec2.remaining({ ...where, ruleIds: [item.ruleId] });
+      if (left.length > 0) throw new Error(`rule ${item.ruleId} is still in ${item.groupId} after the revoke`);
+      outcome = { ruleId: item.ruleId, outcome: r === "gone" ? "already-gone" : "reverted" };
+      await deps.store.transition(item.ruleId, ["DENIED"], "REVERTED", { result: r === "gone" ? "already gone" : `revoked at ${new Date().toISOString()}` });
+    } catch (err) {
+      const error = (err as Error).message.slice(0, 300);
+      outcome = { ruleId: item.ruleId, outcome: "failed", error };
+      await deps.store.transition(item.ruleId, ["DENIED"], "REVERT_FAILED", { result: error });
+    }
+    deps.log?.({ level: outcome.outcome === "failed" ? "ERROR" : "INFO", message: "revert", ...outcome, ...where });
+    outcomes.push(outcome);
+  }
+  const byChange: Record<string, string[]> = {};
+  for (const i of items) byChange[i.changeId] = i.ruleIds;
+  for (const ids of Object.values(byChange)) await refreshMessage(ids, deps);
+  return outcomes;
+}
+
+/** Expire undecided reviews; their messages say so and lose their buttons. */
+export async function expireReviews(deps: { store: ReviewStore; slack: SlackPort; settings: BotSettings; now: Date; log?: Log }): Promise<string[]> {
+  const due = await deps.store.expired(Math.floor(deps.now.getTime() / 1000));
+  const expired: string[] = [];
+  for (const item of due) if (await deps.store.transition(item.ruleId, ["PENDING"], "EXPIRED", { decidedAt: deps.now.toISOString() })) expired.push(item.ruleId);
+  const byChange: Record<string, string[]> = {};
+  for (const i of due) byChange[i.changeId] = i.ruleIds;
+  for (const ids of Object.values(byChange)) await refreshMessage(ids, deps);
+  if (expired.length) deps.log?.({ level: "INFO", message: "expired", ruleIds: expired });
+  return expired;
+}

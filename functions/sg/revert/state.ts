@@ -1,0 +1,168 @@
+/**
+ * The security-group review state: one DynamoDB item per new rule (keyed by its security group rule id), moving
+ * PENDING -> APPROVED | DENIED | EXPIRED, DENIED -> REVERTED | REVERT_FAILED. Every transition is a conditional
+ * write on the current state, so two clicks, two approvers or a retried Lambda can never act twice: the second
+ * writer's condition fails and it does nothing. A DENIED item is what the revert worker acts on (the table's stream
+ * hands it over).
+ */
+import {
+  BatchGetItemCommand,
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  PutItemCommand,
+  ScanCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+} from "@aws-sdk/client-dynamodb";
+import type { SgChange, SgRisk, SgRule } from "../change";
+
+export type ReviewState = "PENDING" | "APPROVED" | "DENIED" | "EXPIRED" | "REVERTED" | "REVERT_FAILED";
+
+/** Which states may move to which: the only transitions any code performs. */
+export const TRANSITIONS: Record<ReviewState, ReviewState[]> = {
+  PENDING: ["APPROVED", "DENIED", "EXPIRED"],
+  DENIED: ["REVERTED", "REVERT_FAILED"],
+  APPROVED: [],
+  EXPIRED: [],
+  REVERTED: [],
+  REVERT_FAILED: [],
+};
+
+export const PURGE_AFTER_DAYS = 90;
+
+export interface ReviewItem {
+  ruleId: string;
+  state: ReviewState;
+  /** The CloudTrail event id of the change: every rule of one change shares it and one Slack message. */
+  changeId: string;
+  ruleIds: string[];
+  groupId: string;
+  accountId: string;
+  region: string;
+  direction: "ingress" | "egress";
+  rule: SgRule;
+  change: SgChange;
+  risk: SgRisk;
+  channel?: string;
+  ts?: string;
+  /** Epoch seconds after which a PENDING item expires. */
+  expiresAt: number;
+  decidedBy?: string;
+  decidedAt?: string;
+  result?: string;
+}
+
+export interface ReviewStore {
+  /** Create PENDING (or DENIED for auto-revert) items; false for a rule already recorded (a retried detection). */
+  create(item: ReviewItem): Promise<boolean>;
+  attachMessage(ruleId: string, channel: string, ts: string): Promise<void>;
+  /** Move one rule from one of `from` to `to`; false when its state was not in `from` (someone else acted). */
+  transition(ruleId: string, from: ReviewState[], to: ReviewState, fields?: { decidedBy?: string; decidedAt?: string; result?: string }): Promise<boolean>;
+  get(ruleIds: string[]): Promise<ReviewItem[]>;
+  /** PENDING items past their expiry. */
+  expired(nowEpoch: number): Promise<ReviewItem[]>;
+}
+
+const toItem = (i: ReviewItem): Record<string, AttributeValue> => {
+  const out: Record<string, AttributeValue> = {
+    pk: { S: i.ruleId },
+    state: { S: i.state },
+    changeId: { S: i.changeId },
+    doc: { S: JSON.stringify({ ...i, state: undefined }) },
+    expiresAt: { N: String(i.expiresAt) },
+    // The table's TTL attribute: decided reviews are kept for audit, then removed.
+    purgeAt: { N: String(i.expiresAt + PURGE_AFTER_DAYS * 86400) },
+  };
+  if (i.channel) out.channel = { S: i.channel };
+  if (i.ts) out.ts = { S: i.ts };
+  return out;
+};
+
+const fromItem = (a: Record<string, AttributeValue>): ReviewItem => ({
+  ...(JSON.parse(a.doc.S!) as ReviewItem),
+  state: a.state.S as ReviewState,
+  channel: a.channel?.S,
+  ts: a.ts?.S,
+  decidedBy: a.decidedBy?.S,
+  decidedAt: a.decidedAt?.S,
+  result: a.result?.S,
+});
+
+const conditionFailed = (err: unknown) => err instanceof ConditionalCheckFailedException || (err as Error).name === "ConditionalCheckFailedException";
+
+export function dynamoReviewStore(client: DynamoDBClient, table: string): ReviewStore {
+  return {
+    async create(item) {
+      try {
+        await client.send(new PutItemCommand({ TableName: table, Item: toItem(item), ConditionExpression: "attribute_not_exists(pk)" }));
+        return true;
+      } catch (err) {
+        if (conditionFailed(err)) return false;
+        throw err;
+      }
+    },
+    async attachMessage(ruleId, channel, ts) {
+      await client.send(
+        new UpdateItemCommand({
+          TableName: table,
+          Key: { pk: { S: ruleId } },
+          UpdateExpression: "SET channel = :c, ts = :t",
+          ExpressionAttributeValues: { ":c": { S: channel }, ":t": { S: ts } },
+        }),
+      );
+    },
+    async transition(ruleId, from, to, fields = {}) {
+      for (const f of from) if (!TRANSITIONS[f].includes(to)) throw new Error(`no transition ${f} -> ${to}`);
+      const names: Record<string, string> = { "#state": "state" };
+      const values: Record<string, AttributeValue> = { ":to": { S: to } };
+      from.forEach((f, i) => (values[`:from${i}`] = { S: f }));
+      let set = "SET #state = :to";
+      for (const [k, v] of Object.entries(fields)) {
+        if (v === undefined) continue;
+        names[`#${k}`] = k;
+        values[`:${k}`] = { S: v };
+        set += `, #${k} = :${k}`;
+      }
+      try {
+        await client.send(
+          new UpdateItemCommand({
+            TableName: table,
+            Key: { pk: { S: ruleId } },
+            UpdateExpression: set,
+            ConditionExpression: `#state IN (${from.map((_, i) => `:from${i}`).join(", ")})`,
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
+          }),
+        );
+        return true;
+      } catch (err) {
+        if (conditionFailed(err)) return false;
+        throw err;
+      }
+    },
+    async get(ruleIds) {
+      if (ruleIds.length === 0) return [];
+      const out = await client.send(new BatchGetItemCommand({ RequestItems: { [table]: { Keys: ruleIds.map((id) => ({ pk: { S: id } })), ConsistentRead: true } } }));
+      const items = (out.Responses?.[table] ?? []).map(fromItem);
+      return ruleIds.map((id) => items.find((i) => i.ruleId === id)).filter((i): i is ReviewItem => i !== undefined);
+    },
+    async expired(nowEpoch) {
+      const items: ReviewItem[] = [];
+      let start: Record<string, AttributeValue> | undefined;
+      do {
+        const out = await client.send(
+          new ScanCommand({
+            TableName: table,
+            FilterExpression: "#state = :pending AND expiresAt < :now",
+            ExpressionAttributeNames: { "#state": "state" },
+            ExpressionAttributeValues: { ":pending": { S: "PENDING" }, ":now": { N: String(nowEpoch) } },
+            ExclusiveStartKey: start,
+          }),
+        );
+        items.push(...(out.Items ?? []).map(fromItem));
+        start = out.LastEvaluatedKey;
+      } while (start);
+      return items;
+    },
+  };
+}
