@@ -133,12 +133,10 @@ export class GuardDutyOrg extends pulumi.ComponentResource {
     for (const region of args.regions) {
       const mgmt = { parent: this, provider: args.providers.management(region) };
       const sec = { parent: this, provider: args.providers.security(region) };
-      const admin = new aws.guardduty.OrganizationAdminAccount(`${name}-admin-${region}`, { adminAccountId: security }, mgmt);
-      const detector = new aws.guardduty.Detector(
-        `${name}-detector-${region}`,
-        { enable: true, findingPublishingFrequency: args.findingPublishingFrequency },
-        { ...sec, dependsOn: [admin] },
-      );
+      // The administrator's detector first: designating an account without one makes GuardDuty create a detector
+      // there itself, which this program could then not create (it would already exist).
+      const detector = new aws.guardduty.Detector(`${name}-detector-${region}`, { enable: true, findingPublishingFrequency: args.findingPublishingFrequency }, sec);
+      const admin = new aws.guardduty.OrganizationAdminAccount(`${name}-admin-${region}`, { adminAccountId: security }, { ...mgmt, dependsOn: [detector] });
       this.detectors[region] = detector;
       new aws.guardduty.OrganizationConfiguration(
         `${name}-org-${region}`,

@@ -29,7 +29,8 @@ describe("GuardDutyOrg in the prod plan", function () {
       const detector = one(plan(), "aws:guardduty/detector:Detector", `guardduty-detector-${region}`);
       expect(detector.provider).to.equal(provider("security", region));
       expect(detector.inputs).to.include({ enable: true, findingPublishingFrequency: "FIFTEEN_MINUTES" });
-      expect(detector.dependsOn).to.include(admin.urn);
+      expect(admin.dependsOn).to.include(detector.urn);
+      expect(one(plan(), "aws:guardduty/organizationConfiguration:OrganizationConfiguration", `guardduty-org-${region}`).dependsOn).to.include(admin.urn);
       const org = one(plan(), "aws:guardduty/organizationConfiguration:OrganizationConfiguration", `guardduty-org-${region}`).inputs;
       expect(org.autoEnableOrganizationMembers).to.equal("ALL");
       const expected: Record<string, boolean> = { s3: true, eks: true, runtime: true, malware: true, rds: true, lambda: false };
