@@ -36,8 +36,46 @@ export function forwardedStreams(): ForwardedStream[] {
     { ruleName: "trailwatch-org-policy-changes", description: "Organizations policy changes (us-east-1 only)", pattern: orgPolicyChangePattern, state: "ENABLED" },
     // Organization Config rules evaluate in each member account: compliance changes appear on that account's bus.
     { ruleName: "trailwatch-config-noncompliant", description: "AWS Config rules turned NON_COMPLIANT", pattern: configNonCompliantPattern, state: "ENABLED" },
+    { ruleName: "trailwatch-changes", description: "Every other write management event, for the change feed", pattern: changesStreamPattern, state: "ENABLED" },
   ];
 }
+
+/**
+ * The change feed (issue 10) needs every write management event, and no other stream forwards them all. The StackSet
+ * template is one template for the whole organization, so this stream is forwarded whether `features.changeFeed` is
+ * on or not.
+ *
+ * Cost: every write call in every account and region now crosses to the central bus (EventBridge bills cross-account
+ * delivery per event), is archived by the central archive (storage per GB), and is written to the searchable
+ * security-event log group (CloudWatch Logs ingestion per GB), whether or not the change feed is on. Writes are a
+ * small share of CloudTrail volume (the reads stay behind: a rule in ENABLED never sees them), but busy accounts
+ * (autoscaling, CI) write millions of events a month: check the archive and log group sizes after rollout.
+ *
+ * The pattern leaves out what the other streams already forward (write denies, successful security-group, role and
+ * organization-policy changes): an event matched by two forwarding rules would reach the central bus twice, and every
+ * consumer there (deny counts, security-group reviews, the change feed) would see it twice. Together the streams
+ * forward each write call exactly once; the central bus's `detail.readOnly: [false]` subscription sees them all.
+ */
+export const changesStreamPattern: Record<string, unknown> = (() => {
+  const narrow = [securityGroupChangePattern, roleChangePattern, orgPolicyChangePattern].map((p) => (p as { detail: { eventSource: string[]; eventName: string[] } }).detail);
+  // The deny stream's error-code matchers ({prefix}, {suffix}, exact codes) as wildcards, so one anything-but excludes them all.
+  const denyCodes = ((denyPattern as { detail: { errorCode: unknown[] } }).detail.errorCode).map((m) =>
+    typeof m === "string" ? m : "prefix" in (m as object) ? `${(m as { prefix: string }).prefix}*` : `*${(m as { suffix: string }).suffix}`,
+  );
+  return {
+    "detail-type": ["AWS API Call via CloudTrail"],
+    detail: {
+      readOnly: [false],
+      errorCode: [{ exists: false }, { "anything-but": { wildcard: denyCodes } }],
+      $or: [
+        // Failed calls: the narrow change streams forward successful calls only.
+        { errorCode: [{ exists: true }] },
+        { eventSource: [{ "anything-but": narrow.map((d) => d.eventSource[0]) }] },
+        ...narrow.map((d) => ({ eventSource: d.eventSource, eventName: [{ "anything-but": d.eventName }] })),
+      ],
+    },
+  };
+})();
 
 const logicalId = (ruleName: string) =>
   ruleName

@@ -30,6 +30,11 @@ export interface InlineFunctionArgs<E, R> {
   /** Reserved concurrency, e.g. 1 for a worker that must never run twice at once. */
   readonly reservedConcurrentExecutions?: number;
   readonly deadLetterTargetArn?: pulumi.Input<string>;
+  /**
+   * "Text" for functions that print CloudWatch embedded metric format lines: EMF must reach the log as the raw JSON
+   * line, which Lambda's JSON log format would wrap. @default "JSON"
+   */
+  readonly logFormat?: "JSON" | "Text";
 }
 
 /** The dependencies to leave out of an archive: all runtime dependencies the callback does not use. */
@@ -87,7 +92,7 @@ export class InlineFunction<E = unknown, R = unknown> extends pulumi.ComponentRe
         reservedConcurrentExecutions: args.reservedConcurrentExecutions,
         environment: args.environment ? { variables: args.environment } : undefined,
         deadLetterConfig: args.deadLetterTargetArn ? { targetArn: args.deadLetterTargetArn } : undefined,
-        loggingConfig: { logFormat: "JSON", logGroup: this.logGroup.name },
+        loggingConfig: { logFormat: args.logFormat ?? "JSON", logGroup: this.logGroup.name },
         codePathOptions: { extraExcludePackages: excludedPackages(args.packages) },
       },
       { parent: this, dependsOn: [this.logGroup] },

@@ -15,7 +15,8 @@ import type { CfnTemplate } from "./forwarderTemplate";
 import { securityGroupChangePattern } from "../functions/patterns";
 import { dynamoReviewStore } from "../functions/sg/revert/state";
 import { detectChange, expireReviews, revertRules, type BotSettings } from "../functions/sg/revert/handlers";
-import { interactivityHandler, slackPort, spokeEc2, SPOKE_ROLE_NAME } from "../functions/sg/revert/adapters";
+import { slackPort, spokeEc2, SPOKE_ROLE_NAME } from "../functions/sg/revert/adapters";
+import type { SlackFeature } from "./slackApp";
 import { slackClient } from "../functions/slack/client";
 
 export interface SgRevertBotArgs {
@@ -25,7 +26,6 @@ export interface SgRevertBotArgs {
   memberTargets: string[];
   homeRegion: string;
   slackBotTokenSecretArn: pulumi.Input<string>;
-  slackSigningSecretArn: pulumi.Input<string>;
   settings: BotSettings;
   externalId: string;
   logRetentionDays: number;
@@ -38,9 +38,9 @@ const SETTINGS_ENV = "SG_BOT_SETTINGS";
 
 export class SgRevertBot extends pulumi.ComponentResource {
   readonly table: aws.dynamodb.Table;
-  readonly interactivityUrl: pulumi.Output<string>;
   readonly hubRoleArn: pulumi.Output<string>;
-  readonly slackAppManifest: pulumi.Output<string>;
+  /** What the shared Slack app needs to take review decisions. */
+  readonly slackFeature: SlackFeature;
 
   constructor(name: string, args: SgRevertBotArgs, opts?: pulumi.ComponentResourceOptions) {
     super("trailwatch:sg:SgRevertBot", name, {}, opts);
@@ -91,38 +91,11 @@ export class SgRevertBot extends pulumi.ComponentResource {
     );
     args.bus.subscribe(`${name}-changes`, securityGroupChangePattern, { kind: "lambda", function: detect.function }, "Security-group rules added, for review in Slack");
 
-    // ---- interactivity (Slack -> Function URL) -------------------------------------------------------------------
-    const interact = new InlineFunction(
-      `${name}-interact`,
-      {
-        description: "Slack interactivity: verifies the signature, checks the approver, records the decision",
-        // Bolt loads @slack/socket-mode, which needs its *peer* dependency undici; CallbackFunction packs only
-        // `dependencies`, so undici is a direct dependency of the project (seen: "Cannot find module 'undici'").
-        packages: [...packages, "@slack/bolt", "undici"],
-        timeout: 10,
-        logRetentionDays: args.logRetentionDays,
-        environment: { ...env, SLACK_SIGNING_SECRET_SECRET: args.slackSigningSecretArn },
-        statements: [
-          { Sid: "Reviews", Effect: "Allow", Action: ["dynamodb:UpdateItem", "dynamodb:BatchGetItem"], Resource: [this.table.arn] },
-          tableKey,
-          botToken,
-          { Sid: "SlackSigningSecret", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [args.slackSigningSecretArn] },
-        ],
-        callbackFactory: () =>
-          interactivityHandler({
-            signingSecretId: process.env.SLACK_SIGNING_SECRET_SECRET!,
-            botTokenSecretId: process.env.SLACK_BOT_TOKEN_SECRET!,
-            store: dynamoReviewStore(new DynamoDBClient({}), process.env.REVIEW_TABLE!),
-            settings: JSON.parse(process.env.SG_BOT_SETTINGS!),
-            log: (l) => console.log(JSON.stringify(l)),
-          }) as any,
-      },
-      p,
-    );
-    // Slack cannot sign with SigV4: the URL is public and the Slack signature (checked before anything runs) is the
-    // authentication. https://api.slack.com/authentication/verifying-requests-from-slack
-    const url = new aws.lambda.FunctionUrl(`${name}-interact-url`, { functionName: interact.function.name, authorizationType: "NONE" }, p);
-    this.interactivityUrl = url.functionUrl;
+    // ---- decisions: the review buttons' listeners run in the shared Slack app (components/slackApp.ts) ------------
+    this.slackFeature = {
+      environment: { REVIEW_TABLE: this.table.name, [SETTINGS_ENV]: JSON.stringify(args.settings) },
+      statements: [{ Sid: "Reviews", Effect: "Allow", Action: ["dynamodb:UpdateItem", "dynamodb:BatchGetItem"], Resource: [this.table.arn] }, tableKey],
+    };
 
     // ---- worker: the hub role ------------------------------------------------------------------------------------
     const spokeArns = `arn:aws:iam::*:role/${SPOKE_ROLE_NAME}`;
@@ -237,21 +210,7 @@ export class SgRevertBot extends pulumi.ComponentResource {
     );
     new aws.iam.RolePolicy(`${name}-spoke-management`, { role: mgmtSpoke.id, policy: policyJson(policy(...SPOKE_PERMISSIONS)) }, mgmt);
 
-    // A Slack app manifest: create the app from it in one step (api.slack.com/apps -> From an app manifest).
-    // https://api.slack.com/reference/manifests
-    this.slackAppManifest = this.interactivityUrl.apply((u) =>
-      JSON.stringify(
-        {
-          display_information: { name: "trailwatch", description: "AWS security monitoring and response" },
-          features: { bot_user: { display_name: "trailwatch", always_online: true } },
-          oauth_config: { scopes: { bot: ["chat:write", "usergroups:read"] } },
-          settings: { interactivity: { is_enabled: true, request_url: u }, org_deploy_enabled: false, socket_mode_enabled: false, token_rotation_enabled: false },
-        },
-        null,
-        2,
-      ),
-    );
-    this.registerOutputs({ interactivityUrl: this.interactivityUrl, hubRoleArn: this.hubRoleArn, table: this.table.name });
+    this.registerOutputs({ hubRoleArn: this.hubRoleArn, table: this.table.name });
   }
 }
 

@@ -8,6 +8,7 @@
  */
 import { z } from "zod";
 import { BUILTIN_ROW_IDS, ELEVATED_ROLE_ROW_ID, checkPattern, elevatedRoleRow } from "../functions/trailAlarms";
+import { changeFeedConfig } from "./changeFeedConfig";
 
 export const NAMESPACE = "trailwatch";
 
@@ -349,6 +350,22 @@ const sgRevertBot = z
   })
   .strict();
 
+const scpWatch = z
+  .object({
+    /** Minutes a rollout window stays open after an Organizations policy change. */
+    windowMinutes: z.number().int().min(5).max(1440).default(60),
+    /** Minutes between digests in an open window's thread. */
+    digestMinutes: z.number().int().min(1).max(60).default(10),
+    /** Denies caused by the policy within its window that raise the alert. */
+    threshold: z.number().int().min(1).default(25),
+    /** Offer approvers "Detach policy" in the alert (a management-account role that may only detach SCPs). */
+    rollback: z.boolean().default(false),
+    /** Actions that keep their own Action metric value each day; the rest count as "other". */
+    topActions: z.number().int().min(1).max(100).default(20),
+    logRetentionDays: logRetention.default(30),
+  })
+  .strict();
+
 export const stackConfigSchema = z
   .object({
     organizationId,
@@ -370,7 +387,9 @@ export const stackConfigSchema = z
     guardDuty: guardDuty.default(guardDuty.parse({})),
     configAggregation: configAggregation.default(configAggregation.parse({})),
     findings: findings.default(findings.parse({})),
+    changeFeed: changeFeedConfig.default(changeFeedConfig.parse({})),
     sgRevertBot: sgRevertBot.default(sgRevertBot.parse({})),
+    scpWatch: scpWatch.default(scpWatch.parse({})),
   })
   .superRefine((c, ctx) => {
     if (!c.regions.includes(c.homeRegion))

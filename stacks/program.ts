@@ -10,7 +10,10 @@ import { wireBackbone } from "./backbone";
 import { wireDenyAdvisor } from "./denyAdvisor";
 import { wireOrgTrail } from "./orgTrail";
 import { wireBaseline } from "./baseline";
+import { wireChangeFeed } from "./changeFeed";
 import { wireSgRevertBot } from "./sgRevertBot";
+import { wireScpWatch } from "./scpWatch";
+import { wireSlackApp } from "./slackApp";
 
 /** Read and validate the stack config; throws ConfigError listing every problem before any resource exists. */
 export function loadStackConfig(): StackConfig {
@@ -34,8 +37,13 @@ export function runProgram(): Outputs {
   const backbone = config.features.eventBackbone ? wireBackbone(config, providers) : undefined;
   if (backbone) Object.assign(outputs, backbone.outputs);
   if (backbone && config.features.denyAdvisor) Object.assign(outputs, wireDenyAdvisor(config, providers, backbone.bus));
-  if (backbone && config.features.sgRevertBot) Object.assign(outputs, wireSgRevertBot(config, providers, backbone.bus));
+  const sgBot = backbone && config.features.sgRevertBot ? wireSgRevertBot(config, providers, backbone.bus) : undefined;
+  if (sgBot) outputs.sgRevertHubRoleArn = sgBot.hubRoleArn;
+  const scpWatch = backbone && config.features.scpWatch ? wireScpWatch(config, providers, backbone.bus) : undefined;
+  if (scpWatch) Object.assign(outputs, { scpWatchDashboard: scpWatch.dashboard.dashboardName, scpDenyLogGroup: scpWatch.denyLog.name });
+  Object.assign(outputs, wireSlackApp(config, providers, { sgReview: sgBot?.slackFeature, scpWatch: scpWatch?.slackFeature }));
   if (backbone && (config.features.guardDuty || config.features.configAggregation)) Object.assign(outputs, wireBaseline(config, providers, backbone.bus));
+  if (backbone && config.features.changeFeed) Object.assign(outputs, wireChangeFeed(config, providers, backbone.bus));
 
   return outputs;
 }

@@ -1,15 +1,14 @@
 /** Wiring for the SgRevertBot: the central bus's security-group stream, the Slack channel, spoke roles everywhere. */
 import type { StackConfig } from "./config";
 import type { AccountProviders } from "./providers";
-import type { Outputs } from "./program";
 import type { CentralEventBus } from "../components/centralEventBus";
 import { SgRevertBot } from "../components/sgRevertBot";
 import { slackSecrets } from "./slackSecrets";
 
-export function wireSgRevertBot(config: StackConfig, providers: AccountProviders, bus: CentralEventBus): Outputs {
+export function wireSgRevertBot(config: StackConfig, providers: AccountProviders, bus: CentralEventBus): SgRevertBot {
   const c = config.sgRevertBot;
   const secrets = slackSecrets(config, providers);
-  const bot = new SgRevertBot(
+  return new SgRevertBot(
     "sg-bot",
     {
       bus,
@@ -18,7 +17,6 @@ export function wireSgRevertBot(config: StackConfig, providers: AccountProviders
       memberTargets: config.memberTargets,
       homeRegion: config.homeRegion,
       slackBotTokenSecretArn: secrets.botTokenArn,
-      slackSigningSecretArn: secrets.signingSecretArn,
       settings: {
         channel: config.slack.channelId,
         minRisk: c.minRisk,
@@ -38,5 +36,4 @@ export function wireSgRevertBot(config: StackConfig, providers: AccountProviders
     },
     { provider: providers.of("security") },
   );
-  return { slackInteractivityUrl: bot.interactivityUrl, sgRevertHubRoleArn: bot.hubRoleArn, slackAppManifest: bot.slackAppManifest };
 }

@@ -75,7 +75,7 @@ describe("event backbone (plan of the prod stack)", () => {
   it("generates a template whose rules carry a RoleArn, a DLQ and the right state", () => {
     const t = forwarderTemplate();
     const rules = Object.entries(t.Resources).filter(([, r]) => r.Type === "AWS::Events::Rule");
-    expect(rules.map(([id]) => id).sort()).to.deep.equal(["HeartbeatRule", "TrailwatchConfigNoncompliant", "TrailwatchDenies", "TrailwatchOrgPolicyChanges", "TrailwatchRoleChanges", "TrailwatchSgChanges"]);
+    expect(rules.map(([id]) => id).sort()).to.deep.equal(["HeartbeatRule", "TrailwatchChanges", "TrailwatchConfigNoncompliant", "TrailwatchDenies", "TrailwatchOrgPolicyChanges", "TrailwatchRoleChanges", "TrailwatchSgChanges"]);
     for (const [id, r] of rules) {
       const [target] = r.Properties.Targets as any[];
       expect(target.RoleArn, id).to.deep.equal({ "Fn::GetAtt": ["ForwarderRole", "Arn"] });

@@ -102,23 +102,42 @@ export async function startSlackStub(): Promise<Running & { calls: SlackCall[]; 
 
 export interface QueryCall {
   action: string;
-  params: Record<string, string>;
+  params: Record<string, any>;
   host: string | undefined;
 }
 
 /**
- * STS (awsQuery) and EC2 (ec2Query) on one local endpoint: form-encoded `Action=...` requests in, XML out, as the
+ * STS and SNS (awsQuery), EC2 (ec2Query) and Organizations (JSON 1.1) on one local endpoint: form-encoded `Action=...` requests in, XML out, as the
  * SDK v3 clients speak them (point AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL_EC2 here). `ec2Rules` is the rule ids
  * that exist: RevokeSecurityGroup* removes them, or answers InvalidSecurityGroupRuleId.NotFound as EC2 does.
  * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_RevokeSecurityGroupIngress.html
  * https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html
  */
-export async function startAwsQueryStub(ec2Rules: Record<string, string>): Promise<Running & { calls: QueryCall[] }> {
+export async function startAwsQueryStub(
+  ec2Rules: Record<string, string>,
+  options: { attachedPolicies?: string[] } = {},
+): Promise<Running & { calls: QueryCall[] }> {
   const calls: QueryCall[] = [];
   const server = http.createServer((req, res) => {
     let body = "";
     req.on("data", (c) => (body += c));
     req.on("end", () => {
+      // Organizations speaks JSON 1.1 (X-Amz-Target names the operation); the others the query protocols.
+      const target = String(req.headers["x-amz-target"] ?? "");
+      if (target.startsWith("AWSOrganizationsV20161128.")) {
+        const action = target.split(".")[1];
+        const params = JSON.parse(body || "{}");
+        calls.push({ action, params, host: req.headers.host });
+        res.setHeader("content-type", "application/x-amz-json-1.1");
+        const attached = options.attachedPolicies ?? [];
+        const key = `${params.PolicyId}@${params.TargetId}`;
+        if (action === "DetachPolicy" && attached.includes(key)) {
+          attached.splice(attached.indexOf(key), 1);
+          return void res.end("{}");
+        }
+        res.statusCode = 400;
+        return void res.end(JSON.stringify({ __type: action === "DetachPolicy" ? "PolicyNotAttachedException" : "InvalidInputException", Message: `${key} is not attached` }));
+      }
       const params = Object.fromEntries(new URLSearchParams(body));
       const action = params.Action;
       calls.push({ action, params, host: req.headers.host });
@@ -138,6 +157,8 @@ export async function startAwsQueryStub(ec2Rules: Record<string, string>): Promi
         if (ruleIds.some((id) => !(id in ec2Rules))) return notFound();
         for (const id of ruleIds) delete ec2Rules[id];
         res.end(`<${action}Response xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>req-ec2</requestId><return>true</return></${action}Response>`);
+      } else if (action === "Publish") {
+        res.end(`<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>msg-${calls.length}</MessageId></PublishResult><ResponseMetadata><RequestId>req-sns</RequestId></ResponseMetadata></PublishResponse>`);
       } else if (action === "DescribeSecurityGroupRules") {
         const found = ruleIds.filter((id) => id in ec2Rules);
         if (ruleIds.length > 0 && found.length === 0) return notFound();

@@ -67,3 +67,13 @@ export function one(plan: PlanRun, type: string, name?: string | RegExp): Resour
 export function json(value: unknown): any {
   return typeof value === "string" ? JSON.parse(value) : value;
 }
+
+/**
+ * A function's handler from the plan's archive, loaded fresh: the archive's modules keep per-container state (Slack
+ * clients, the Bolt app) that must not leak from one test suite's stubs into the next, as a warm Lambda would keep it.
+ */
+export function loadHandler(plan: PlanRun, fn: string): (event: unknown, context?: unknown) => Promise<any> {
+  const dir = path.join(plan.dir, "functions", fn) + path.sep;
+  for (const key of Object.keys(require.cache)) if (key.startsWith(dir)) delete require.cache[key];
+  return require(path.join(dir, "__index.js")).handler;
+}

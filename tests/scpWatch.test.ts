@@ -22,6 +22,41 @@ import {
   type RolloutWindow,
 } from "../functions/scp/watch";
 import { stratusRecords } from "./sharedData";
+import * as crypto from "crypto";
+import { prodPlan, one, json, loadHandler } from "./planFixture";
+import { createTable, scanAll, startAwsQueryStub, startDynalite, startSecretsStub, startSlackStub, useLocalAwsEnv } from "./localServices";
+import { toEnvelope } from "../functions/cloudtrail";
+
+type Handler = (event: unknown, context?: unknown) => Promise<any>;
+const SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5";
+const BOT_SECRET_ID = "arn:aws:secretsmanager:eu-west-1:444455556666:secret:test-bot";
+const SIGNING_SECRET_ID = "arn:aws:secretsmanager:eu-west-1:444455556666:secret:test-signing";
+const ALICE = "U02ALICE001";
+const MALLORY = "U09MALLORY9";
+
+/** A Function URL request carrying a signed Slack interactivity payload. */
+function slackRequest(payload: object) {
+  const ts = Math.floor(Date.now() / 1000);
+  const body = `payload=${encodeURIComponent(JSON.stringify(payload))}`;
+  const sig = "v0=" + crypto.createHmac("sha256", SIGNING_SECRET).update(`v0:${ts}:${body}`).digest("hex");
+  return { version: "2.0", rawPath: "/", headers: { "content-type": "application/x-www-form-urlencoded", "x-slack-signature": sig, "x-slack-request-timestamp": String(ts) }, requestContext: { http: { method: "POST" } }, body, isBase64Encoded: false };
+}
+
+function click(user: string, actionId: string, value: string, messageTs: string) {
+  return {
+    type: "block_actions",
+    team: { id: "T0123TEAM" },
+    user: { id: user },
+    api_app_id: "A0123APP",
+    token: "t",
+    container: { type: "message", message_ts: messageTs, channel_id: "C04SECOPS01" },
+    trigger_id: "1.2.3",
+    channel: { id: "C04SECOPS01" },
+    message: { ts: messageTs },
+    response_url: "http://127.0.0.1:9/unused",
+    actions: [{ action_id: actionId, block_id: "scp", type: "button", value, action_ts: "1700000001.000000" }],
+  };
+}
 
 const fixture = JSON.parse(fs.readFileSync(path.join(__dirname, "fixtures/scp-denies.json"), "utf8")) as { cases: { name: string; expect: string; record: CloudTrailRecord }[] };
 
@@ -48,7 +83,10 @@ describe("SCP watch: policy denies", () => {
   for (const c of fixture.cases)
     it(`${c.expect}: ${c.name}`, async () => {
       const d = await policyDenyOf(c.record);
-      if (c.expect === "none") return expect(d).to.equal(null);
+      if (c.expect === "none") {
+        expect(d).to.equal(null);
+        return;
+      }
       expect(d, "not recognised as an org policy deny").to.not.equal(null);
       expect(d!.policyType).to.equal(c.expect);
       const tail = /:policy\/o-[a-z0-9]+\/[a-z_]+\/(p-[a-z0-9_]+)/.exec(c.record.errorMessage ?? "");
@@ -56,6 +94,12 @@ describe("SCP watch: policy denies", () => {
       expect(d!.accountId).to.equal(c.record.recipientAccountId);
       expect(d!.action).to.match(/^[a-z0-9-]+:[A-Za-z0-9]+$/);
     });
+
+  it("an SCP message with the policy ARN and an authorization-details id tail keeps its policy id", async () => {
+    const base = fixture.cases.find((c) => c.name === "SCP with a policy ARN tail")!.record;
+    const withId = { ...base, errorMessage: `${base.errorMessage}. Authorization details id: 9c1e2f3a-7b6d` };
+    expect(await policyDenyOf(withId)).to.deep.include({ policyId: "p-examplescp1", policyType: "scp" });
+  });
 
   it("a deny that is not an org policy's, and a success, are not counted", async () => {
     const ok = stratusRecords().find((r) => !r.record.errorCode)!.record;
@@ -131,5 +175,169 @@ describe("SCP watch: rollout windows", () => {
     expect(alertMessage(window, 30, { rollback: false }).blocks).to.have.length(1);
     const updated = { ...window, change: policyChangeOf(orgEvent("UpdatePolicy", { policyId: "p-examplescp1" }))! };
     expect(alertMessage(updated, 30, { rollback: true }).blocks).to.have.length(1);
+  });
+});
+
+describe("SCP watch (functions from the plan's archives)", function () {
+  this.timeout(180_000);
+  const plan = () => prodPlan();
+  let ddb: Awaited<ReturnType<typeof startDynalite>>;
+  let secrets: Awaited<ReturnType<typeof startSecretsStub>>;
+  let slack: Awaited<ReturnType<typeof startSlackStub>>;
+  let aws: Awaited<ReturnType<typeof startAwsQueryStub>>;
+  let counter: Handler, windows: Handler, app: Handler, detach: Handler;
+  const attached = ["p-examplescp1@ou-8x1f-abcd1234"];
+  const scpDeny = fixture.cases.find((c) => c.name === "SCP with a policy ARN tail")!.record;
+  const posts = () => slack.calls.filter((c) => c.method === "chat.postMessage");
+  const row = async () => (await scanAll(ddb.client, "scp-windows")).find((r) => r.pk.S === "window#p-examplescp1");
+  const envelope = (r: CloudTrailRecord) => ({ ...toEnvelope(r), id: r.eventID });
+
+  before(async () => {
+    ddb = await startDynalite();
+    secrets = await startSecretsStub({ [BOT_SECRET_ID]: "xoxb-test-token", [SIGNING_SECRET_ID]: SIGNING_SECRET });
+    slack = await startSlackStub();
+    aws = await startAwsQueryStub({}, { attachedPolicies: attached });
+    await createTable(ddb.client, "scp-windows", "pk");
+    useLocalAwsEnv({ DYNAMODB: ddb.url, SECRETS_MANAGER: secrets.url, STS: aws.url, SNS: aws.url, ORGANIZATIONS: aws.url });
+    for (const fn of ["scp-watch-counter", "scp-watch-windows", "scp-watch-detach", "slack-app"]) Object.assign(process.env, one(plan(), "aws:lambda/function:Function", fn).inputs.environment.variables);
+    Object.assign(process.env, { SCP_WATCH_TABLE: "scp-windows", REVIEW_TABLE: "reviews", SLACK_BOT_TOKEN_SECRET: BOT_SECRET_ID, SLACK_SIGNING_SECRET_SECRET: SIGNING_SECRET_ID, SLACK_API_URL: slack.apiUrl });
+    [counter, windows, app, detach] = ["scp-watch-counter", "scp-watch-windows", "slack-app", "scp-watch-detach"].map((f) => loadHandler(plan(), f));
+  });
+  after(async () => {
+    await Promise.all([ddb?.close(), secrets?.close(), slack?.close(), aws?.close()]);
+  });
+
+  it("counts a deny outside any window as a metric line only", async () => {
+    const lines: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    (process.stdout as any).write = (chunk: any, ...rest: any[]) => (String(chunk).includes('"_aws"') ? (lines.push(String(chunk)), true) : write(chunk, ...rest));
+    try {
+      expect(await counter(envelope(scpDeny))).to.deep.include({ outcome: "counted", policyId: "p-examplescp1", inWindow: false });
+    } finally {
+      (process.stdout as any).write = write;
+    }
+    expect(lines).to.have.length(1);
+    const emf = JSON.parse(lines[0]);
+    expect(emf).to.include({ PolicyId: "p-examplescp1", AccountId: scpDeny.recipientAccountId, Denies: 1 });
+    expect(emf._aws.CloudWatchMetrics[0].Namespace).to.equal("trailwatch/SCP");
+    expect(posts()).to.have.length(0);
+  });
+
+  it("opens a window from AttachPolicy and posts who changed which policy where", async () => {
+    const out = await windows(envelope(orgEvent("AttachPolicy", { policyId: "p-examplescp1", targetId: "ou-8x1f-abcd1234" })));
+    expect(out).to.deep.include({ policyId: "p-examplescp1", change: "attached", targetId: "ou-8x1f-abcd1234" });
+    expect((await row())!.status.S).to.equal("OPEN");
+    expect(posts()).to.have.length(1);
+    expect(posts()[0].args.text).to.match(/^SCP rollout watch: p-examplescp1 attached to ou-8x1f-abcd1234 by PlatformAdmin\/alice/);
+  });
+
+  it("counts the window's denies, alerts once at the threshold (channel thread + alert topic) with a Detach button", async () => {
+    for (let i = 0; i < 26; i++) await counter(envelope({ ...scpDeny, eventID: `deny-${i}` }));
+    const r = (await row())!;
+    expect(Number(r.total.N)).to.equal(26);
+    expect(r.alerted.BOOL).to.equal(true);
+    const alerts = posts().filter((p) => String(p.args.text).includes("caused"));
+    expect(alerts).to.have.length(1);
+    expect(alerts[0].args.text).to.match(/^p-examplescp1 caused 25 denies/);
+    expect(alerts[0].args.thread_ts).to.equal(posts()[0].args.ts ?? alerts[0].args.thread_ts);
+    expect(JSON.stringify(alerts[0].args.blocks)).to.contain("Detach policy from ou-8x1f-abcd1234");
+    const sns = aws.calls.filter((c) => c.action === "Publish");
+    expect(sns).to.have.length(1);
+    expect(sns[0].params.TopicArn).to.match(/^arn:aws:sns:eu-west-1:444455556666:central-alerts/);
+  });
+
+  it("posts a digest in the window's thread on the schedule: by account and action, the change since last time", async () => {
+    const out = await windows({ source: "aws.events", "detail-type": "Scheduled Event", detail: {} });
+    expect(out).to.deep.equal({ digests: ["p-examplescp1"], closed: [] });
+    const digest = posts().at(-1)!.args;
+    expect(digest.text).to.equal(`p-examplescp1: 26 denies since ${JSON.parse((await row())!.doc.S!).openedAt} (+26 since the last digest)`);
+    expect(JSON.stringify(digest.blocks)).to.contain(`${scpDeny.recipientAccountId}: 26`);
+    // Nothing new: no digest.
+    expect(await windows({ source: "aws.events", "detail-type": "Scheduled Event", detail: {} })).to.deep.equal({ digests: [], closed: [] });
+  });
+
+  it("Detach: a non-approver is told no; an approver's click is recorded once; the worker detaches exactly once through the management role", async () => {
+    const value = JSON.stringify({ policyId: "p-examplescp1", targetId: "ou-8x1f-abcd1234" });
+    const press = (user: string) => app(slackRequest(click(user, DETACH_ACTION, value, "1700000000.000005")));
+    expect((await press(MALLORY)).statusCode).to.equal(200);
+    expect((await row())!.detach).to.equal(undefined);
+    expect(slack.calls.filter((c) => c.method === "chat.postEphemeral").at(-1)!.args.user).to.equal(MALLORY);
+    await press(ALICE);
+    await press("U02BOBSEC02");
+    const requested = JSON.parse((await row())!.detach.S!);
+    expect(requested).to.deep.include({ status: "REQUESTED", by: ALICE, targetId: "ou-8x1f-abcd1234" });
+    const stream = { Records: [{ eventName: "MODIFY", dynamodb: { NewImage: await row() } }] };
+    expect(await detach(stream)).to.deep.equal([{ policyId: "p-examplescp1", outcome: "detached" }]);
+    expect(await detach(stream)).to.deep.equal([{ policyId: "p-examplescp1", outcome: "not-requested" }]);
+    const assume = aws.calls.filter((c) => c.action === "AssumeRole");
+    expect(assume.map((c) => c.params.RoleArn)).to.deep.equal(["arn:aws:iam::111122223333:role/trailwatch-scp-detach"]);
+    expect(aws.calls.filter((c) => c.action === "DetachPolicy").map((c) => c.params)).to.deep.equal([{ PolicyId: "p-examplescp1", TargetId: "ou-8x1f-abcd1234" }]);
+    expect(JSON.parse((await row())!.detach.S!)).to.deep.include({ status: "DETACHED", result: "detached from ou-8x1f-abcd1234" });
+    expect(attached).to.deep.equal([]);
+    expect(slack.calls.filter((c) => c.method === "chat.update").at(-1)!.args.text).to.match(/detached from ou-8x1f-abcd1234 \(requested by <@U02ALICE001>/);
+  });
+
+  it("/trailwatch-watch opens a window by hand; bad arguments get the usage", async () => {
+    const command = (text: string) => {
+      const body = new URLSearchParams({ command: "/trailwatch-watch", text, user_id: ALICE, channel_id: "C04SECOPS01", team_id: "T0123TEAM", response_url: "http://127.0.0.1:9/unused", trigger_id: "1.2.3", api_app_id: "A0123APP", token: "t" }).toString();
+      const ts = Math.floor(Date.now() / 1000);
+      const sig = "v0=" + crypto.createHmac("sha256", SIGNING_SECRET).update(`v0:${ts}:${body}`).digest("hex");
+      return app({ version: "2.0", rawPath: "/", headers: { "content-type": "application/x-www-form-urlencoded", "x-slack-signature": sig, "x-slack-request-timestamp": String(ts) }, requestContext: { http: { method: "POST" } }, body, isBase64Encoded: false });
+    };
+    const bad = await command("examplescp 30");
+    expect(bad.statusCode).to.equal(200);
+    expect(JSON.parse(bad.body).text).to.match(/is not a policy id\. usage: \/trailwatch-watch/);
+    const good = await command("p-manualwatch1 15");
+    expect(JSON.parse(good.body).text).to.equal("Watching p-manualwatch1 for 15 minutes.");
+    const w = (await scanAll(ddb.client, "scp-windows")).find((r) => r.pk.S === "window#p-manualwatch1")!;
+    const doc = JSON.parse(w.doc.S!);
+    expect(doc.change).to.deep.equal({ change: "manual", who: ALICE, targetId: null });
+    expect(new Date(doc.closesAt).getTime() - new Date(doc.openedAt).getTime()).to.equal(15 * 60_000);
+    expect(posts().at(-1)!.args.text).to.contain("p-manualwatch1 watch started by hand by <@U02ALICE001>");
+  });
+});
+
+describe("ScpWatch in the prod plan", function () {
+  this.timeout(300_000);
+  const plan = () => prodPlan();
+
+  it("sends SCP and RCP denies, read-only calls included, to a log group with its resource policy and to the counter", () => {
+    for (const rule of ["scp-watch-denies-log-rule", "scp-watch-denies-rule"]) {
+      const r = one(plan(), "aws:cloudwatch/eventRule:EventRule", rule).inputs;
+      expect(r.state).to.equal("ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS");
+      expect(json(r.eventPattern).detail.errorMessage).to.deep.equal([
+        { wildcard: "*service control policy*" },
+        { wildcard: "*Service Control Policy*" },
+        { wildcard: "*resource control policy*" },
+        { wildcard: "*Resource Control Policy*" },
+      ]);
+    }
+    const group = one(plan(), "aws:cloudwatch/logGroup:LogGroup", "scp-watch-denies-log-logs").inputs;
+    expect(group.retentionInDays).to.equal(30);
+    expect(json(one(plan(), "aws:cloudwatch/logResourcePolicy:LogResourcePolicy", "scp-watch-denies-log-logs-policy").inputs.policyDocument).Statement[0].Principal.Service).to.include("events.amazonaws.com");
+    expect(one(plan(), "aws:lambda/function:Function", "scp-watch-counter").inputs.loggingConfig.logFormat).to.equal("Text");
+  });
+
+  it("builds a dashboard whose widgets query the counter's metrics and the deny log group", () => {
+    const d = one(plan(), "aws:cloudwatch/dashboard:Dashboard").inputs;
+    const body = JSON.parse(d.dashboardBody);
+    const exprs = body.widgets.filter((w: any) => w.type === "metric").map((w: any) => w.properties.metrics[0][0].expression);
+    expect(exprs).to.deep.equal(["PolicyId", "AccountId", "Action"].map((dim) => `SEARCH('{trailwatch/SCP,${dim}} MetricName="Denies"', 'Sum', 60)`));
+    const group = one(plan(), "aws:cloudwatch/logGroup:LogGroup", "scp-watch-denies-log-logs").inputs.name;
+    expect(body.widgets.find((w: any) => w.type === "log").properties.query).to.match(new RegExp(`^SOURCE '${group}'`));
+  });
+
+  it("the detach role may only detach service control policies, and only the detach worker may assume it", () => {
+    const role = one(plan(), "aws:iam/role:Role", "scp-watch-mgmt-detach");
+    expect(role.provider).to.match(/aws-management-eu-west-1$/);
+    expect(role.inputs.name).to.equal("trailwatch-scp-detach");
+    const trust = json(role.inputs.assumeRolePolicy).Statement;
+    expect(trust).to.have.length(1);
+    expect(trust[0].Principal.AWS).to.match(/^arn:aws:iam::444455556666:role\/scp-watch-detach-role-/);
+    expect(json(one(plan(), "aws:iam/rolePolicy:RolePolicy", "scp-watch-mgmt-detach").inputs.policy).Statement).to.deep.equal([
+      { Sid: "DetachScpsOnly", Effect: "Allow", Action: "organizations:DetachPolicy", Resource: "*", Condition: { StringEquals: { "organizations:PolicyType": "SERVICE_CONTROL_POLICY" } } },
+    ]);
+    const mapping = one(plan(), "aws:lambda/eventSourceMapping:EventSourceMapping", "scp-watch-detach-source").inputs;
+    expect(JSON.parse(mapping.filterCriteria.filters[0].pattern)).to.deep.equal({ dynamodb: { NewImage: { detachStatus: { S: ["REQUESTED"] } } } });
   });
 });

@@ -6,8 +6,9 @@
  */
 import { expect } from "chai";
 import * as crypto from "crypto";
+import * as fs from "fs";
 import * as path from "path";
-import { prodPlan, one, json } from "./planFixture";
+import { prodPlan, one, json, loadHandler } from "./planFixture";
 import { createTable, scanAll, startAwsQueryStub, startDynalite, startSecretsStub, startSlackStub, useLocalAwsEnv } from "./localServices";
 import { stratusRecords, pantherRecords } from "./sharedData";
 import { toEnvelope, type CloudTrailRecord } from "../functions/cloudtrail";
@@ -22,7 +23,7 @@ const ALICE = "U02ALICE001"; // an approver in Pulumi.prod.yaml
 const MALLORY = "U09MALLORY9";
 
 type Handler = (event: unknown, context?: unknown) => Promise<any>;
-const load = (plan: ReturnType<typeof prodPlan>, fn: string): Handler => require(path.join(plan.dir, "functions", fn, "__index.js")).handler;
+const load = (plan: ReturnType<typeof prodPlan>, fn: string): Handler => loadHandler(plan, fn);
 
 /** A Function URL (payload 2.0) request carrying a signed Slack interactivity payload. */
 function slackRequest(payload: object, opts: { secret?: string; ts?: number; tamper?: boolean } = {}) {
@@ -88,8 +89,14 @@ describe("SgRevertBot (functions from the plan's archives)", function () {
     useLocalAwsEnv({ DYNAMODB: ddb.url, SECRETS_MANAGER: secrets.url, STS: aws.url, EC2: aws.url });
     const env = one(plan(), "aws:lambda/function:Function", "sg-bot-worker").inputs.environment.variables;
     expect(Object.keys(env).sort()).to.deep.equal(["REVIEW_TABLE", "SG_BOT_SETTINGS", "SLACK_BOT_TOKEN_SECRET", "SPOKE_EXTERNAL_ID"]);
-    Object.assign(process.env, env, { REVIEW_TABLE: "reviews", SLACK_BOT_TOKEN_SECRET: BOT_SECRET_ID, SLACK_SIGNING_SECRET_SECRET: SIGNING_SECRET_ID, SLACK_API_URL: slack.apiUrl });
-    [detect, interact, worker, expire] = ["sg-bot-detect", "sg-bot-interact", "sg-bot-worker", "sg-bot-expire"].map((f) => load(plan(), f));
+    Object.assign(process.env, env, one(plan(), "aws:lambda/function:Function", "slack-app").inputs.environment.variables, {
+      REVIEW_TABLE: "reviews",
+      SCP_WATCH_TABLE: "scp-windows",
+      SLACK_BOT_TOKEN_SECRET: BOT_SECRET_ID,
+      SLACK_SIGNING_SECRET_SECRET: SIGNING_SECRET_ID,
+      SLACK_API_URL: slack.apiUrl,
+    });
+    [detect, interact, worker, expire] = ["sg-bot-detect", "slack-app", "sg-bot-worker", "sg-bot-expire"].map((f) => load(plan(), f));
   });
   after(async () => {
     await Promise.all([ddb?.close(), secrets?.close(), slack?.close(), aws?.close()]);
@@ -259,16 +266,21 @@ describe("SgRevertBot in the prod plan", function () {
     expect(table.serverSideEncryption.enabled).to.equal(true);
   });
 
-  it("the interactivity endpoint is a Function URL; secrets come from Secrets Manager, never the environment; the manifest points Slack at it", () => {
-    const urlRes = one(plan(), "aws:lambda/functionUrl:FunctionUrl", "sg-bot-interact-url").inputs;
+  it("the Slack request URL is a Function URL; secrets come from Secrets Manager, never the environment; the manifest points Slack at it", () => {
+    const urlRes = one(plan(), "aws:lambda/functionUrl:FunctionUrl", "slack-app-url").inputs;
     expect(urlRes.authorizationType).to.equal("NONE");
-    for (const fn of ["sg-bot-detect", "sg-bot-interact", "sg-bot-worker", "sg-bot-expire"]) {
+    for (const fn of ["sg-bot-detect", "slack-app", "sg-bot-worker", "sg-bot-expire"]) {
       const env = one(plan(), "aws:lambda/function:Function", fn).inputs.environment.variables;
       expect(JSON.stringify(env)).not.to.match(/xoxb-|\[secret\]/);
     }
-    const env = one(plan(), "aws:lambda/function:Function", "sg-bot-interact").inputs.environment.variables;
+    const env = one(plan(), "aws:lambda/function:Function", "slack-app").inputs.environment.variables;
     expect(env.SLACK_SIGNING_SECRET_SECRET).to.match(/^arn:aws:secretsmanager:eu-west-1:444455556666:secret:/);
     const settings = JSON.parse(env.SG_BOT_SETTINGS);
     expect(settings).to.deep.include({ channel: "C04SECOPS01", minRisk: "medium", approverUserIds: ["U02ALICE001", "U02BOBSEC02"], autoRevertPorts: [] });
+    const manifest = JSON.parse(JSON.parse(fs.readFileSync(path.join(plan().dir, "outputs.json"), "utf8")).slackAppManifest);
+    const url = JSON.parse(fs.readFileSync(path.join(plan().dir, "outputs.json"), "utf8")).slackRequestUrl;
+    expect(manifest.settings.interactivity).to.deep.equal({ is_enabled: true, request_url: url });
+    expect(manifest.oauth_config.scopes.bot).to.have.members(["chat:write", "usergroups:read", "commands"]);
+    expect(manifest.features.slash_commands.map((c: any) => [c.command, c.url])).to.deep.equal([["/trailwatch-watch", url]]);
   });
 });

@@ -1,23 +1,28 @@
 /**
- * `npm run replay -- [paths...] [--json] [--trusted-cidr <cidr>]...`
+ * `npm run replay -- [paths...] [--json] [--changes] [--trusted-cidr <cidr>]...`
  *
  * Replays CloudTrail logs offline through the same patterns, matcher and functions the deployed pipeline runs.
  * With no path it reads the sample logs the project ships (samples/cloudtrail). Human report by default; `--json`
  * prints one JSON object per line (`deny`, `sg-change`, `role-change`, then one `summary`), the format DESIGN.md
  * fixes: a public interface, extend it, never break it. Bad input is reported (file and line) and skipped.
+ * `--changes` adds what the change feed would send: a `change` line per change record (JSON), or its one-line
+ * summary (human), and a change count; without it the output is exactly as before.
  */
 import * as path from "path";
 import { readLogs } from "./readLogs";
 import { routeRecord, type Finding } from "../../functions/router";
 import { ReplaySummary, formatReport } from "./report";
+import { isChange, summarize, toChangeRecord } from "../../functions/changeFeed";
 
-const USAGE = "usage: npm run replay -- [paths...] [--json] [--trusted-cidr <cidr>]...";
+const USAGE = "usage: npm run replay -- [paths...] [--json] [--changes] [--trusted-cidr <cidr>]...";
 export const SAMPLES = path.resolve(__dirname, "../../samples/cloudtrail");
 
 export interface ReplayArgs {
   paths: string[];
   json: boolean;
   trustedCidrs: string[];
+  /** Also print the change feed's change records (environment "unknown": replay has no account map). */
+  changes?: boolean;
 }
 
 export function parseReplayArgs(argv: string[]): ReplayArgs {
@@ -25,6 +30,7 @@ export function parseReplayArgs(argv: string[]): ReplayArgs {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--json") args.json = true;
+    else if (a === "--changes") args.changes = true;
     else if (a === "--trusted-cidr") {
       const v = argv[++i];
       if (!v || !/^[0-9a-fA-F:.]+\/\d{1,3}$/.test(v)) throw new Error(`--trusted-cidr needs a CIDR such as 10.0.0.0/8, found ${v ?? "nothing"}\n${USAGE}`);
@@ -40,6 +46,7 @@ export function parseReplayArgs(argv: string[]): ReplayArgs {
 /** Run a replay, writing to `out` (stdout) and `err` (stderr). Returns the exit code. */
 export async function replay(args: ReplayArgs, out: (s: string) => void, err: (s: string) => void): Promise<number> {
   const summary = new ReplaySummary();
+  let changes = 0;
   for await (const item of readLogs(args.paths)) {
     if (item.kind === "problem") {
       summary.skip(item);
@@ -61,9 +68,14 @@ export async function replay(args: ReplayArgs, out: (s: string) => void, err: (s
       summary.add(f);
       if (args.json) out(JSON.stringify(f) + "\n");
     }
+    if (args.changes && isChange(item.record)) {
+      const change = toChangeRecord(item.record, { accounts: {} });
+      changes++;
+      out(args.json ? JSON.stringify(change) + "\n" : `change  ${summarize(change)}\n`);
+    }
   }
-  if (args.json) out(JSON.stringify(summary.toJSON()) + "\n");
-  else out(formatReport(summary));
+  if (args.json) out(JSON.stringify(args.changes ? { ...summary.toJSON(), changes } : summary.toJSON()) + "\n");
+  else out(formatReport(summary) + (args.changes ? `Change feed: ${changes} changes\n` : ""));
   const nothingRead = summary.records === 0 && summary.skipped.length > 0;
   return nothingRead ? 1 : 0;
 }

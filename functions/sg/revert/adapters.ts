@@ -4,10 +4,9 @@
  */
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { DescribeSecurityGroupRulesCommand, EC2Client, RevokeSecurityGroupEgressCommand, RevokeSecurityGroupIngressCommand } from "@aws-sdk/client-ec2";
-import { App, AwsLambdaReceiver } from "@slack/bolt";
 import type { WebClient } from "@slack/web-api";
 import { partitionOf } from "../../cloudtrail";
-import { readSecret, tokenFromSecret } from "../../slack/client";
+import type { Register } from "../../slack/app";
 import { APPROVE_ACTION, DENY_ACTION, type ReviewButtonValue } from "./messages";
 import { decide, type BotSettings, type Ec2Port, type SlackPort } from "./handlers";
 import type { ReviewStore } from "./state";
@@ -61,7 +60,8 @@ export function spokeEc2(opts: { externalId: string; sessionName?: string }): Ec
 export function slackPort(client: WebClient): SlackPort {
   return {
     async post(channel, m) {
-      const out = await client.chat.postMessage({ channel, text: m.text, blocks: m.blocks as any, unfurl_links: false });
+      const base = { channel, text: m.text, blocks: m.blocks as any, unfurl_links: false };
+      const out = await client.chat.postMessage(m.thread_ts ? { ...base, thread_ts: m.thread_ts, reply_broadcast: m.reply_broadcast ?? false } : base);
       return { ts: out.ts! };
     },
     async update(channel, ts, m) {
@@ -77,32 +77,9 @@ export function slackPort(client: WebClient): SlackPort {
   };
 }
 
-type LambdaHandler = (event: unknown, context: unknown) => Promise<unknown>;
-
-/**
- * The interactivity endpoint. Bolt's AwsLambdaReceiver checks `v0:{timestamp}:{raw body}` HMAC-SHA256 against the
- * signing secret and refuses requests older than 5 minutes with a 401 before any listener runs. Bolt on Lambda
- * runs the listener before answering (TOOLCHAIN.md), so the listener only does the fast part: approver check,
- * conditional transition, message update. The revert itself runs in the worker, off the table's stream.
- * Secrets are read from Secrets Manager on the first request of a container, never from the environment.
- */
-export function interactivityHandler(deps: {
-  signingSecretId: string;
-  botTokenSecretId: string;
-  store: ReviewStore;
-  settings: BotSettings;
-  log?: (line: object) => void;
-}): LambdaHandler {
-  let ready: Promise<LambdaHandler> | undefined;
-  const init = async (): Promise<LambdaHandler> => {
-    const [signingSecret, botToken] = await Promise.all([readSecret(deps.signingSecretId), readSecret(deps.botTokenSecretId)]);
-    const receiver = new AwsLambdaReceiver({ signingSecret: tokenFromSecret(signingSecret) });
-    const app = new App({
-      token: tokenFromSecret(botToken),
-      receiver,
-      tokenVerificationEnabled: false, // no auth.test round trip on cold start
-      clientOptions: { slackApiUrl: process.env.SLACK_API_URL || undefined },
-    });
+/** The review buttons' listeners, for the Slack app (functions/slack/app.ts). */
+export function registerSgReview(deps: { store: ReviewStore; settings: BotSettings; log?: (line: object) => void }): Register {
+  return (app) => {
     for (const [actionId, decision] of [
       [APPROVE_ACTION, "approve"],
       [DENY_ACTION, "deny"],
@@ -117,13 +94,5 @@ export function interactivityHandler(deps: {
         );
       });
     }
-    return receiver.toHandler() as unknown as LambdaHandler;
-  };
-  return async (event, context) => {
-    if (!ready) {
-      ready = init();
-      ready.catch(() => (ready = undefined));
-    }
-    return (await ready)(event, context);
   };
 }

@@ -13,7 +13,8 @@ import { reviewMessage, notApproverText, type ReviewButtonValue } from "./messag
 import type { ReviewItem, ReviewStore } from "./state";
 
 export interface SlackPort {
-  post(channel: string, message: { text: string; blocks: object[] }): Promise<{ ts: string }>;
+  /** A new message, or a reply in a thread (`thread_ts`), optionally also shown in the channel. */
+  post(channel: string, message: { text: string; blocks: object[]; thread_ts?: string; reply_broadcast?: boolean }): Promise<{ ts: string }>;
   update(channel: string, ts: string, message: { text: string; blocks: object[] }): Promise<void>;
   ephemeral(channel: string, user: string, text: string): Promise<void>;
   /** Members of a Slack user group (usergroups.users.list). */

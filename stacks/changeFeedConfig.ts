@@ -1,0 +1,118 @@
+/**
+ * `trailwatch:changeFeed`: the change feed's config (issue 10). Every key has a default, so the feature can be
+ * switched on with `features.changeFeed: true` alone (records then reach no webhook until `webhooks` lists one).
+ * Value formats follow stacks/config.ts; credentials are never config values, only the names of Secrets Manager
+ * secrets (in the security account) that hold them, read at deploy time for EventBridge connections.
+ */
+import { z } from "zod";
+import { DEFAULT_NOISE } from "../functions/changeFeed";
+
+const accountId = z.string().regex(/^\d{12}$/, "a 12-digit AWS account id (quote it in YAML)");
+const secretRef = z
+  .string()
+  .regex(/^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w\/+=.@-]+|[\w\/+=.@-]{1,512})$/, "a Secrets Manager secret name or ARN");
+const httpsUrl = z.string().regex(/^https:\/\/[^\s]+$/, "an https:// URL");
+const environmentName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, "an environment name (lowercase letters, digits, - and _; at most 32)");
+/** CloudTrail event names are API operation names, some with a version suffix (CreateFunction20150331). */
+const eventName = z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,127}$/, "a CloudTrail event name such as PutMetricData");
+/** Matched against `userIdentity.invokedBy` and `sourceIPAddress`, where AWS services write their host name. */
+const servicePrincipal = z.string().regex(/^[a-z0-9][a-z0-9.-]*\.amazonaws\.com$/, "an AWS service principal such as config.amazonaws.com");
+const webhookName = z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, "a kebab-case name (lowercase letters, digits, single dashes)").max(40);
+/** Who may assume the vendor role: a role, or a whole account (`:root`), as the vendor documents it. */
+const principalArn = z
+  .string()
+  .regex(/^arn:aws[a-z-]*:iam::\d{12}:(root|role\/[\w+=,.@\/-]{1,512})$/, "an IAM role ARN or account root ARN (arn:aws:iam::123456789012:root)");
+
+/** A list whose entries must be unique: duplicates are named. */
+function uniqueList<T extends z.ZodType<string>>(item: T, what: string) {
+  return z.array(item).superRefine((list, ctx) => {
+    const seen = new Set<string>();
+    list.forEach((v, i) => {
+      if (seen.has(v)) ctx.addIssue({ code: "custom", path: [i], message: `unique ${what}s, found "${v}" twice`, input: v });
+      seen.add(v);
+    });
+  });
+}
+
+/**
+ * Noise event names are also left out by the central rule's event pattern (so they never invoke the normalizer),
+ * and EventBridge caps a pattern at 4096 characters: the default list and the extra names must fit in this budget.
+ */
+export const NOISE_PATTERN_BUDGET = 3000;
+
+const webhook = z
+  .object({
+    name: webhookName,
+    /** The payload format: FireHydrant change events API, PagerDuty Events API v2 change events, or the change record. */
+    kind: z.enum(["firehydrant", "pagerduty", "generic"]),
+    url: httpsUrl,
+    /**
+     * Secret holding the auth value: the FireHydrant bot token (sent as `Authorization: Bearer <token>`), the PagerDuty
+     * routing key (sent as `routing_key` in the body), or, for `generic`, the whole `Authorization` header value.
+     */
+    secret: secretRef,
+    /** EventBridge API destination invocation rate limit (1-300 per second). */
+    rateLimitPerSecond: z.number().int().min(1).max(300).default(10),
+  })
+  .strict();
+
+const slackDigest = z
+  .object({
+    enabled: z.boolean().default(false),
+    /** Environments whose changes are posted to the security Slack channel. */
+    environments: uniqueList(environmentName, "environment").min(1, "at least one environment").default(["prod"]),
+    /** Only changes no IaC tool (CloudFormation, Terraform, OpenTofu, Pulumi, CDK) made. */
+    outsideIacOnly: z.boolean().default(true),
+    /** Gather changes this many minutes (SQS batching window, at most 5) and post one digest per environment; unset = as they come. */
+    everyMinutes: z.number().int().min(1).max(5).optional(),
+  })
+  .strict();
+
+const thirdPartyRole = z
+  .object({
+    /** The vendor's role or account that may assume the read-only role. */
+    principalArn,
+    /** Secret (security account) holding the ExternalId the vendor must present. */
+    externalIdSecret: secretRef,
+    maxSessionDurationSeconds: z.number().int().min(3600).max(43200).default(3600),
+    /** `management`: the management account only; `organization`: every member account (StackSet) and the management account. */
+    deployTo: z.enum(["management", "organization"]).default("management"),
+  })
+  .strict();
+
+export const changeFeedConfig = z
+  .object({
+    /** Account id -> its environment and owning team; every change record carries them. */
+    environments: z.record(accountId, z.object({ environment: environmentName, owner: z.string().min(1).max(128).optional() }).strict()).default({}),
+    /** Environment of accounts not listed in `environments`. */
+    defaultEnvironment: environmentName.default("unknown"),
+    /** Left out on top of the built-in noise list (functions/changeFeed/normalize.ts DEFAULT_NOISE). */
+    noise: z
+      .object({
+        eventNames: uniqueList(eventName, "event name").default([]),
+        principals: uniqueList(servicePrincipal, "principal").default([]),
+      })
+      .strict()
+      .default({ eventNames: [], principals: [] }),
+    webhooks: z.array(webhook).default([]),
+    slackDigest: slackDigest.default(slackDigest.parse({})),
+    thirdPartyRole: thirdPartyRole.optional(),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    const seen = new Set<string>();
+    c.webhooks.forEach((w, i) => {
+      if (seen.has(w.name)) ctx.addIssue({ code: "custom", path: ["webhooks", i, "name"], message: `unique webhook names, found "${w.name}" twice`, input: w.name });
+      seen.add(w.name);
+    });
+    const names = [...new Set([...DEFAULT_NOISE.eventNames, ...c.noise.eventNames])];
+    if (JSON.stringify(names).length > NOISE_PATTERN_BUDGET)
+      ctx.addIssue({
+        code: "custom",
+        path: ["noise", "eventNames"],
+        message: `fewer event names (with the built-in ones they must fit in ${NOISE_PATTERN_BUDGET} characters of the rule's event pattern)`,
+        input: c.noise.eventNames,
+      });
+  });
+
+export type ChangeFeedConfig = z.infer<typeof changeFeedConfig>;

@@ -1,0 +1,32 @@
+/** Wiring for the SCP rollout watch: the central bus's SCP/RCP denies and Organizations policy changes. */
+import type { StackConfig } from "./config";
+import type { AccountProviders } from "./providers";
+import type { CentralEventBus } from "../components/centralEventBus";
+import { ScpWatch } from "../components/scpWatch";
+import { slackSecrets } from "./slackSecrets";
+
+export function wireScpWatch(config: StackConfig, providers: AccountProviders, bus: CentralEventBus): ScpWatch {
+  const c = config.scpWatch;
+  return new ScpWatch(
+    "scp-watch",
+    {
+      bus,
+      region: config.homeRegion,
+      managementAccountId: config.accounts.management,
+      slackBotTokenSecretArn: slackSecrets(config, providers).botTokenArn,
+      settings: {
+        channel: config.slack.channelId,
+        windowMinutes: c.windowMinutes,
+        threshold: c.threshold,
+        rollback: c.rollback,
+        topActions: c.topActions,
+        approverUserIds: config.slack.approverUserIds,
+        approverUserGroupId: config.slack.approverUserGroupId,
+      },
+      digestMinutes: c.digestMinutes,
+      logRetentionDays: c.logRetentionDays,
+      providers: { management: providers.of("management") },
+    },
+    { provider: providers.of("security") },
+  );
+}

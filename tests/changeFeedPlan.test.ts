@@ -1,0 +1,404 @@
+/**
+ * The change feed as `npm run plan` declares it, on a variant of the prod stack (change feed on, a FireHydrant and a
+ * PagerDuty webhook, environments, Slack, a vendor role for the whole organization), and its two Lambdas run from the
+ * plan's archives: the normalizer on real CloudTrail records (what it returns is what Lambda puts on the central
+ * bus, matched here against the deployed rule patterns), the Slack poster against Secrets Manager and Slack stubs.
+ */
+import { expect } from "chai";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as yaml from "js-yaml";
+import { json, one, ofType, runPlan, ROOT, type PlanRun, type Resource } from "./planFixture";
+import { allRecords, type SourcedRecord } from "./sharedData";
+import { startSecretsStub, startSlackStub, useLocalAwsEnv } from "./localServices";
+import { toEnvelope, type CloudTrailRecord } from "../functions/cloudtrail";
+import { matchesPattern, validatePattern } from "../functions/eventPattern";
+import { DEFAULT_NOISE, fireHydrantChangeEvent, pagerDutyChangeEvent, toChangeRecord, type EnvironmentMap } from "../functions/changeFeed";
+import { forwardedStreams } from "../components/forwarderTemplate";
+import { THIRD_PARTY_ACTIONS } from "../components/thirdPartyRole";
+
+const SECURITY = "444455556666";
+const MGMT = "111122223333";
+const BUS_ARN = `arn:aws:events:eu-west-1:${SECURITY}:event-bus/trailwatch-central`;
+const VENDOR = "arn:aws:iam::012345678901:role/FireHydrantCloudTrail";
+const FH_SECRET = "trailwatch/prod/firehydrant-bot-token";
+const PD_SECRET = `arn:aws:secretsmanager:eu-west-1:${SECURITY}:secret:trailwatch/prod/pagerduty-routing-key-AbCdEf`;
+const SUCCESS = "Lambda Function Invocation Result - Success";
+
+const ALL = allRecords();
+function byOrigin(origin: string): CloudTrailRecord {
+  const hits = ALL.filter((x: SourcedRecord) => x.origin.endsWith(origin));
+  if (hits.length !== 1) throw new Error(`expected one record from ${origin}, found ${hits.length}`);
+  return hits[0].record;
+}
+// Real records: a change made outside IaC, one made by Terraform, a read-only call, and writes the noise lists drop
+// (built-in event name, config event name, built-in service principal).
+const STOP_LOGGING = byOrigin("stratus/aws.defense-evasion.cloudtrail-stop.json[0]");
+const TERRAFORM = byOrigin('aws_ec2_manual_security_group_changes.yml "Terraform Security Group Authorize Egress"');
+const READ_ONLY = byOrigin("stratus/aws.credential-access.ec2-get-password-data.json[0]");
+const NOISE_BUILTIN = byOrigin("stratus/aws.persistence.sts-federation-token.json[0]");
+const NOISE_CONFIG = byOrigin("stratus/aws.credential-access.ec2-steal-instance-credentials.json[0]");
+const NOISE_PRINCIPAL = byOrigin('aws_modify_cloud_compute_infrastructure.yml "Terminate Instance from autoscaling"');
+
+const ENVIRONMENTS: EnvironmentMap["accounts"] = {
+  [STOP_LOGGING.recipientAccountId!]: { environment: "prod", owner: "platform" },
+  [TERRAFORM.recipientAccountId!]: { environment: "prod" },
+  [MGMT]: { environment: "management", owner: "secops" },
+};
+const ENV_MAP: EnvironmentMap = { accounts: ENVIRONMENTS, defaultEnvironment: "dev" };
+
+const stmts = (doc: unknown) => json(doc).Statement as any[];
+
+/** The event Lambda puts on the bus for one asynchronous invocation (Lambda developer guide, invocation records). */
+function invocationResult(functionArn: string, request: unknown, response: unknown, account = SECURITY) {
+  return {
+    version: "0",
+    id: "2d6e8e7a-6ce3-4f1b-9a0e-0c5b3f3c9b11",
+    "detail-type": SUCCESS,
+    source: "lambda",
+    account,
+    time: "2026-11-20T10:05:00Z",
+    region: "eu-west-1",
+    resources: [`${functionArn}:$LATEST`],
+    detail: {
+      version: "1.0",
+      timestamp: "2026-11-20T10:05:00.000Z",
+      requestContext: { requestId: "c4d2f1a0-0000-4000-8000-000000000001", functionArn: `${functionArn}:$LATEST`, condition: "Success", approximateInvokeCount: 1 },
+      requestPayload: request,
+      responseContext: { statusCode: 200, executedVersion: "$LATEST" },
+      responsePayload: response,
+    },
+  };
+}
+
+/** EventBridge InputPath, for the simple `$.a.b.c` paths the targets use. */
+const atPath = (event: unknown, p: string) => p.replace(/^\$\./, "").split(".").reduce((o: any, k) => (o == null ? undefined : o[k]), event);
+
+describe("change feed in a variant plan (two webhooks, environments, Slack, vendor role for the organization)", function () {
+  this.timeout(300_000);
+  let plan: PlanRun;
+  const r = (type: string, name: string | RegExp) => one(plan, type, name);
+
+  before(() => {
+    const doc = yaml.load(fs.readFileSync(path.join(ROOT, "Pulumi.prod.yaml"), "utf8")) as { config: Record<string, any> };
+    doc.config["trailwatch:features"] = { ...doc.config["trailwatch:features"], changeFeed: true };
+    doc.config["trailwatch:changeFeed"] = {
+      environments: ENVIRONMENTS,
+      defaultEnvironment: "dev",
+      noise: { eventNames: ["SendCommand"], principals: ["ssm.amazonaws.com"] },
+      webhooks: [
+        { name: "firehydrant", kind: "firehydrant", url: "https://api.firehydrant.io/v1/changes/events", secret: FH_SECRET, rateLimitPerSecond: 5 },
+        { name: "pagerduty", kind: "pagerduty", url: "https://events.pagerduty.com/v2/change/enqueue", secret: PD_SECRET },
+      ],
+      slackDigest: { enabled: true, environments: ["prod"], everyMinutes: 5 },
+      thirdPartyRole: { principalArn: VENDOR, externalIdSecret: "trailwatch/prod/firehydrant-external-id", maxSessionDurationSeconds: 7200, deployTo: "organization" },
+    };
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "trailwatch-changefeed-")), "Pulumi.variant.yaml");
+    fs.writeFileSync(file, yaml.dump(doc));
+    plan = runPlan(["--stack", "prod", "--config", file]);
+    if (plan.status !== 0) throw new Error(`variant plan failed (${plan.status}):\n${plan.stderr}`);
+  });
+
+  it("reads each webhook's credential from its Secrets Manager secret into a KMS-encrypted connection, never in plaintext", () => {
+    const key = r("aws:kms/key:Key", "change-feed-connections-key");
+    // EventBridge uses a customer managed key for connections only when it carries this tag.
+    expect(key.inputs.tags).to.deep.equal({ EventBridgeApiDestinations: "true" });
+    const use = stmts(key.inputs.policy).find((s) => s.Sid === "EventBridgeConnectionSecretsOnly");
+    expect(use.Condition.StringLike).to.deep.equal({ "kms:ViaService": "secretsmanager.*.amazonaws.com", "kms:EncryptionContext:SecretARN": ["arn:aws*:secretsmanager:*:*:secret:events!connection/*"] });
+    const connections = ofType(plan, "aws:cloudwatch/eventConnection:EventConnection");
+    expect(connections.map((c) => c.name).sort()).to.deep.equal(["change-feed-firehydrant", "change-feed-pagerduty"]);
+    for (const [c, secret] of [[connections[0], FH_SECRET], [connections[1], PD_SECRET]] as const) {
+      expect(c.inputs.authorizationType, c.name).to.equal("API_KEY");
+      // The whole auth block is a secret (its value came from getSecretVersion): the plan shows no credential.
+      expect(c.inputs.authParameters, c.name).to.equal("[secret]");
+      expect(c.inputs.description, c.name).to.contain(`auth from Secrets Manager secret ${secret}`);
+      expect(c.inputs.kmsKeyIdentifier, c.name).to.match(/^arn:aws:kms:eu-west-1:444455556666:key\//);
+      expect(c.provider, c.name).to.match(/aws-security-eu-west-1$/);
+    }
+  });
+
+  it("calls each webhook over https, POST, at its rate limit (5 configured, 10 by default)", () => {
+    const fh = r("aws:cloudwatch/eventApiDestination:EventApiDestination", "change-feed-firehydrant").inputs;
+    const pd = r("aws:cloudwatch/eventApiDestination:EventApiDestination", "change-feed-pagerduty").inputs;
+    expect(fh).to.include({ invocationEndpoint: "https://api.firehydrant.io/v1/changes/events", httpMethod: "POST", invocationRateLimitPerSecond: 5 });
+    expect(pd).to.include({ invocationEndpoint: "https://events.pagerduty.com/v2/change/enqueue", httpMethod: "POST", invocationRateLimitPerSecond: 10 });
+    expect(fh.connectionArn).to.match(/tw-prod-firehydrant$/);
+    expect(pd.connectionArn).to.match(/tw-prod-pagerduty$/);
+  });
+
+  it("gives every change-feed target a dead-letter queue and a retry policy; only these API destinations may be invoked", () => {
+    const targets = ofType(plan, "aws:cloudwatch/eventTarget:EventTarget", /^change-feed-/);
+    expect(targets.map((t) => t.name).sort()).to.deep.equal([
+      "change-feed-failures-target",
+      "change-feed-firehydrant-target",
+      "change-feed-pagerduty-target",
+      "change-feed-slack-target",
+      "change-feed-writes-target",
+    ]);
+    for (const t of targets) {
+      expect(t.inputs.deadLetterConfig?.arn, t.name).to.match(/^arn:aws:sqs:eu-west-1:444455556666:central-delivery-dlq/);
+      expect(t.inputs.retryPolicy, t.name).to.deep.equal({ maximumEventAgeInSeconds: 86400, maximumRetryAttempts: 185 });
+      expect(t.inputs.eventBusName, t.name).to.equal("trailwatch-central");
+    }
+    const destinations = ofType(plan, "aws:cloudwatch/eventApiDestination:EventApiDestination");
+    for (const kind of ["firehydrant", "pagerduty"]) {
+      const t = r("aws:cloudwatch/eventTarget:EventTarget", `change-feed-${kind}-target`).inputs;
+      expect(t.inputPath).to.equal(`$.detail.responsePayload.${kind}`);
+      expect(t.roleArn).to.match(/^arn:aws:iam::444455556666:role\/change-feed-invoke/);
+    }
+    const invoke = r("aws:iam/rolePolicy:RolePolicy", "change-feed-invoke").inputs;
+    expect(stmts(invoke.policy)).to.have.length(1);
+    expect(stmts(invoke.policy)[0]).to.deep.include({ Effect: "Allow", Action: "events:InvokeApiDestination" });
+    expect(stmts(invoke.policy)[0].Resource).to.have.length(destinations.length).and.to.have.length(2);
+    const trust = stmts(r("aws:iam/role:Role", "change-feed-invoke").inputs.assumeRolePolicy);
+    expect(trust).to.deep.equal([{ Effect: "Allow", Principal: { Service: "events.amazonaws.com" }, Action: "sts:AssumeRole", Condition: { StringEquals: { "aws:SourceAccount": SECURITY } } }]);
+    // Lambda retries the normalizer twice and returns every result, success or failure, to the central bus.
+    const results = r("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig", "change-feed-normalizer-results").inputs;
+    expect(results).to.deep.include({ maximumRetryAttempts: 2, destinationConfig: { onFailure: { destination: BUS_ARN }, onSuccess: { destination: BUS_ARN } } });
+  });
+
+  it("lets the normalizer put events on the central bus and write its own logs, nothing else; it packs no package", () => {
+    const fn = r("aws:lambda/function:Function", "change-feed-normalizer");
+    const statements = stmts(r("aws:iam/rolePolicy:RolePolicy", "change-feed-normalizer-policy").inputs.policy);
+    expect(statements).to.deep.equal([
+      { Sid: "OwnLogsOnly", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: [`arn:aws:logs:eu-west-1:${SECURITY}:log-group:/aws/lambda/${fn.inputs.name}:*`] },
+      { Sid: "ResultsToTheCentralBusOnly", Effect: "Allow", Action: "events:PutEvents", Resource: [BUS_ARN] },
+    ]);
+    expect(fn.inputs.role).to.match(/:role\/change-feed-normalizer-role-/);
+    // Policies and attachments name the role by id (its resource name plus a suffix).
+    const attached = [...ofType(plan, "aws:iam/rolePolicyAttachment:RolePolicyAttachment"), ...ofType(plan, "aws:iam/rolePolicy:RolePolicy")].filter((x) =>
+      String(x.inputs.role).startsWith("change-feed-normalizer-role"),
+    );
+    expect(attached.map((x) => x.name)).to.deep.equal(["change-feed-normalizer-policy"]);
+    expect(fs.readdirSync(path.join(plan.dir, "functions", "change-feed-normalizer"))).to.deep.equal(["__index.js"]);
+  });
+
+  it("feeds the normalizer write calls only, minus the noise event names (built-in and configured)", () => {
+    const rule = r("aws:cloudwatch/eventRule:EventRule", "change-feed-writes-rule").inputs;
+    const pattern = json(rule.eventPattern);
+    expect(validatePattern(pattern)).to.deep.equal([]);
+    expect(pattern["detail-type"]).to.deep.equal(["AWS API Call via CloudTrail"]);
+    expect(pattern.detail.readOnly).to.deep.equal([false]);
+    const excluded: string[] = pattern.detail.eventName[0]["anything-but"];
+    expect(excluded).to.include.members([...DEFAULT_NOISE.eventNames, "SendCommand"]);
+    expect(excluded).to.have.length(DEFAULT_NOISE.eventNames.length + 1);
+    expect(rule.state).to.equal("ENABLED");
+    expect(matchesPattern(pattern, toEnvelope(STOP_LOGGING))).to.equal(true);
+    expect(matchesPattern(pattern, toEnvelope(READ_ONLY))).to.equal(false);
+    expect(matchesPattern(pattern, toEnvelope(NOISE_BUILTIN))).to.equal(false);
+    expect(matchesPattern(pattern, toEnvelope(NOISE_CONFIG))).to.equal(false);
+    // A service principal's calls pass the pattern (it cannot test a field that may be absent); the function drops them.
+    expect(matchesPattern(pattern, toEnvelope(NOISE_PRINCIPAL))).to.equal(true);
+  });
+
+  it("has forwarders send every write call to the central bus exactly once (no stream overlaps another)", () => {
+    const central = json(r("aws:cloudwatch/eventRule:EventRule", "change-feed-writes-rule").inputs.eventPattern);
+    const writesOnly = { ...central, detail: { readOnly: [false] } };
+    let writes = 0;
+    for (const { origin, record } of ALL) {
+      const event = toEnvelope(record);
+      const streams = forwardedStreams().filter((s) => matchesPattern(s.pattern as any, event)).map((s) => s.ruleName);
+      expect(streams.length, `${origin}: ${streams.join(", ")}`).to.be.at.most(1);
+      if (matchesPattern(writesOnly, event)) {
+        writes++;
+        expect(streams, origin).to.have.length(1);
+      }
+    }
+    expect(writes).to.be.greaterThan(200);
+  });
+
+  it("deploys the vendor role trusted by the configured principal only, ExternalId required, exactly six read actions", () => {
+    const stack = r("aws:cloudformation/stack:Stack", "change-tracker-role-management");
+    const set = r("aws:cloudformation/stackSet:StackSet", "change-tracker-role-stackset");
+    expect(stack.provider).to.match(/aws-management-eu-west-1$/);
+    expect(set.provider).to.match(/aws-management-eu-west-1$/);
+    expect(set.inputs).to.include({ permissionModel: "SERVICE_MANAGED", templateBody: stack.inputs.templateBody });
+    expect(set.inputs.autoDeployment).to.deep.equal({ enabled: true, retainStacksOnAccountRemoval: false });
+    for (const s of [stack, set]) {
+      expect(s.inputs.capabilities).to.deep.equal(["CAPABILITY_NAMED_IAM"]);
+      // The ExternalId, read from its secret at deploy time, is the only parameter: secret in the plan and state.
+      expect(s.inputs.parameters, s.name).to.equal("[secret]");
+    }
+    const instances = r("aws:cloudformation/stackInstances:StackInstances", "change-tracker-role-instances").inputs;
+    expect(instances.regions).to.deep.equal(["eu-west-1"]); // IAM is global: one instance per account
+    expect(instances.deploymentTargets).to.deep.equal({ organizationalUnitIds: ["r-8x1f"] });
+
+    const template = JSON.parse(stack.inputs.templateBody);
+    expect(template.Parameters).to.have.keys(["ExternalId"]);
+    expect(template.Parameters.ExternalId).to.include({ Type: "String", NoEcho: true, MinLength: 2 });
+    expect(Object.keys(template.Resources)).to.deep.equal(["ChangeTrackerRole"]);
+    const role = template.Resources.ChangeTrackerRole;
+    expect(role.Type).to.equal("AWS::IAM::Role");
+    expect(role.Properties.MaxSessionDuration).to.equal(7200);
+    expect(role.Properties.AssumeRolePolicyDocument.Statement).to.deep.equal([
+      {
+        Sid: "TrustedPrincipalWithExternalId",
+        Effect: "Allow",
+        Principal: { AWS: VENDOR },
+        Action: "sts:AssumeRole",
+        Condition: { StringEquals: { "sts:ExternalId": { Ref: "ExternalId" } } },
+      },
+    ]);
+    expect(role.Properties.Policies).to.have.length(1);
+    const [perm] = role.Properties.Policies[0].PolicyDocument.Statement;
+    expect(role.Properties.Policies[0].PolicyDocument.Statement).to.have.length(1);
+    expect(perm.Effect).to.equal("Allow");
+    expect([...perm.Action].sort()).to.deep.equal(
+      ["cloudtrail:DescribeTrails", "cloudtrail:GetEventSelectors", "cloudtrail:GetTrailStatus", "cloudtrail:ListTags", "cloudtrail:LookupEvents", "sts:GetCallerIdentity"],
+    );
+    expect([...THIRD_PARTY_ACTIONS].sort()).to.deep.equal([...perm.Action].sort());
+    expect(role.Properties.ManagedPolicyArns).to.equal(undefined);
+  });
+
+  describe("the normalizer Lambda from the plan's archive", () => {
+    let handler: (event: unknown) => Promise<any>;
+    let fnArn: string;
+    const rulePattern = (name: string) => json(r("aws:cloudwatch/eventRule:EventRule", name).inputs.eventPattern);
+
+    before(() => {
+      const fn = r("aws:lambda/function:Function", "change-feed-normalizer");
+      expect(fn.inputs.environment).to.equal(undefined); // settings are code, no environment, no secret
+      fnArn = `arn:aws:lambda:eu-west-1:${SECURITY}:function:${fn.inputs.name}`;
+      handler = require(path.join(plan.dir, "functions", "change-feed-normalizer", "__index.js")).handler;
+    });
+
+    it("returns, for a real write, the change with its environment and owner and the body each webhook gets", async () => {
+      const event = toEnvelope(STOP_LOGGING);
+      const out = await handler(event);
+      const change = toChangeRecord(STOP_LOGGING, ENV_MAP);
+      expect(change.where).to.deep.include({ environment: "prod", owner: "platform" });
+      expect(Object.keys(out).sort()).to.deep.equal(["change", "firehydrant", "pagerduty", "schema"]); // no generic webhook configured
+      expect(out.schema).to.equal("trailwatch.change/v1");
+      expect(out.change).to.deep.equal(JSON.parse(JSON.stringify(change)));
+      expect(out.firehydrant).to.deep.equal(JSON.parse(JSON.stringify(fireHydrantChangeEvent(change))));
+      const { routing_key, ...pd } = pagerDutyChangeEvent(change, "from-the-connection");
+      expect(routing_key).to.equal("from-the-connection");
+      expect(out.pagerduty).to.deep.equal(JSON.parse(JSON.stringify(pd)));
+      expect(out.pagerduty).not.to.have.property("routing_key");
+
+      // What Lambda puts on the bus, through the deployed rules and input paths, is what each webhook receives.
+      const onBus = invocationResult(fnArn, event, out);
+      for (const kind of ["firehydrant", "pagerduty"]) {
+        expect(matchesPattern(rulePattern(`change-feed-${kind}-rule`), onBus), kind).to.equal(true);
+        const inputPath = r("aws:cloudwatch/eventTarget:EventTarget", `change-feed-${kind}-target`).inputs.inputPath;
+        expect(atPath(onBus, inputPath), kind).to.deep.equal(out[kind]);
+      }
+      expect(atPath(onBus, "$.detail.responsePayload.pagerduty").payload.summary).to.match(/^prod 143434273843 .*cloudtrail StopLogging/);
+      // Prod, made outside IaC: Slack too. The same result from another account of the organization: nowhere.
+      expect(matchesPattern(rulePattern("change-feed-slack-rule"), onBus)).to.equal(true);
+      const forged = invocationResult(fnArn.replace(SECURITY, MGMT), event, out, MGMT);
+      for (const name of ["change-feed-firehydrant-rule", "change-feed-pagerduty-rule", "change-feed-slack-rule"]) expect(matchesPattern(rulePattern(name), forged), name).to.equal(false);
+    });
+
+    it("sends a Terraform change to the webhooks but not to Slack (outsideIacOnly)", async () => {
+      const out = await handler(toEnvelope(TERRAFORM));
+      expect(out.change.who).to.deep.include({ via: "iac", tool: "terraform" });
+      expect(out.change.where.environment).to.equal("prod");
+      const onBus = invocationResult(fnArn, toEnvelope(TERRAFORM), out);
+      expect(matchesPattern(rulePattern("change-feed-firehydrant-rule"), onBus)).to.equal(true);
+      expect(matchesPattern(rulePattern("change-feed-slack-rule"), onBus)).to.equal(false);
+    });
+
+    it("puts nothing any webhook receives for a read-only call or a noise write", async () => {
+      for (const [what, record] of [["read-only", READ_ONLY], ["built-in noise name", NOISE_BUILTIN], ["configured noise name", NOISE_CONFIG], ["service principal", NOISE_PRINCIPAL]] as const) {
+        const out = await handler(toEnvelope(record));
+        expect(out, what).to.equal(null);
+        const onBus = invocationResult(fnArn, toEnvelope(record), out);
+        for (const name of ["change-feed-firehydrant-rule", "change-feed-pagerduty-rule", "change-feed-slack-rule"]) expect(matchesPattern(rulePattern(name), onBus), `${what} ${name}`).to.equal(false);
+      }
+    });
+  });
+
+  describe("the Slack poster Lambda from the plan's archive", () => {
+    let secrets: Awaited<ReturnType<typeof startSecretsStub>>;
+    let slack: Awaited<ReturnType<typeof startSlackStub>>;
+    const TOKEN_SECRET = `arn:aws:secretsmanager:eu-west-1:${SECURITY}:secret:test-change-feed-bot`;
+
+    before(async () => {
+      secrets = await startSecretsStub({ [TOKEN_SECRET]: "xoxb-change-feed-token" });
+      slack = await startSlackStub();
+      useLocalAwsEnv({ SECRETS_MANAGER: secrets.url });
+    });
+    after(async () => {
+      await Promise.all([secrets?.close(), slack?.close()]);
+    });
+
+    it("gathers a batch into one digest per environment, through SQS with the configured 5-minute window", async () => {
+      const fn: Resource = r("aws:lambda/function:Function", "change-feed-slack");
+      const env = fn.inputs.environment.variables;
+      expect(Object.keys(env).sort()).to.deep.equal(["SLACK_BOT_TOKEN_SECRET", "SLACK_CHANNEL_ID"]);
+      expect(env.SLACK_CHANNEL_ID).to.equal("C04SECOPS01");
+      const source = r("aws:lambda/eventSourceMapping:EventSourceMapping", "change-feed-slack-source").inputs;
+      expect(source).to.include({ maximumBatchingWindowInSeconds: 300, batchSize: 100 });
+      Object.assign(process.env, env, { SLACK_BOT_TOKEN_SECRET: TOKEN_SECRET, SLACK_API_URL: slack.apiUrl });
+      const handler = require(path.join(plan.dir, "functions", "change-feed-slack", "__index.js")).handler;
+      const normalizer = require(path.join(plan.dir, "functions", "change-feed-normalizer", "__index.js")).handler;
+      const fnArn = `arn:aws:lambda:eu-west-1:${SECURITY}:function:tw-prod-change-feed-normalizer`;
+      const body = async (rec: CloudTrailRecord) => JSON.stringify(invocationResult(fnArn, toEnvelope(rec), await normalizer(toEnvelope(rec))));
+      const result = await handler({
+        Records: [
+          { messageId: "m1", body: await body(STOP_LOGGING) },
+          { messageId: "m2", body: "{not json" },
+          { messageId: "m3", body: await body(STOP_LOGGING) },
+        ],
+      });
+      expect(result).to.deep.equal({ posted: 1, changes: 2 });
+      const posts = slack.calls.filter((c) => c.method === "chat.postMessage");
+      expect(posts).to.have.length(1);
+      expect(posts[0].token).to.equal("xoxb-change-feed-token");
+      expect(posts[0].args.channel).to.equal("C04SECOPS01");
+      expect(posts[0].args.text).to.equal("2 changes in prod made outside IaC");
+      expect(JSON.stringify(posts[0].args.blocks)).to.contain("cloudtrail:StopLogging");
+    });
+  });
+});
+
+describe("trailwatch:changeFeed config", () => {
+  const { parseStackConfig } = require("../stacks/config") as typeof import("../stacks/config");
+  const { readStackConfig } = require("../stacks/cli/mockRuntime") as typeof import("../stacks/cli/mockRuntime");
+  const withChangeFeed = (section: unknown) => {
+    const c = readStackConfig(ROOT, path.join(ROOT, "Pulumi.prod.yaml")).config;
+    c["trailwatch:changeFeed"] = JSON.stringify(section);
+    return parseStackConfig(c);
+  };
+
+  it("defaults every key (the shipped stack has none)", () => {
+    const r = withChangeFeed({});
+    if (!r.ok) throw new Error(r.problems.join("\n"));
+    expect(r.config.changeFeed).to.deep.equal({
+      environments: {},
+      defaultEnvironment: "unknown",
+      noise: { eventNames: [], principals: [] },
+      webhooks: [],
+      slackDigest: { enabled: false, environments: ["prod"], outsideIacOnly: true },
+    });
+    const w = withChangeFeed({ webhooks: [{ name: "fh", kind: "firehydrant", url: "https://api.firehydrant.io/v1/changes/events", secret: FH_SECRET }], thirdPartyRole: { principalArn: VENDOR, externalIdSecret: "x/y" } });
+    if (!w.ok) throw new Error(w.problems.join("\n"));
+    expect(w.config.changeFeed.webhooks[0].rateLimitPerSecond).to.equal(10);
+    expect(w.config.changeFeed.thirdPartyRole).to.deep.equal({ principalArn: VENDOR, externalIdSecret: "x/y", maxSessionDurationSeconds: 3600, deployTo: "management" });
+  });
+
+  it("names each bad value: an http URL, a plaintext credential where a secret name goes, a principal that is not an ARN", () => {
+    const r = withChangeFeed({
+      webhooks: [{ name: "pd", kind: "pagerduty", url: "http://events.pagerduty.com/v2/change/enqueue", secret: "R0ut1ng key with spaces" }],
+      thirdPartyRole: { principalArn: "012345678901", externalIdSecret: "x", maxSessionDurationSeconds: 60 },
+    });
+    expect(r.ok).to.equal(false);
+    const problems = (r as { problems: string[] }).problems;
+    expect(problems).to.deep.equal([
+      "trailwatch:changeFeed.thirdPartyRole.maxSessionDurationSeconds: expected number to be >=3600, found number 60",
+      'trailwatch:changeFeed.thirdPartyRole.principalArn: expected an IAM role ARN or account root ARN (arn:aws:iam::123456789012:root), found "012345678901"',
+      'trailwatch:changeFeed.webhooks[0].secret: expected a Secrets Manager secret name or ARN, found "R0ut1ng key with spaces"',
+      'trailwatch:changeFeed.webhooks[0].url: expected an https:// URL, found "http://events.pagerduty.com/v2/change/enqueue"',
+    ]);
+  });
+
+  it("rejects two webhooks with one name and unknown keys", () => {
+    const hook = { name: "fh", kind: "firehydrant", url: "https://api.firehydrant.io/v1/changes/events", secret: FH_SECRET };
+    const dup = withChangeFeed({ webhooks: [hook, hook] });
+    expect((dup as { problems: string[] }).problems).to.deep.equal(['trailwatch:changeFeed.webhooks[1].name: expected unique webhook names, found "fh" twice']);
+    const unknown = withChangeFeed({ webhook: [] });
+    expect((unknown as { problems: string[] }).problems[0]).to.match(/^trailwatch:changeFeed: unknown key "webhook"/);
+  });
+});
