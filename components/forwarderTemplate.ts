@@ -28,8 +28,16 @@ export const TARGET_RETRY = { maximumEventAgeInSeconds: 86400, maximumRetryAttem
  * volume low. https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail.html#eb-service-event-cloudtrail-read-only
  * SCP denies are a subset of denies: the central bus narrows them, members forward once.
  */
-export function forwardedStreams(): ForwardedStream[] {
-  return [
+export interface ForwarderOptions {
+  /**
+   * Forward every other write call for the change feed. Off unless features.changeFeed: it puts one more event per
+   * write call on the central bus (EventBridge bills cross-account delivery per event).
+   */
+  changes?: boolean;
+}
+
+export function forwardedStreams(opts: ForwarderOptions = { changes: true }): ForwardedStream[] {
+  const all: ForwardedStream[] = [
     { ruleName: "trailwatch-denies", description: "AccessDenied / UnauthorizedOperation events, read-only calls included", pattern: denyPattern, state: "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS" },
     { ruleName: "trailwatch-sg-changes", description: "Security group rules added or modified", pattern: securityGroupChangePattern, state: "ENABLED" },
     { ruleName: "trailwatch-role-changes", description: "IAM role changes (us-east-1 only: IAM is global)", pattern: roleChangePattern, state: "ENABLED" },
@@ -38,6 +46,7 @@ export function forwardedStreams(): ForwardedStream[] {
     { ruleName: "trailwatch-config-noncompliant", description: "AWS Config rules turned NON_COMPLIANT", pattern: configNonCompliantPattern, state: "ENABLED" },
     { ruleName: "trailwatch-changes", description: "Every other write management event, for the change feed", pattern: changesStreamPattern, state: "ENABLED" },
   ];
+  return opts.changes ? all : all.filter((s) => s.ruleName !== "trailwatch-changes");
 }
 
 /**
@@ -99,7 +108,7 @@ export interface CfnTemplate {
  * heartbeat, and a KMS-less SSE-SQS dead-letter queue for events the central bus did not accept.
  * Roles are global, StackSet instances are per region: the role name carries the region.
  */
-export function forwarderTemplate(): CfnTemplate {
+export function forwarderTemplate(opts: ForwarderOptions = { changes: true }): CfnTemplate {
   const target = (id: string) => ({
     Id: id,
     Arn: { Ref: "CentralBusArn" },
@@ -168,7 +177,7 @@ export function forwarderTemplate(): CfnTemplate {
       },
     },
   };
-  for (const s of forwardedStreams()) {
+  for (const s of forwardedStreams(opts)) {
     resources[logicalId(s.ruleName)] = {
       Type: "AWS::Events::Rule",
       Properties: {

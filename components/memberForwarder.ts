@@ -20,6 +20,8 @@ export interface OrganizationForwardersArgs {
   readonly regions: string[];
   readonly failureTolerancePercentage: number;
   readonly maxConcurrentPercentage: number;
+  /** Also forward write calls for the change feed. */
+  readonly changes?: boolean;
 }
 
 export class OrganizationForwarders extends pulumi.ComponentResource {
@@ -42,7 +44,7 @@ export class OrganizationForwarders extends pulumi.ComponentResource {
         // New accounts in the targets get forwarders; accounts that leave lose them.
         autoDeployment: { enabled: true, retainStacksOnAccountRemoval: false },
         capabilities: ["CAPABILITY_NAMED_IAM"],
-        templateBody: JSON.stringify(forwarderTemplate()),
+        templateBody: JSON.stringify(forwarderTemplate({ changes: args.changes ?? false })),
         parameters: { CentralBusArn: args.centralBusArn },
         operationPreferences,
         managedExecution: { active: true },
@@ -69,6 +71,8 @@ export interface MemberForwarderArgs {
   readonly regions: string[];
   /** The provider for this account in a region. */
   readonly providerFor: (region: string) => aws.Provider;
+  /** Also forward write calls for the change feed. */
+  readonly changes?: boolean;
 }
 
 export class MemberForwarder extends pulumi.ComponentResource {
@@ -124,7 +128,7 @@ export class MemberForwarder extends pulumi.ComponentResource {
           { rule: rule.name, arn: args.centralBusArn, roleArn: this.role.arn, deadLetterConfig: { arn: dlq.arn }, retryPolicy: TARGET_RETRY },
           p,
         );
-      for (const s of forwardedStreams()) {
+      for (const s of forwardedStreams({ changes: args.changes ?? false })) {
         const id = s.ruleName.replace(/^trailwatch-/, "");
         const rule = new aws.cloudwatch.EventRule(
           `${name}-${region}-${id}`,

@@ -46,6 +46,7 @@ export function wireBackbone(config: StackConfig, providers: AccountProviders): 
         regions,
         failureTolerancePercentage: config.forwarder.failureTolerancePercentage,
         maxConcurrentPercentage: config.forwarder.maxConcurrentPercentage,
+        changes: config.features.changeFeed,
       },
       { provider: providers.of("management") },
     );
@@ -61,6 +62,7 @@ export function wireBackbone(config: StackConfig, providers: AccountProviders): 
       accountId: account,
       regions,
       providerFor: (region) => providers.forAccount(account, region, label),
+      changes: config.features.changeFeed,
     });
   }
   return { bus, outputs };

@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as yaml from "js-yaml";
-import { json, one, ofType, runPlan, ROOT, type PlanRun, type Resource } from "./planFixture";
+import { json, one, ofType, prodPlan, runPlan, ROOT, type PlanRun, type Resource } from "./planFixture";
 import { allRecords, type SourcedRecord } from "./sharedData";
 import { startSecretsStub, startSlackStub, useLocalAwsEnv } from "./localServices";
 import { toEnvelope, type CloudTrailRecord } from "../functions/cloudtrail";
@@ -206,6 +206,16 @@ describe("change feed in a variant plan (two webhooks, environments, Slack, vend
       }
     }
     expect(writes).to.be.greaterThan(200);
+  });
+
+  it("adds the write-call stream to the forwarder template only when the change feed is on", () => {
+    const rules = (p: PlanRun) =>
+      Object.entries(JSON.parse(one(p, "aws:cloudformation/stackSet:StackSet", "forwarders-stackset").inputs.templateBody).Resources)
+        .filter(([, r]: [string, any]) => r.Type === "AWS::Events::Rule")
+        .map(([id]) => id);
+    expect(rules(plan)).to.include("TrailwatchChanges");
+    expect(rules(prodPlan())).not.to.include("TrailwatchChanges");
+    expect(ofType(plan, "aws:cloudwatch/eventRule:EventRule").some((r) => r.inputs.name === "trailwatch-changes" && r.provider?.includes("aws-management-"))).to.equal(true);
   });
 
   it("deploys the vendor role trusted by the configured principal only, ExternalId required, exactly six read actions", () => {
