@@ -5,7 +5,9 @@ import { forwarderTemplate } from "../components/forwarderTemplate";
 const SECURITY = "444455556666";
 const providerOf = (r: Resource) => (r.provider ?? "").split("::").pop();
 
-describe("event backbone (plan of the prod stack)", () => {
+describe("event backbone (plan of the prod stack)", function () {
+  // The first suite to ask for the prod plan runs it (a child process, minutes on a loaded machine).
+  this.timeout(300_000);
   it("creates the central bus in the security account's home region", () => {
     const plan = prodPlan();
     const bus = one(plan, "aws:cloudwatch/eventBus:EventBus");

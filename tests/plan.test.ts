@@ -4,7 +4,8 @@ import * as os from "os";
 import * as path from "path";
 import { prodPlan, runPlan, ROOT } from "./planFixture";
 
-describe("npm run plan", () => {
+describe("npm run plan", function () {
+  this.timeout(300_000);
   it("plans the prod stack and writes resources.json with type, name, urn, parent, provider, dependsOn, inputs", () => {
     const plan = prodPlan();
     expect(plan.resources.length).to.be.greaterThan(3);
