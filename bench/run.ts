@@ -1,0 +1,113 @@
+/**
+ * `npm run bench [-- --full] [-- --only functions,replay,plan]`: the three benchmarks of issue 9, one after the
+ * other, each table printed, everything written to bench/results.json (with the machine and the command).
+ * A benchmark, not a test: CI does not run it. Quick mode (default) takes about 5 minutes on the 2-core machine.
+ *
+ *   --full              replay on a 1 GB corpus; plans for 10, 100 and 1,000 accounts in both modes (long: see README)
+ *   --cold-runs N       cold starts per function and variant (default 7)
+ *   --replay-runs K     replay and baseline runs (default 5)
+ *   --corpus-mb N       replay corpus size in MB of JSON (default 48; 1024 with --full)
+ *   --corpus-dir D      keep / reuse the replay corpus in D
+ *   --sizes 10,100      --modes direct,stackset     which plans
+ *   --out F             results file (default bench/results.json)
+ *
+ * The figures and how to read them: bench/README-performance.md.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { benchFunctions, functionsTable, type FunctionsResult } from "./functions.bench";
+import { benchReplay, replayTable, type ReplayResult } from "./replay.bench";
+import { benchPlan, planList, planTable, type PlanRow } from "./plan.bench";
+import { flag, machine, option, stringOption, writeSection } from "./lib/common";
+
+/** The issue's targets, per benchmark, each "met" or "MISSED" with the figures behind it. */
+function targets(f?: FunctionsResult, r?: ReplayResult, p?: PlanRow[]): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  if (f) {
+    const over5 = f.functions.filter((x) => x.plan.zippedBytes > 5e6).map((x) => x.name);
+    const over2x = f.functions.filter((x) => x.esbuild && x.plan.zippedBytes > 2 * x.esbuild.zippedBytes).map((x) => x.name);
+    const slow = f.functions.filter((x) => x.esbuild && x.plan.coldMedianMs > 1.5 * x.esbuild.coldMedianMs).map((x) => x.name);
+    out.functions = [
+      `archive <= 5 MB zipped: ${over5.length ? `MISSED by ${over5.length}/${f.functions.length} (${over5.join(", ")})` : "met"}`,
+      `archive within 2x of esbuild (zipped): ${over2x.length ? `MISSED by ${over2x.length}/${f.functions.length}` : "met"}`,
+      `cold start within 1.5x of esbuild: ${slow.length ? `MISSED by ${slow.length}/${f.functions.length} (${slow.join(", ")})` : "met"}`,
+    ];
+  }
+  if (r) {
+    const growth = r.replay.peakRssBytes / r.replay.quarterPeakRssBytes;
+    const baseGrowth = r.baseline.peakRssBytes / r.baseline.quarterPeakRssBytes;
+    // On a small corpus the heap has not settled (the bare baseline "grows" too): judge from 512 MB of input up.
+    const verdict = r.corpus.jsonBytes < 512e6 ? "not judged below 512 MB of input (run --full)" : growth <= 1.25 ? "met" : "MISSED";
+    out.replay = [
+      `replay >= 60% of the parse-only baseline: ${r.throughputRatio >= 0.6 ? "met" : "MISSED"} (${(100 * r.throughputRatio).toFixed(0)}%)`,
+      `replay memory flat as input grows (peak RSS, all vs 1/4 of the files, <= 1.25x): ${verdict} (replay ${growth.toFixed(2)}x, baseline ${baseGrowth.toFixed(2)}x)`,
+    ];
+  }
+  if (p) {
+    out.plan = [];
+    const ss = p.filter((x) => x.mode === "stackset" && x.ok);
+    if (ss.length > 1) out.plan.push(`StackSet-mode plan size independent of account count: ${ss.every((x) => x.resources === ss[0].resources) ? "met" : "MISSED"}`);
+    const failed = p.filter((x) => !x.ok);
+    if (failed.length) out.plan.push(`plans that did not finish: ${failed.map((x) => `${x.mode} ${x.accounts} (${x.failure})`).join(", ")}`);
+  }
+  return out;
+}
+
+function readJson(file: string): Record<string, any> {
+  try {
+    return JSON.parse(fs.readFileSync(file, "utf8"));
+  } catch {
+    return {};
+  }
+}
+
+async function main(): Promise<void> {
+  const full = flag("--full");
+  const only = (stringOption("--only") ?? "functions,replay,plan").split(",");
+  const out = path.resolve(stringOption("--out") ?? path.join(__dirname, "results.json"));
+  const started = Date.now();
+  const log = (s: string) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${s}\n`);
+  // A run of all three starts the file afresh; --only merges its sections into what is there.
+  if (only.length === 3) fs.rmSync(out, { force: true });
+  const run = {
+    command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`,
+    mode: full ? "full" : "quick",
+    sections: only,
+    startedAt: new Date(started).toISOString(),
+    machine: machine(),
+  };
+
+  let f: FunctionsResult | undefined;
+  let r: ReplayResult | undefined;
+  let p: PlanRow[] | undefined;
+  const sections: string[] = [];
+  if (only.includes("functions")) {
+    f = await benchFunctions({ runs: option("--cold-runs", 7), log });
+    writeSection(out, "functions", f);
+    sections.push(`1. Lambda archives and cold starts\n${functionsTable(f)}`);
+  }
+  if (only.includes("replay")) {
+    r = await benchReplay({ corpusBytes: option("--corpus-mb", full ? 1024 : 48) * 1e6, runs: option("--replay-runs", 5), corpusDir: stringOption("--corpus-dir"), log });
+    writeSection(out, "replay", r);
+    sections.push(`2. replay throughput and memory\n${replayTable(r)}`);
+  }
+  if (only.includes("plan")) {
+    p = await benchPlan({ plans: planList(full), timeoutMs: option("--timeout-min", full ? 60 : 10) * 60_000, log });
+    writeSection(out, "plan", p);
+    sections.push(`3. plan time and memory\n${planTable(p)}`);
+  }
+  const goals = { ...(readJson(out).targets ?? {}), ...targets(f, r, p) };
+  writeSection(out, "targets", goals);
+  const seconds = (Date.now() - started) / 1000;
+  writeSection(out, "runs", [...(readJson(out).runs ?? []), { ...run, seconds }]);
+  const m = machine();
+  process.stdout.write(
+    `\n==== trailwatch bench (${full ? "full" : "quick"} mode), ${m.cpuCount} x ${m.cpuModel}, node ${m.node}, ${seconds.toFixed(0)} s ====\n\n` +
+      `${sections.join("\n\n")}\n\nTargets of issue 9\n${Object.values(targets(f, r, p)).flat().map((g) => `  - ${g}`).join("\n")}\n\nwritten ${path.relative(process.cwd(), out)}\n`,
+  );
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});
