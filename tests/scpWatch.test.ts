@@ -22,41 +22,19 @@ import {
   type RolloutWindow,
 } from "../functions/scp/watch";
 import { stratusRecords } from "./sharedData";
-import * as crypto from "crypto";
 import { prodPlan, one, json, loadHandler } from "./planFixture";
 import { createTable, scanAll, startAwsQueryStub, startDynalite, startSecretsStub, startSlackStub, useLocalAwsEnv } from "./localServices";
 import { toEnvelope } from "../functions/cloudtrail";
+import { SIGNING_SECRET, buttonClick, commandRequest, interactionRequest } from "./slackRequests";
 
 type Handler = (event: unknown, context?: unknown) => Promise<any>;
-const SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5";
 const BOT_SECRET_ID = "arn:aws:secretsmanager:eu-west-1:444455556666:secret:test-bot";
 const SIGNING_SECRET_ID = "arn:aws:secretsmanager:eu-west-1:444455556666:secret:test-signing";
 const ALICE = "U02ALICE001";
 const MALLORY = "U09MALLORY9";
 
-/** A Function URL request carrying a signed Slack interactivity payload. */
-function slackRequest(payload: object) {
-  const ts = Math.floor(Date.now() / 1000);
-  const body = `payload=${encodeURIComponent(JSON.stringify(payload))}`;
-  const sig = "v0=" + crypto.createHmac("sha256", SIGNING_SECRET).update(`v0:${ts}:${body}`).digest("hex");
-  return { version: "2.0", rawPath: "/", headers: { "content-type": "application/x-www-form-urlencoded", "x-slack-signature": sig, "x-slack-request-timestamp": String(ts) }, requestContext: { http: { method: "POST" } }, body, isBase64Encoded: false };
-}
-
-function click(user: string, actionId: string, value: string, messageTs: string) {
-  return {
-    type: "block_actions",
-    team: { id: "T0123TEAM" },
-    user: { id: user },
-    api_app_id: "A0123APP",
-    token: "t",
-    container: { type: "message", message_ts: messageTs, channel_id: "C04SECOPS01" },
-    trigger_id: "1.2.3",
-    channel: { id: "C04SECOPS01" },
-    message: { ts: messageTs },
-    response_url: "http://127.0.0.1:9/unused",
-    actions: [{ action_id: actionId, block_id: "scp", type: "button", value, action_ts: "1700000001.000000" }],
-  };
-}
+const slackRequest = (payload: object) => interactionRequest(payload);
+const click = buttonClick;
 
 const fixture = JSON.parse(fs.readFileSync(path.join(__dirname, "fixtures/scp-denies.json"), "utf8")) as { cases: { name: string; expect: string; record: CloudTrailRecord }[] };
 
@@ -278,12 +256,7 @@ describe("SCP watch (functions from the plan's archives)", function () {
   });
 
   it("/trailwatch-watch opens a window by hand; bad arguments get the usage", async () => {
-    const command = (text: string) => {
-      const body = new URLSearchParams({ command: "/trailwatch-watch", text, user_id: ALICE, channel_id: "C04SECOPS01", team_id: "T0123TEAM", response_url: "http://127.0.0.1:9/unused", trigger_id: "1.2.3", api_app_id: "A0123APP", token: "t" }).toString();
-      const ts = Math.floor(Date.now() / 1000);
-      const sig = "v0=" + crypto.createHmac("sha256", SIGNING_SECRET).update(`v0:${ts}:${body}`).digest("hex");
-      return app({ version: "2.0", rawPath: "/", headers: { "content-type": "application/x-www-form-urlencoded", "x-slack-signature": sig, "x-slack-request-timestamp": String(ts) }, requestContext: { http: { method: "POST" } }, body, isBase64Encoded: false });
-    };
+    const command = (text: string) => app(commandRequest("/trailwatch-watch", text, ALICE));
     const bad = await command("examplescp 30");
     expect(bad.statusCode).to.equal(200);
     expect(JSON.parse(bad.body).text).to.match(/is not a policy id\. usage: \/trailwatch-watch/);

@@ -5,18 +5,17 @@
  * them: https://api.slack.com/authentication/verifying-requests-from-slack
  */
 import { expect } from "chai";
-import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { prodPlan, one, json, loadHandler } from "./planFixture";
 import { createTable, scanAll, startAwsQueryStub, startDynalite, startSecretsStub, startSlackStub, useLocalAwsEnv } from "./localServices";
 import { stratusRecords, pantherRecords } from "./sharedData";
+import { SIGNING_SECRET, buttonClick, interactionRequest } from "./slackRequests";
 import { toEnvelope, type CloudTrailRecord } from "../functions/cloudtrail";
 import { APPROVE_ACTION, DENY_ACTION } from "../functions/sg/revert/messages";
 import { SPOKE_ROLE_NAME } from "../functions/sg/revert/adapters";
 import { dynamoReviewStore } from "../functions/sg/revert/state";
 
-const SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5";
 const BOT_SECRET_ID = "arn:aws:secretsmanager:eu-west-1:444455556666:secret:test-bot";
 const SIGNING_SECRET_ID = "arn:aws:secretsmanager:eu-west-1:444455556666:secret:test-signing";
 const ALICE = "U02ALICE001"; // an approver in Pulumi.prod.yaml
@@ -25,38 +24,9 @@ const MALLORY = "U09MALLORY9";
 type Handler = (event: unknown, context?: unknown) => Promise<any>;
 const load = (plan: ReturnType<typeof prodPlan>, fn: string): Handler => loadHandler(plan, fn);
 
-/** A Function URL (payload 2.0) request carrying a signed Slack interactivity payload. */
-function slackRequest(payload: object, opts: { secret?: string; ts?: number; tamper?: boolean } = {}) {
-  const ts = opts.ts ?? Math.floor(Date.now() / 1000);
-  const body = `payload=${encodeURIComponent(JSON.stringify(payload))}`;
-  const sig = "v0=" + crypto.createHmac("sha256", opts.secret ?? SIGNING_SECRET).update(`v0:${ts}:${body}`).digest("hex");
-  const sent = opts.tamper ? body.replace("U02ALICE001", "U02BOBSEC02") : body;
-  return {
-    version: "2.0",
-    rawPath: "/",
-    rawQueryString: "",
-    headers: { "content-type": "application/x-www-form-urlencoded", "x-slack-signature": sig, "x-slack-request-timestamp": String(ts) },
-    requestContext: { http: { method: "POST", path: "/" } },
-    body: sent,
-    isBase64Encoded: false,
-  };
-}
-
-function click(user: string, actionId: string, value: string, messageTs: string) {
-  return {
-    type: "block_actions",
-    team: { id: "T0123TEAM", domain: "example" },
-    user: { id: user, username: user.toLowerCase(), team_id: "T0123TEAM" },
-    api_app_id: "A0123APP",
-    token: "legacy-verification-token",
-    container: { type: "message", message_ts: messageTs, channel_id: "C04SECOPS01", is_ephemeral: false },
-    trigger_id: "123.456.abc",
-    channel: { id: "C04SECOPS01", name: "security" },
-    message: { ts: messageTs, type: "message" },
-    response_url: "http://127.0.0.1:9/unused",
-    actions: [{ action_id: actionId, block_id: "sg_review", type: "button", value, action_ts: "1700000001.000000" }],
-  };
-}
+const slackRequest = (payload: object, opts: { secret?: string; ts?: number; tamper?: boolean } = {}) =>
+  interactionRequest(payload, { ...opts, tamper: opts.tamper ? (body) => body.replace("U02ALICE001", "U02BOBSEC02") : undefined });
+const click = buttonClick;
 
 /** What the table's stream would hand the worker for these rule ids (NEW_IMAGE), read back from the table. */
 async function streamEventFor(ddb: Awaited<ReturnType<typeof startDynalite>>, ruleIds: string[]) {
