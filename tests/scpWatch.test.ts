@@ -217,7 +217,9 @@ describe("SCP watch (functions from the plan's archives)", function () {
     const alerts = posts().filter((p) => String(p.args.text).includes("caused"));
     expect(alerts).to.have.length(1);
     expect(alerts[0].args.text).to.match(/^p-examplescp1 caused 25 denies/);
-    expect(alerts[0].args.thread_ts).to.equal(posts()[0].args.ts ?? alerts[0].args.thread_ts);
+    // In the thread of the window's opening message (its ts as Slack returned it, stored on the window).
+    expect(alerts[0].args.thread_ts).to.be.a("string").and.equal(r.ts.S);
+    expect(String(alerts[0].args.reply_broadcast)).to.equal("true"); // form-encoded by the Web API client
     expect(JSON.stringify(alerts[0].args.blocks)).to.contain("Detach policy from ou-8x1f-abcd1234");
     const sns = aws.calls.filter((c) => c.action === "Publish");
     expect(sns).to.have.length(1);
