@@ -199,6 +199,9 @@ describe("SCP watch (functions from the plan's archives)", function () {
     expect(emf).to.include({ PolicyId: "p-examplescp1", AccountId: scpDeny.recipientAccountId, Denies: 1 });
     expect(emf._aws.CloudWatchMetrics[0].Namespace).to.equal("trailwatch/SCP");
     expect(posts()).to.have.length(0);
+    // The day's action ranking counted it (created on the day's first deny).
+    const day = (await scanAll(ddb.client, "scp-windows")).find((r) => r.pk.S!.startsWith("actions#"))!;
+    expect(day.actions.M![scpDeny.errorMessage!.match(/perform: (\S+)/)![1]].N).to.equal("1");
   });
 
   it("opens a window from AttachPolicy and posts who changed which policy where", async () => {
@@ -213,6 +216,8 @@ describe("SCP watch (functions from the plan's archives)", function () {
     for (let i = 0; i < 26; i++) await counter(envelope({ ...scpDeny, eventID: `deny-${i}` }));
     const r = (await row())!;
     expect(Number(r.total.N)).to.equal(26);
+    const day = (await scanAll(ddb.client, "scp-windows")).find((x) => x.pk.S!.startsWith("actions#"))!;
+    expect(Object.values(day.actions.M!).map((v) => Number(v.N))).to.deep.equal([27]);
     expect(r.alerted.BOOL).to.equal(true);
     const alerts = posts().filter((p) => String(p.args.text).includes("caused"));
     expect(alerts).to.have.length(1);

@@ -62,6 +62,8 @@ function fromItem(a: Record<string, AttributeValue>): StoredWindow {
 
 export function dynamoWindowStore(client: DynamoDBClient, table: string): WindowStore {
   const key = (policyId: string) => ({ pk: { S: `window#${policyId}` } });
+  // A plain object, not a Map: CallbackFunction serializes captured module state (see functions/slack/client.ts).
+  const topCache: Record<string, { actions: string[]; until: number } | undefined> = {};
   const closesEpoch = (w: RolloutWindow) => ({ N: String(Math.floor(new Date(w.closesAt).getTime() / 1000)) });
   return {
     async open(w) {
@@ -202,32 +204,44 @@ export function dynamoWindowStore(client: DynamoDBClient, table: string): Window
     },
     async countAction(day, action) {
       const k = { pk: { S: `actions#${day}` } };
-      // Two steps: a nested counter needs its map to exist first.
-      await client.send(
-        new UpdateItemCommand({
-          TableName: table,
-          Key: k,
-          UpdateExpression: "SET actions = if_not_exists(actions, :empty), purgeAt = :p",
-          ExpressionAttributeValues: { ":empty": { M: {} }, ":p": { N: String(Math.floor(Date.parse(day) / 1000) + 7 * 86400) } },
-        }),
-      );
-      await client.send(
-        new UpdateItemCommand({
-          TableName: table,
-          Key: k,
-          UpdateExpression: "SET actions.#a = if_not_exists(actions.#a, :zero) + :one",
-          ExpressionAttributeNames: { "#a": action },
-          ExpressionAttributeValues: { ":zero": { N: "0" }, ":one": { N: "1" } },
-        }),
-      );
+      const increment = () =>
+        client.send(
+          new UpdateItemCommand({
+            TableName: table,
+            Key: k,
+            UpdateExpression: "SET actions.#a = if_not_exists(actions.#a, :zero) + :one",
+            ExpressionAttributeNames: { "#a": action },
+            ExpressionAttributeValues: { ":zero": { N: "0" }, ":one": { N: "1" } },
+          }),
+        );
+      try {
+        await increment();
+      } catch (e) {
+        // The day's first deny: a nested counter needs its map to exist (DynamoDB: "document path ... invalid").
+        if ((e as Error).name !== "ValidationException") throw e;
+        await client.send(
+          new UpdateItemCommand({
+            TableName: table,
+            Key: k,
+            UpdateExpression: "SET actions = if_not_exists(actions, :empty), purgeAt = :p",
+            ExpressionAttributeValues: { ":empty": { M: {} }, ":p": { N: String(Math.floor(Date.parse(day) / 1000) + 7 * 86400) } },
+          }),
+        );
+        await increment();
+      }
     },
     async topActions(day, n) {
+      // Read once a minute per container, not once per deny: the ranking moves slowly.
+      const cached = topCache[`${day}/${n}`];
+      if (cached && cached.until > Date.now()) return cached.actions;
       const out = await client.send(new GetItemCommand({ TableName: table, Key: { pk: { S: `actions#${day}` } } }));
-      return Object.entries(out.Item?.actions?.M ?? {})
+      const actions = Object.entries(out.Item?.actions?.M ?? {})
         .map(([a, v]) => [a, num(v)] as const)
         .sort((x, y) => y[1] - x[1] || x[0].localeCompare(y[0]))
         .slice(0, n)
         .map(([a]) => a);
+      topCache[`${day}/${n}`] = { actions, until: Date.now() + 60_000 };
+      return actions;
     },
   };
 }
