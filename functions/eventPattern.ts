@@ -21,7 +21,7 @@ export interface EventPattern {
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
-const isLeaf = (v: unknown): v is MatchValue => v === null || ["string", "number", "boolean"].includes(typeof v);
+const isLeaf = (v: unknown): v is MatchValue => v === null || typeof v === "string" || typeof v === "number" || typeof v === "boolean";
 
 /** Arrays nested in arrays are crushed into one list, as the engine does. */
 const flatten = (v: unknown): unknown[] => (Array.isArray(v) ? v.flatMap(flatten) : [v]);
@@ -31,88 +31,160 @@ const isOrPrimitive = (spec: unknown): spec is readonly EventPattern[] => Array.
 
 /** True when `event` matches `pattern` as EventBridge would route it. */
 export function matchesPattern(pattern: EventPattern, event: unknown): boolean {
-  return isObject(event) && matchObject(pattern, event);
+  return compilePattern(pattern)(event);
 }
 
-function matchObject(pattern: EventPattern, node: Json): boolean {
-  for (const [field, spec] of Object.entries(pattern)) {
-    if (field === "$or" && isOrPrimitive(spec)) {
-      if (!spec.some((sub) => matchObject(sub, node))) return false;
-      continue;
-    }
-    const present = Object.prototype.hasOwnProperty.call(node, field);
-    const values = present ? flatten(node[field]) : [];
-    if (Array.isArray(spec)) {
-      if (!matchLeaf(spec as readonly Matcher[], values.filter(isLeaf))) return false;
-    } else {
-      // A nested pattern: some object at this path must match all of it. With no object here, the sub-pattern
-      // still matches when all it asks is that fields be absent.
-      const objects = values.filter(isObject);
-      const candidates = objects.length > 0 ? objects : [{}];
-      if (!candidates.some((c) => matchObject(spec as EventPattern, c))) return false;
-    }
+/**
+ * `pattern` turned into a test function once, for callers that match many events against one pattern (replay
+ * routes every record of a log through the same three patterns): operators are resolved, wildcard regexps and CIDR
+ * ranges are built once, and the common case of a field holding one plain value allocates nothing. Same semantics
+ * as `matchesPattern`, which is this function applied once. The pattern is read when compiling: compile again after
+ * changing it (the shared patterns are frozen).
+ */
+export function compilePattern(pattern: EventPattern): (event: unknown) => boolean {
+  const test = compileObject(pattern);
+  return (event) => isObject(event) && test(event);
+}
+
+type NodeTest = (node: Json) => boolean;
+
+/** All fields of a pattern object must match (AND). */
+function compileObject(pattern: EventPattern): NodeTest {
+  const tests = Object.entries(pattern).map(([field, spec]) => compileField(field, spec));
+  return (node) => {
+    for (const test of tests) if (!test(node)) return false;
+    return true;
+  };
+}
+
+function compileField(field: string, spec: unknown): NodeTest {
+  if (field === "$or" && isOrPrimitive(spec)) {
+    const branches = spec.map(compileObject);
+    return (node) => branches.some((b) => b(node));
   }
-  return true;
+  const has = (node: Json) => Object.prototype.hasOwnProperty.call(node, field);
+  if (Array.isArray(spec)) {
+    const leaf = compileLeaf(spec as readonly Matcher[]);
+    return (node) => {
+      if (!has(node)) return leaf.many([]);
+      const value = node[field];
+      // The common case: one leaf value, no array to flatten.
+      return isLeaf(value) ? leaf.one(value) : leaf.many(flatten(value).filter(isLeaf));
+    };
+  }
+  if (!isObject(spec)) {
+    // Not a pattern (validatePattern reports it): compiled only when reached, so it fails where it always did.
+    let compiled: NodeTest | undefined;
+    return (node) => (compiled ??= compileNested(field, spec as EventPattern))(node);
+  }
+  return compileNested(field, spec as EventPattern);
 }
 
-/** `leaves` are the field's leaf values (empty when the field is missing, empty, or holds only objects). */
-function matchLeaf(matchers: readonly Matcher[], leaves: MatchValue[]): boolean {
-  return matchers.some((m) => {
-    if (isObject(m) && "exists" in m) return m.exists === (leaves.length > 0);
-    return leaves.some((v) => matchValue(m, v));
-  });
+/**
+ * A nested pattern: some object at this path must match all of it. With no object here, the sub-pattern still
+ * matches when all it asks is that fields be absent (matched against an empty object: a constant, worked out once).
+ */
+function compileNested(field: string, spec: EventPattern): NodeTest {
+  const has = (node: Json) => Object.prototype.hasOwnProperty.call(node, field);
+  const sub = compileObject(spec);
+  let noObject: boolean | undefined;
+  const whenNoObject = () => (noObject ??= sub({}));
+  return (node) => {
+    if (!has(node)) return whenNoObject();
+    const value = node[field];
+    if (isObject(value)) return sub(value);
+    const objects = flatten(value).filter(isObject);
+    return objects.length > 0 ? objects.some(sub) : whenNoObject();
+  };
 }
 
-function matchValue(m: Matcher, v: MatchValue): boolean {
-  if (!isObject(m)) return v === m;
+/**
+ * A field's matchers (OR). `leaves` are the field's leaf values (empty when the field is missing, empty, or holds
+ * only objects); `exists` looks only at whether there are any.
+ */
+function compileLeaf(matchers: readonly Matcher[]): { one: (v: MatchValue) => boolean; many: (leaves: MatchValue[]) => boolean } {
+  const exists: unknown[] = [];
+  const tests: ((v: MatchValue) => boolean)[] = [];
+  for (const m of matchers) {
+    if (isObject(m) && "exists" in m) exists.push(m.exists);
+    else tests.push(compileValue(m));
+  }
+  const whenAbsent = exists.includes(false);
+  const whenPresent = exists.includes(true);
+  const one = (v: MatchValue) => whenPresent || tests.some((t) => t(v));
+  return { one, many: (leaves) => (leaves.length === 0 ? whenAbsent : whenPresent || leaves.some((v) => tests.some((t) => t(v)))) };
+}
+
+const never = () => false;
+
+function compileValue(m: Matcher): (v: MatchValue) => boolean {
+  if (!isObject(m)) return (v) => v === m;
   const [op, arg] = Object.entries(m)[0] ?? [];
   switch (op) {
     case "prefix":
-      return typeof v === "string" && stringTest(arg, (s, p) => s.startsWith(p), v);
+      return stringTest(arg, (s, p) => s.startsWith(p));
     case "suffix":
-      return typeof v === "string" && stringTest(arg, (s, p) => s.endsWith(p), v);
-    case "equals-ignore-case":
-      return typeof v === "string" && typeof arg === "string" && v.toLowerCase() === arg.toLowerCase();
-    case "wildcard":
-      return typeof v === "string" && typeof arg === "string" && wildcardRegExp(arg).test(v);
+      return stringTest(arg, (s, p) => s.endsWith(p));
+    case "equals-ignore-case": {
+      if (typeof arg !== "string") return never;
+      const lower = arg.toLowerCase();
+      return (v) => typeof v === "string" && v.toLowerCase() === lower;
+    }
+    case "wildcard": {
+      if (typeof arg !== "string") return never;
+      const re = wildcardRegExp(arg);
+      return (v) => typeof v === "string" && re.test(v);
+    }
     case "numeric":
-      return typeof v === "number" && Array.isArray(arg) && numericMatch(arg, v);
-    case "cidr":
-      return typeof v === "string" && typeof arg === "string" && inCidr(v, arg);
+      return Array.isArray(arg) ? (v) => typeof v === "number" && numericMatch(arg, v) : never;
+    case "cidr": {
+      const range = typeof arg === "string" ? parseCidr(arg) : null;
+      return range ? (v) => typeof v === "string" && inRange(v, range) : never;
+    }
     case "anything-but":
-      return anythingBut(arg, v);
+      return anythingBut(arg);
     default:
-      return false;
+      return never;
   }
 }
 
 /** prefix/suffix take a string, or `{"equals-ignore-case": string}` to compare without case. */
-function stringTest(arg: unknown, test: (s: string, p: string) => boolean, v: string): boolean {
-  if (typeof arg === "string") return test(v, arg);
-  if (isObject(arg) && typeof arg["equals-ignore-case"] === "string") return test(v.toLowerCase(), arg["equals-ignore-case"].toLowerCase());
-  return false;
+function stringTest(arg: unknown, test: (s: string, p: string) => boolean): (v: MatchValue) => boolean {
+  if (typeof arg === "string") return (v) => typeof v === "string" && test(v, arg);
+  if (isObject(arg) && typeof arg["equals-ignore-case"] === "string") {
+    const lower = arg["equals-ignore-case"].toLowerCase();
+    return (v) => typeof v === "string" && test(v.toLowerCase(), lower);
+  }
+  return never;
 }
 
 /**
  * anything-but: a value, a list, or `{prefix|suffix|wildcard|equals-ignore-case: string | string[]}`. The engine
  * compares JSON text, so a string exclusion never excludes a number, boolean or null: those match.
  */
-function anythingBut(arg: unknown, v: MatchValue): boolean {
-  if (!isObject(arg)) return !(Array.isArray(arg) ? arg : [arg]).some((a) => a === v);
+function anythingBut(arg: unknown): (v: MatchValue) => boolean {
+  if (!isObject(arg)) {
+    const excluded = Array.isArray(arg) ? arg : [arg];
+    return (v) => !excluded.some((a) => a === v);
+  }
   const [op, inner] = Object.entries(arg)[0] ?? [];
   const list = (Array.isArray(inner) ? inner : [inner]).filter((x): x is string => typeof x === "string");
-  if (typeof v !== "string") return true;
+  const unlessString = (test: (v: string) => boolean) => (v: MatchValue) => typeof v !== "string" || test(v);
   switch (op) {
     case "prefix":
-      return !list.some((p) => v.startsWith(p));
+      return unlessString((v) => !list.some((p) => v.startsWith(p)));
     case "suffix":
-      return !list.some((p) => v.endsWith(p));
-    case "equals-ignore-case":
-      return !list.some((p) => v.toLowerCase() === p.toLowerCase());
-    case "wildcard":
-      return !list.some((p) => wildcardRegExp(p).test(v));
+      return unlessString((v) => !list.some((p) => v.endsWith(p)));
+    case "equals-ignore-case": {
+      const lower = list.map((p) => p.toLowerCase());
+      return unlessString((v) => !lower.includes(v.toLowerCase()));
+    }
+    case "wildcard": {
+      const res = list.map(wildcardRegExp);
+      return unlessString((v) => !res.some((re) => re.test(v)));
+    }
     default:
-      return false;
+      return unlessString(never);
   }
 }
 
@@ -175,11 +247,10 @@ function parseCidr(cidr: string): { base: number[]; bits: number } | null {
   return { base, bits };
 }
 
-/** CIDR containment for IPv4 and IPv6 (the reference's `cidr` works with both). */
-function inCidr(ip: string, cidr: string): boolean {
-  const range = parseCidr(cidr);
+/** CIDR containment for IPv4 and IPv6 (the reference's `cidr` works with both); `range` from parseCidr. */
+function inRange(ip: string, range: { base: number[]; bits: number }): boolean {
   const addr = ipBytes(ip);
-  if (!range || !addr || addr.length !== range.base.length) return false;
+  if (!addr || addr.length !== range.base.length) return false;
   for (let bit = 0; bit < range.bits; bit++) {
     const mask = 0x80 >> bit % 8;
     if ((addr[bit >> 3] & mask) !== (range.base[bit >> 3] & mask)) return false;

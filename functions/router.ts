@@ -4,7 +4,7 @@
  * What replay reports is what the deployed pipeline would have done.
  */
 import { toEnvelope, type CloudTrailRecord } from "./cloudtrail";
-import { matchesPattern } from "./eventPattern";
+import { compilePattern } from "./eventPattern";
 import { denyPattern, roleChangePattern, securityGroupChangePattern } from "./patterns";
 import { analyzeDeny, type DenyFinding } from "./deny/analyze";
 import { assessRisk, parseSecurityGroupChange, toSgChangeLine } from "./sg/change";
@@ -18,16 +18,21 @@ export interface RouteOptions {
   trustedCidrs: string[];
 }
 
+// The deployed patterns, compiled once: replay matches every record of a log against all three.
+const isDeny = compilePattern(denyPattern);
+const isSecurityGroupChange = compilePattern(securityGroupChangePattern);
+const isRoleChange = compilePattern(roleChangePattern);
+
 /** Every finding one record produces (a record may be a deny and nothing else, or a change, or nothing). */
 export async function routeRecord(record: CloudTrailRecord, opts: RouteOptions): Promise<Finding[]> {
   const event = toEnvelope(record);
   const out: Finding[] = [];
-  if (matchesPattern(denyPattern, event)) out.push(await analyzeDeny(record));
-  if (matchesPattern(securityGroupChangePattern, event)) {
+  if (isDeny(event)) out.push(await analyzeDeny(record));
+  if (isSecurityGroupChange(event)) {
     const change = parseSecurityGroupChange(record);
     if (change) out.push(toSgChangeLine(change, assessRisk(change, { trustedCidrs: opts.trustedCidrs })));
   }
-  if (matchesPattern(roleChangePattern, event)) {
+  if (isRoleChange(event)) {
     const role = parseRoleChange(record);
     if (role) out.push(role);
   }
