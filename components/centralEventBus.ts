@@ -281,7 +281,6 @@ export class CentralEventBus extends pulumi.ComponentResource {
       `${name}-heartbeat`,
       {
         description: "Records forwarder heartbeats and reports quiet forwarders",
-        packages: ["@aws-sdk/client-dynamodb"],
         statements: [
           { Sid: "HeartbeatTable", Effect: "Allow", Action: ["dynamodb:PutItem", "dynamodb:Scan"], Resource: [table.arn] },
           { Sid: "TableKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: [this.key.arn] },

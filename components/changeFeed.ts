@@ -207,7 +207,6 @@ export class ChangeFeed extends pulumi.ComponentResource {
       {
         description: "Change feed: write events to change records for the webhooks (returned to the bus by Lambda destinations)",
         // Pure code: no SDK, no secret, no network.
-        packages: [],
         logRetentionDays,
         timeout: 10,
         memorySize: 256,
@@ -378,7 +377,6 @@ export class ChangeFeed extends pulumi.ComponentResource {
         `${name}-slack`,
         {
           description: "Change feed: posts a digest of changes per environment to Slack",
-          packages: ["@aws-sdk/client-secrets-manager", "@slack/web-api"],
           timeout: 30,
           logRetentionDays,
           environment: { SLACK_CHANNEL_ID: s.channelId, SLACK_BOT_TOKEN_SECRET: s.botTokenSecretArn },

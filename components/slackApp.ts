@@ -19,8 +19,6 @@ import { dynamoWindowStore } from "../functions/scp/store";
 export interface SlackFeature {
   environment: Record<string, pulumi.Input<string>>;
   statements: Statement[];
-  /** Extra runtime packages its listeners use. */
-  packages?: string[];
 }
 
 export interface SlackAppArgs {
@@ -45,14 +43,10 @@ export class SlackApp extends pulumi.ComponentResource {
       SLACK_SIGNING_SECRET_SECRET: args.slackSigningSecretArn,
     };
     for (const f of args.features) Object.assign(environment, f.environment);
-    const extra = [...new Set(args.features.flatMap((f) => f.packages ?? []))];
     this.fn = new InlineFunction(
       name,
       {
         description: "Slack interactivity and commands: verifies the signature, checks approvers, records decisions",
-        // Bolt loads @slack/socket-mode, which needs its *peer* dependency undici; CallbackFunction packs only
-        // `dependencies`, so undici is a direct dependency of the project (seen: "Cannot find module 'undici'").
-        packages: ["@aws-sdk/client-dynamodb", "@aws-sdk/client-secrets-manager", "@slack/web-api", "@slack/bolt", "undici", ...extra],
         timeout: 10,
         logRetentionDays: args.logRetentionDays,
         environment,

