@@ -2,6 +2,7 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { limitStackTraces } from "../stacks/program";
 import { prodPlan, runPlan, ROOT } from "./planFixture";
 
 describe("npm run plan", function () {
@@ -56,5 +57,19 @@ describe("npm run plan", function () {
     const r = runPlan([]);
     expect(r.status).to.equal(2);
     expect(r.stderr).to.contain("--stack is required");
+  });
+
+  it("turns stack frames off while the program runs (Pulumi captures one per promise), unless TRAILWATCH_STACK_TRACES=1", () => {
+    const before = Error.stackTraceLimit;
+    try {
+      Error.stackTraceLimit = 10;
+      limitStackTraces({ TRAILWATCH_STACK_TRACES: "1" });
+      expect(Error.stackTraceLimit).to.equal(10);
+      limitStackTraces({});
+      expect(Error.stackTraceLimit).to.equal(0);
+      expect(new Error("x").stack).to.equal("Error: x");
+    } finally {
+      Error.stackTraceLimit = before;
+    }
   });
 });

@@ -104,7 +104,8 @@ if (require.main === module) {
   main().then(
     (code) => process.exit(code),
     (err) => {
-      process.stderr.write(`plan: failed: ${(err as Error).stack ?? err}\n`);
+      const hint = Error.stackTraceLimit === 0 ? "\n(stack frames are off while the program runs: TRAILWATCH_STACK_TRACES=1 npm run plan ... shows them)" : "";
+      process.stderr.write(`plan: failed: ${(err as Error).stack ?? err}${hint}\n`);
       process.exit(1);
     },
   );
