@@ -52,9 +52,19 @@ type NodeTest = (node: Json) => boolean;
 function compileObject(pattern: EventPattern): NodeTest {
   const tests = Object.entries(pattern).map(([field, spec]) => compileField(field, spec));
   return (node) => {
-    for (const test of tests) if (!test(node)) return false;
+    for (let i = 0; i < tests.length; i++) if (!tests[i](node)) return false;
     return true;
   };
+}
+
+/**
+ * The field's own value, or undefined when the event lacks it. A field that is present but undefined (not JSON, but
+ * possible in code) holds no leaf and no object either, so it matches exactly as a missing one: checking the value
+ * first spares the own-property test for every field an event lacks.
+ */
+function ownValue(node: Json, field: string): unknown {
+  const value = node[field];
+  return value === undefined || !Object.prototype.hasOwnProperty.call(node, field) ? undefined : value;
 }
 
 function compileField(field: string, spec: unknown): NodeTest {
@@ -62,12 +72,11 @@ function compileField(field: string, spec: unknown): NodeTest {
     const branches = spec.map(compileObject);
     return (node) => branches.some((b) => b(node));
   }
-  const has = (node: Json) => Object.prototype.hasOwnProperty.call(node, field);
   if (Array.isArray(spec)) {
     const leaf = compileLeaf(spec as readonly Matcher[]);
     return (node) => {
-      if (!has(node)) return leaf.many([]);
-      const value = node[field];
+      const value = ownValue(node, field);
+      if (value === undefined) return leaf.none;
       // The common case: one leaf value, no array to flatten.
       return isLeaf(value) ? leaf.one(value) : leaf.many(flatten(value).filter(isLeaf));
     };
@@ -85,13 +94,12 @@ function compileField(field: string, spec: unknown): NodeTest {
  * matches when all it asks is that fields be absent (matched against an empty object: a constant, worked out once).
  */
 function compileNested(field: string, spec: EventPattern): NodeTest {
-  const has = (node: Json) => Object.prototype.hasOwnProperty.call(node, field);
   const sub = compileObject(spec);
   let noObject: boolean | undefined;
   const whenNoObject = () => (noObject ??= sub({}));
   return (node) => {
-    if (!has(node)) return whenNoObject();
-    const value = node[field];
+    const value = ownValue(node, field);
+    if (value === undefined) return whenNoObject();
     if (isObject(value)) return sub(value);
     const objects = flatten(value).filter(isObject);
     return objects.length > 0 ? objects.some(sub) : whenNoObject();
@@ -99,20 +107,27 @@ function compileNested(field: string, spec: EventPattern): NodeTest {
 }
 
 /**
- * A field's matchers (OR). `leaves` are the field's leaf values (empty when the field is missing, empty, or holds
- * only objects); `exists` looks only at whether there are any.
+ * A field's matchers (OR): `none` when the field has no leaf value (missing, empty, or only objects), `one` for a
+ * single leaf, `many` for the leaves of an array. `exists` looks only at whether there are any leaves.
  */
-function compileLeaf(matchers: readonly Matcher[]): { one: (v: MatchValue) => boolean; many: (leaves: MatchValue[]) => boolean } {
+function compileLeaf(matchers: readonly Matcher[]): { none: boolean; one: (v: MatchValue) => boolean; many: (leaves: MatchValue[]) => boolean } {
   const exists: unknown[] = [];
-  const tests: ((v: MatchValue) => boolean)[] = [];
+  const literals: unknown[] = [];
+  const operators: ((v: MatchValue) => boolean)[] = [];
   for (const m of matchers) {
     if (isObject(m) && "exists" in m) exists.push(m.exists);
-    else tests.push(compileValue(m));
+    else if (!isObject(m)) literals.push(m);
+    else operators.push(compileValue(m));
   }
-  const whenAbsent = exists.includes(false);
+  const none = exists.includes(false);
   const whenPresent = exists.includes(true);
-  const one = (v: MatchValue) => whenPresent || tests.some((t) => t(v));
-  return { one, many: (leaves) => (leaves.length === 0 ? whenAbsent : whenPresent || leaves.some((v) => tests.some((t) => t(v)))) };
+  // indexOf compares with ===, as EventBridge compares a literal with a value.
+  const one = (v: MatchValue) => {
+    if (whenPresent || literals.indexOf(v) !== -1) return true;
+    for (let i = 0; i < operators.length; i++) if (operators[i](v)) return true;
+    return false;
+  };
+  return { none, one, many: (leaves) => (leaves.length === 0 ? none : leaves.some(one)) };
 }
 
 const never = () => false;

@@ -4,7 +4,7 @@
  * What replay reports is what the deployed pipeline would have done.
  */
 import { toEnvelope, type CloudTrailRecord } from "./cloudtrail";
-import { compilePattern } from "./eventPattern";
+import { compilePattern, type EventPattern } from "./eventPattern";
 import { denyPattern, roleChangePattern, securityGroupChangePattern } from "./patterns";
 import { analyzeDeny, type DenyFinding } from "./deny/analyze";
 import { assessRisk, parseSecurityGroupChange, toSgChangeLine } from "./sg/change";
@@ -22,6 +22,27 @@ export interface RouteOptions {
 const isDeny = compilePattern(denyPattern);
 const isSecurityGroupChange = compilePattern(securityGroupChangePattern);
 const isRoleChange = compilePattern(roleChangePattern);
+
+/**
+ * Each pattern's `detail` part, which looks at the record alone. An envelope can match a pattern only if its
+ * `detail`, the record, matches that part; a pattern without one could match any record.
+ */
+const detailTests = [denyPattern, securityGroupChangePattern, roleChangePattern].map((p) => {
+  const detail = p.detail;
+  return typeof detail === "object" && detail !== null && !Array.isArray(detail) ? compilePattern(detail as EventPattern) : () => true;
+});
+
+/**
+ * False when `routeRecord` would find nothing in this record, known cheaply from the record alone: no envelope, no
+ * async step. Exact, never a guess: true whenever any stream could match. Replay asks this first because only a few
+ * percent of a real log (denies, security-group and role changes) can produce a finding.
+ */
+export function mayProduceFindings(record: CloudTrailRecord): boolean {
+  // routeRecord fails on these (toEnvelope reads eventSource as a string) and replay reports that: let it.
+  if (typeof record !== "object" || record === null || Array.isArray(record)) return true;
+  if (record.eventSource !== undefined && record.eventSource !== null && typeof record.eventSource !== "string") return true;
+  return detailTests.some((test) => test(record));
+}
 
 /** Every finding one record produces (a record may be a deny and nothing else, or a change, or nothing). */
 export async function routeRecord(record: CloudTrailRecord, opts: RouteOptions): Promise<Finding[]> {
