@@ -9,7 +9,7 @@
  * summary (human), and a change count; without it the output is exactly as before.
  */
 import * as path from "path";
-import { readLogs } from "./readLogs";
+import { readLogBatches } from "./readLogs";
 import { mayProduceFindings, routeRecord, type Finding } from "../../functions/router";
 import { ReplaySummary, formatReport } from "./report";
 import { isChange, summarize, toChangeRecord } from "../../functions/changeFeed";
@@ -47,32 +47,35 @@ export function parseReplayArgs(argv: string[]): ReplayArgs {
 export async function replay(args: ReplayArgs, out: (s: string) => void, err: (s: string) => void): Promise<number> {
   const summary = new ReplaySummary();
   let changes = 0;
-  for await (const item of readLogs(args.paths)) {
-    if (item.kind === "problem") {
-      summary.skip(item);
-      err(`replay: skipped ${item.file}${item.line ? `:${item.line}` : ""}: ${item.message}\n`);
-      continue;
-    }
-    summary.records++;
-    summary.files.add(item.file);
-    let findings: Finding[] = [];
-    try {
-      // Most records can produce no finding: tell them apart cheaply before the full (async) routing.
-      if (mayProduceFindings(item.record)) findings = await routeRecord(item.record, { trustedCidrs: args.trustedCidrs });
-    } catch (e) {
-      // A record our functions cannot handle is a bug to report, not a reason to stop the run.
-      summary.skip({ kind: "problem", file: item.file, line: item.line, message: `record ${item.index}: ${(e as Error).message}` });
-      err(`replay: skipped ${item.file}${item.line ? `:${item.line}` : ` record ${item.index}`}: ${(e as Error).message}\n`);
-      continue;
-    }
-    for (const f of findings) {
-      summary.add(f);
-      if (args.json) out(JSON.stringify(f) + "\n");
-    }
-    if (args.changes && isChange(item.record)) {
-      const change = toChangeRecord(item.record, { accounts: {} });
-      changes++;
-      out(args.json ? JSON.stringify(change) + "\n" : `change  ${summarize(change)}\n`);
+  // A file (or a run of JSON lines) at a time: a record that produces nothing then costs no await at all.
+  for await (const batch of readLogBatches(args.paths)) {
+    for (const item of batch) {
+      if (item.kind === "problem") {
+        summary.skip(item);
+        err(`replay: skipped ${item.file}${item.line ? `:${item.line}` : ""}: ${item.message}\n`);
+        continue;
+      }
+      summary.records++;
+      summary.files.add(item.file);
+      let findings: Finding[] = [];
+      try {
+        // Most records can produce no finding: tell them apart cheaply before the full (async) routing.
+        if (mayProduceFindings(item.record)) findings = await routeRecord(item.record, { trustedCidrs: args.trustedCidrs });
+      } catch (e) {
+        // A record our functions cannot handle is a bug to report, not a reason to stop the run.
+        summary.skip({ kind: "problem", file: item.file, line: item.line, message: `record ${item.index}: ${(e as Error).message}` });
+        err(`replay: skipped ${item.file}${item.line ? `:${item.line}` : ` record ${item.index}`}: ${(e as Error).message}\n`);
+        continue;
+      }
+      for (const f of findings) {
+        summary.add(f);
+        if (args.json) out(JSON.stringify(f) + "\n");
+      }
+      if (args.changes && isChange(item.record)) {
+        const change = toChangeRecord(item.record, { accounts: {} });
+        changes++;
+        out(args.json ? JSON.stringify(change) + "\n" : `change  ${summarize(change)}\n`);
+      }
     }
   }
   if (args.json) out(JSON.stringify(args.changes ? { ...summary.toJSON(), changes } : summary.toJSON()) + "\n");
