@@ -166,7 +166,7 @@ const MAX_PRESIZED_OUTPUT = 256 * 1024 * 1024;
  * may state another): zlib still adds chunks as needed and checks the length itself, so output and errors are those
  * of a plain gunzipSync.
  */
-function gunzip(raw: Buffer): Buffer {
+export function gunzip(raw: Buffer): Buffer {
   const stated = raw.length >= 18 ? raw.readUInt32LE(raw.length - 4) : 0;
   // One byte more than the output: a full buffer makes zlib go round once more for the end of the stream.
   const chunkSize = Math.min(Math.max(stated + 1, zlib.constants.Z_DEFAULT_CHUNK), MAX_PRESIZED_OUTPUT);
