@@ -2,6 +2,8 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import * as yaml from "js-yaml";
+import { DIRECT_MODE_ADVISED_MAX } from "../stacks/backbone";
 import { limitStackTraces } from "../stacks/program";
 import { prodPlan, runPlan, ROOT } from "./planFixture";
 
@@ -71,5 +73,26 @@ describe("npm run plan", function () {
     } finally {
       Error.stackTraceLimit = before;
     }
+  });
+
+  it("warns, naming the key and the way out, when direct mode lists more accounts than a plan handles comfortably", function () {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "trailwatch-cfg-"));
+    const variant = (n: number) => {
+      const doc = yaml.load(fs.readFileSync(path.join(ROOT, "Pulumi.prod.yaml"), "utf8")) as { config: Record<string, any> };
+      const ids = Array.from({ length: n }, (_, i) => String(200000000000 + i));
+      doc.config["trailwatch:forwarder"] = { ...(doc.config["trailwatch:forwarder"] ?? {}), mode: "direct", directAccounts: ids };
+      const file = path.join(dir, `Pulumi.direct${n}.yaml`);
+      fs.writeFileSync(file, yaml.dump(doc));
+      return file;
+    };
+    const at = runPlan(["--stack", "prod", "--config", variant(DIRECT_MODE_ADVISED_MAX)]);
+    expect(at.status).to.equal(0);
+    expect(at.stderr).to.not.contain("directAccounts");
+    const over = runPlan(["--stack", "prod", "--config", variant(DIRECT_MODE_ADVISED_MAX + 1)]);
+    expect(over.status).to.equal(0);
+    expect(over.stderr).to.contain(`warning: [runtime] trailwatch:forwarder.directAccounts lists ${DIRECT_MODE_ADVISED_MAX + 1} accounts`);
+    expect(over.stderr).to.contain("Use mode: stackset");
+    // The plan itself is still complete: every listed account has its forwarder.
+    expect(over.resources.filter((r) => r.type === "trailwatch:backbone:MemberForwarder")).to.have.length(DIRECT_MODE_ADVISED_MAX + 2);
   });
 });
