@@ -9,7 +9,7 @@
  *   --corpus-mb N       replay corpus size in MB of JSON (default 48; 1024 with --full)
  *   --corpus-dir D      keep / reuse the replay corpus in D
  *   --sizes 10,100      --modes direct,stackset     which plans
- *   --out F             results file (default bench/results.json)
+ *   --out F             results file (default bench/results.json; bench/results-full.json with --full)
  *
  * The figures and how to read them: bench/README-performance.md.
  */
@@ -64,7 +64,7 @@ function readJson(file: string): Record<string, any> {
 async function main(): Promise<void> {
   const full = flag("--full");
   const only = (stringOption("--only") ?? "functions,replay,plan").split(",");
-  const out = path.resolve(stringOption("--out") ?? path.join(__dirname, "results.json"));
+  const out = path.resolve(stringOption("--out") ?? path.join(__dirname, full ? "results-full.json" : "results.json"));
   const started = Date.now();
   const log = (s: string) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${s}\n`);
   // A run of all three starts the file afresh; --only merges its sections into what is there.
