@@ -11,35 +11,7 @@ import { SEVERITY_BANDS, atLeastPattern, bandOf, configNonCompliantPattern, seve
 import { findingMessage, fromConfigComplianceEvent, fromGuardDutyEvent } from "../functions/findings/messages";
 import { prodPlan, one } from "./planFixture";
 import { createTable, scanAll, startDynalite, startSecretsStub, startSlackStub, useLocalAwsEnv } from "./localServices";
-
-function guardDutyEvent(severity: number, over: { id?: string; count?: number; updatedAt?: string } = {}) {
-  return {
-    version: "0",
-    id: "c8c4daa7-a20c-2f03-0070-b7393dd542ad",
-    "detail-type": "GuardDuty Finding",
-    source: "aws.guardduty",
-    account: "444455556666",
-    time: "2026-11-20T10:05:00Z",
-    region: "eu-west-1",
-    resources: [],
-    detail: {
-      schemaVersion: "2.0",
-      accountId: "210987654321",
-      region: "eu-west-1",
-      partition: "aws",
-      id: over.id ?? "16afba5c5c43e07c9e3e5e2e544e95df",
-      arn: `arn:aws:guardduty:eu-west-1:210987654321:detector/123456/finding/${over.id ?? "16afba5c5c43e07c9e3e5e2e544e95df"}`,
-      type: "UnauthorizedAccess:EC2/SSHBruteForce",
-      resource: { resourceType: "Instance", instanceDetails: { instanceId: "i-0abc123def4567890", instanceType: "t3.micro" } },
-      service: { serviceName: "guardduty", detectorId: "123456", count: over.count ?? 1, archived: false, eventFirstSeen: "2026-11-20T09:50:00Z", eventLastSeen: "2026-11-20T10:00:00Z" },
-      severity,
-      createdAt: "2026-11-20T09:55:00Z",
-      updatedAt: over.updatedAt ?? "2026-11-20T10:00:00Z",
-      title: "i-0abc123def4567890 is performing SSH brute force attacks.",
-      description: "i-0abc123def4567890 is performing SSH brute force attacks against 198.51.100.7.",
-    },
-  };
-}
+import { guardDutyEvent } from "./fixtures/guardDutyFinding";
 
 /** `Config Rules Compliance Change`, as in the AWS Config developer guide's example. */
 function configEvent(compliance: "NON_COMPLIANT" | "COMPLIANT") {

@@ -9,6 +9,7 @@ import * as path from "path";
 import { toEnvelope, type CloudTrailRecord } from "../../functions/cloudtrail";
 import { SAMPLES } from "../../stacks/cli/replay";
 import { SHARED_CLOUDTRAIL } from "./common";
+import { guardDutyEvent } from "../../tests/fixtures/guardDutyFinding";
 
 function stratus(): CloudTrailRecord[] {
   const shared = path.join(SHARED_CLOUDTRAIL, "stratus-red-team/detonation-logs");
@@ -69,33 +70,6 @@ function slackClick() {
   };
 }
 
-const guardDutyFinding = {
-  version: "0",
-  id: "c8c4daa7-a20c-2f03-0070-b7393dd542ad",
-  "detail-type": "GuardDuty Finding",
-  source: "aws.guardduty",
-  account: "444455556666",
-  time: "2026-11-20T10:05:00Z",
-  region: "eu-west-1",
-  resources: [],
-  detail: {
-    schemaVersion: "2.0",
-    accountId: "210987654321",
-    region: "eu-west-1",
-    partition: "aws",
-    id: "16afba5c5c43e07c9e3e5e2e544e95df",
-    arn: "arn:aws:guardduty:eu-west-1:210987654321:detector/123456/finding/16afba5c5c43e07c9e3e5e2e544e95df",
-    type: "UnauthorizedAccess:EC2/SSHBruteForce",
-    resource: { resourceType: "Instance", instanceDetails: { instanceId: "i-0abc123def4567890", instanceType: "t3.micro" } },
-    service: { serviceName: "guardduty", detectorId: "123456", count: 1, archived: false, eventFirstSeen: "2026-11-20T09:50:00Z", eventLastSeen: "2026-11-20T10:00:00Z" },
-    severity: 8,
-    createdAt: "2026-11-20T09:55:00Z",
-    updatedAt: "2026-11-20T10:00:00Z",
-    title: "i-0abc123def4567890 is performing SSH brute force attacks.",
-    description: "i-0abc123def4567890 is performing SSH brute force attacks against 198.51.100.7.",
-  },
-};
-
 /** The event for a function, and a line saying what it is; null when no event is known for that role. */
 export function eventFor(functionName: string): { event: unknown; what: string } | null {
   const records = stratus();
@@ -115,7 +89,7 @@ export function eventFor(functionName: string): { event: unknown; what: string }
     case "roles":
       return { event: toEnvelope(find((r) => r.eventName === "CreateRole", "CreateRole")), what: "CreateRole (EventBridge)" };
     case "notifier":
-      return { event: guardDutyFinding, what: "GuardDuty finding, severity 8" };
+      return { event: guardDutyEvent(8), what: "GuardDuty finding, severity 8" };
     case "detect":
       return {
         event: toEnvelope(find((r) => r.eventName === "AuthorizeSecurityGroupIngress" && !r.errorCode, "AuthorizeSecurityGroupIngress")),
