@@ -131,7 +131,9 @@ export async function bundledArchive(functionName: string, serialized: string): 
   };
   for (const p of kept) {
     // The project's own copy (npm hoists direct dependencies); its package.json "exports" hides the folder from require.resolve.
-    assets[`node_modules/${p}`] = new pulumi.asset.FileArchive(path.join(ROOT, "node_modules", p));
+    const folder = path.join(ROOT, "node_modules", p);
+    if (!fs.existsSync(path.join(folder, "package.json"))) throw new Error(`Lambda ${functionName}: ${p} is not installed at ${folder} (run npm ci)`);
+    assets[`node_modules/${p}`] = new pulumi.asset.FileArchive(folder);
   }
   if (bundled.length) {
     assets[BUNDLE_PATH] = new pulumi.asset.StringAsset(await bundlePackages(bundled));
