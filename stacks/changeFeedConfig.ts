@@ -5,12 +5,9 @@
  * secrets (in the security account) that hold them, read at deploy time for EventBridge connections.
  */
 import { z } from "zod";
+import { accountId, secretRef, uniqueList } from "./schemaParts";
 import { DEFAULT_NOISE } from "../functions/changeFeed";
 
-const accountId = z.string().regex(/^\d{12}$/, "a 12-digit AWS account id (quote it in YAML)");
-const secretRef = z
-  .string()
-  .regex(/^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w\/+=.@-]+|[\w\/+=.@-]{1,512})$/, "a Secrets Manager secret name or ARN");
 const httpsUrl = z.string().regex(/^https:\/\/[^\s]+$/, "an https:// URL");
 const environmentName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, "an environment name (lowercase letters, digits, - and _; at most 32)");
 /** CloudTrail event names are API operation names, some with a version suffix (CreateFunction20150331). */
@@ -23,16 +20,6 @@ const principalArn = z
   .string()
   .regex(/^arn:aws[a-z-]*:iam::\d{12}:(root|role\/[\w+=,.@\/-]{1,512})$/, "an IAM role ARN or account root ARN (arn:aws:iam::123456789012:root)");
 
-/** A list whose entries must be unique: duplicates are named. */
-function uniqueList<T extends z.ZodType<string>>(item: T, what: string) {
-  return z.array(item).superRefine((list, ctx) => {
-    const seen = new Set<string>();
-    list.forEach((v, i) => {
-      if (seen.has(v)) ctx.addIssue({ code: "custom", path: [i], message: `unique ${what}s, found "${v}" twice`, input: v });
-      seen.add(v);
-    });
-  });
-}
 
 /**
  * Noise event names are also left out by the central rule's event pattern (so they never invoke the normalizer),

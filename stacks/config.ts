@@ -7,6 +7,7 @@
  * it can be tested without the Pulumi runtime.
  */
 import { z } from "zod";
+import { accountId, secretRef, uniqueList } from "./schemaParts";
 import { BUILTIN_ROW_IDS, ELEVATED_ROLE_ROW_ID, checkPattern, elevatedRoleRow } from "../functions/trailAlarms";
 import { changeFeedConfig } from "./changeFeedConfig";
 
@@ -14,7 +15,6 @@ export const NAMESPACE = "trailwatch";
 
 // ---- value formats ----------------------------------------------------------------------------------------------
 
-const accountId = z.string().regex(/^\d{12}$/, "a 12-digit AWS account id (quote it in YAML)");
 /** Commercial, GovCloud and China partitions' region names (e.g. eu-west-1, us-gov-west-1, cn-north-1). */
 const region = z
   .string()
@@ -28,9 +28,6 @@ const orgTarget = z
   .regex(/^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$/, "an organization root id (r-...) or OU id (ou-...-...)");
 const roleName = z.string().regex(/^[\w+=,.@-]{1,64}$/, "an IAM role name (1-64 of letters, digits and +=,.@_-)");
 const roleArn = z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]{1,512}$/, "an IAM role ARN");
-const secretRef = z
-  .string()
-  .regex(/^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w\/+=.@-]+|[\w\/+=.@-]{1,512})$/, "a Secrets Manager secret name or ARN");
 const slackChannel = z.string().regex(/^[CG][A-Z0-9]{8,12}$/, "a Slack channel id such as C0123ABCD45");
 const slackUser = z.string().regex(/^[UW][A-Z0-9]{8,12}$/, "a Slack user id such as U0123ABCD45");
 const slackUserGroup = z.string().regex(/^S[A-Z0-9]{8,12}$/, "a Slack user group id such as S0123ABCD45");
@@ -44,16 +41,6 @@ const days = (max: number) => z.number().int("a whole number of days").min(1).ma
 export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 const logRetention = z.literal(LOG_RETENTION_DAYS);
 
-/** A list whose entries must be unique: duplicates are named. */
-function uniqueList<T extends z.ZodType<string>>(item: T, what: string) {
-  return z.array(item).superRefine((list, ctx) => {
-    const seen = new Set<string>();
-    list.forEach((v, i) => {
-      if (seen.has(v)) ctx.addIssue({ code: "custom", path: [i], message: `unique ${what}s, found "${v}" twice`, input: v });
-      seen.add(v);
-    });
-  });
-}
 
 // ---- sections ---------------------------------------------------------------------------------------------------
 
