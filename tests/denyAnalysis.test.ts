@@ -11,7 +11,7 @@ import { buildDenyDigest } from "../functions/slack/denyDigest";
 import { parseDenyMessage, causeOfPolicyType } from "../functions/deny/parseMessage";
 import { candidateActionOf, canonicalAction, fillArnTemplate } from "../functions/deny/iamActions";
 import type { CloudTrailRecord } from "../functions/cloudtrail";
-import { sharedFile, allRecords, stratusRecords } from "./sharedData";
+import { fixtureFile, allRecords, stratusRecords } from "./sharedData";
 
 const NEVER_SUGGESTED = ["service-control-policy", "resource-control-policy", "permissions-boundary", "session-policy", "resource-based-policy", "vpc-endpoint-policy"];
 
@@ -27,7 +27,7 @@ function withMessage(message: string, patch: Partial<CloudTrailRecord> = {}): Cl
 
 /** The catalogue's examples: each code block under its "###" heading and "Implicit/Explicit denial" bullet. */
 function catalogueExamples(): { heading: string; label: string | null; message: string }[] {
-  const text = fs.readFileSync(sharedFile("awsdocs-iam-user-guide/troubleshoot_access-denied.md"), "utf8");
+  const text = fs.readFileSync(fixtureFile("awsdocs-iam-user-guide/troubleshoot_access-denied.md"), "utf8");
   const out: { heading: string; label: string | null; message: string }[] = [];
   let heading = "";
   let label: string | null = null;

@@ -1,12 +1,16 @@
 /**
- * Loaders for the reference data in ../shared/data/cloudtrail (CI clones the repo with shared/ beside it).
- * Origins and licenses: ../shared/data/cloudtrail/README.md.
+ * Loaders for the reference data the tests read. Everything lives in the checkout, so a plain clone passes:
+ * the real CloudTrail records are the shipped samples (`samples/cloudtrail/`, origins and licenses in its
+ * README), AWS documentation pages are under `tests/fixtures/` with their license. `TRAILWATCH_SHARED_DATA`
+ * may point the record loaders at another copy laid out the same way.
  */
 import * as fs from "fs";
 import * as path from "path";
 import type { CloudTrailRecord } from "../functions/cloudtrail";
 
-export const SHARED_DATA = process.env.TRAILWATCH_SHARED_DATA ?? path.resolve(__dirname, "../../shared/data/cloudtrail");
+export const SHARED_DATA = process.env.TRAILWATCH_SHARED_DATA ?? path.resolve(__dirname, "../samples/cloudtrail");
+/** Documentation pages and other non-record reference files (origin and license beside each). */
+export const FIXTURES = path.resolve(__dirname, "fixtures");
 
 export interface SourcedRecord {
   /** file (and test name for Panther) the record comes from, for assertion messages */
@@ -14,9 +18,9 @@ export interface SourcedRecord {
   record: CloudTrailRecord;
 }
 
-/** A file of the reference data, or an error naming it and TRAILWATCH_SHARED_DATA. */
-export function sharedFile(relative: string): string {
-  return must(path.join(SHARED_DATA, relative));
+/** A reference file under tests/fixtures/, or an error naming it. */
+export function fixtureFile(relative: string): string {
+  return must(path.join(FIXTURES, relative));
 }
 
 function must(p: string): string {

@@ -1,5 +1,5 @@
 /**
- * The org trail's metric filter rows against real CloudTrail records (../shared/data/cloudtrail: Stratus Red Team
+ * The org trail's metric filter rows against real CloudTrail records (samples/cloudtrail: Stratus Red Team
  * detonations and Panther fixtures), with a small evaluator of the CloudWatch Logs JSON filter syntax
  * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/FilterAndPatternSyntax.html).
  *

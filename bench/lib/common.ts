@@ -8,8 +8,8 @@ import * as os from "os";
 import * as path from "path";
 
 export const ROOT = path.resolve(__dirname, "../..");
-/** Reference data (CI and sessions have ../shared beside the checkout); the repo's own samples otherwise. */
-export const SHARED_CLOUDTRAIL = process.env.TRAILWATCH_SHARED_DATA ?? path.resolve(ROOT, "../shared/data/cloudtrail");
+/** Real CloudTrail records: the samples the repo ships (TRAILWATCH_SHARED_DATA may point at another copy). */
+export const SHARED_CLOUDTRAIL = process.env.TRAILWATCH_SHARED_DATA ?? path.resolve(ROOT, "samples/cloudtrail");
 const MAXRSS_HOOK = path.join(__dirname, "maxrss.js");
 const TS_NODE = path.join(ROOT, "node_modules/ts-node/dist/bin.js");
 
