@@ -21,8 +21,9 @@ export interface TopicSubscriptions {
 
 export interface FindingsRouterArgs {
   bus: CentralEventBus;
-  slackBotTokenSecretArn: pulumi.Input<string>;
-  slackChannelId: string;
+  /** Unset (with slackChannelId) = Slack off: the topics only, no notifier. */
+  slackBotTokenSecretArn?: pulumi.Input<string>;
+  slackChannelId?: string;
   /** GuardDuty findings at or above this band go to Slack. */
   slackMinSeverity: SeverityBand;
   /** Route GuardDuty findings (features.guardDuty). */
@@ -37,8 +38,9 @@ export interface FindingsRouterArgs {
 
 export class FindingsRouter extends pulumi.ComponentResource {
   readonly topics = {} as Record<SeverityBand, aws.sns.Topic>;
-  readonly table: aws.dynamodb.Table;
-  readonly notifier: InlineFunction;
+  /** The notifier and its dedupe table exist only when Slack is configured. */
+  readonly table?: aws.dynamodb.Table;
+  readonly notifier?: InlineFunction;
 
   constructor(name: string, args: FindingsRouterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("trailwatch:findings:FindingsRouter", name, {}, opts);
@@ -92,6 +94,11 @@ export class FindingsRouter extends pulumi.ComponentResource {
       );
     }
 
+    const slackToken = args.slackBotTokenSecretArn;
+    if (slackToken === undefined || args.slackChannelId === undefined) {
+      this.registerOutputs({ topics: SEVERITY_BANDS.map((b) => this.topics[b].arn) });
+      return;
+    }
     this.table = new aws.dynamodb.Table(
       `${name}-notified`,
       {
@@ -110,11 +117,11 @@ export class FindingsRouter extends pulumi.ComponentResource {
         description: "Posts GuardDuty findings and Config non-compliance to Slack, once per finding",
         timeout: 30,
         logRetentionDays: args.logRetentionDays,
-        environment: { NOTIFIED_TABLE: this.table.name, SLACK_CHANNEL_ID: args.slackChannelId, SLACK_BOT_TOKEN_SECRET: args.slackBotTokenSecretArn },
+        environment: { NOTIFIED_TABLE: this.table.name, SLACK_CHANNEL_ID: args.slackChannelId, SLACK_BOT_TOKEN_SECRET: slackToken },
         statements: [
           { Sid: "Dedupe", Effect: "Allow", Action: ["dynamodb:PutItem", "dynamodb:DeleteItem"], Resource: [this.table.arn] },
           { Sid: "TableKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: [bus.key.arn] },
-          { Sid: "SlackToken", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [args.slackBotTokenSecretArn] },
+          { Sid: "SlackToken", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [slackToken] },
         ],
         callbackFactory: () => {
           const store = dynamoFindingStore(new DynamoDBClient({}), process.env.NOTIFIED_TABLE!);

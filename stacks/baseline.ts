@@ -59,8 +59,9 @@ export function wireBaseline(config: StackConfig, providers: AccountProviders, b
       "findings",
       {
         bus,
-        slackBotTokenSecretArn: slackSecrets(config, providers).botTokenArn,
-        slackChannelId: config.slack.channelId,
+        // Slack off: the severity topics alone (no notifier, no secret).
+        slackBotTokenSecretArn: config.slack ? slackSecrets(config, providers).botTokenArn : undefined,
+        slackChannelId: config.slack?.channelId,
         slackMinSeverity: config.findings.slackMinSeverity,
         guardDuty: gdOn,
         configNonCompliantBand: cfgOn ? config.findings.configNonCompliantBand : undefined,

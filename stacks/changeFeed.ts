@@ -25,7 +25,7 @@ export function wireChangeFeed(config: StackConfig, providers: AccountProviders,
       slack: cf.slackDigest.enabled
         ? {
             botTokenSecretArn: slackSecrets(config, providers).botTokenArn,
-            channelId: config.slack.channelId,
+            channelId: config.slack!.channelId,
             environments: cf.slackDigest.environments,
             outsideIacOnly: cf.slackDigest.outsideIacOnly,
             everyMinutes: cf.slackDigest.everyMinutes,

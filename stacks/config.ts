@@ -72,6 +72,12 @@ const deployment = z
     roleName: roleName.default("OrganizationAccountAccessRole"),
     /** Role assumed in the management account; unset = the deploying credentials are the management account's. */
     managementRoleArn: roleArn.optional(),
+    /**
+     * Preview mode (TRAILWATCH_MODE=preview, set by the pull-request workflow): every provider, the management
+     * account's too, assumes this read-only role instead, so `pulumi preview` of untrusted code never holds deploy
+     * credentials. The role and its policy: docs/deploy.md, "CI".
+     */
+    previewRoleName: roleName.default("trailwatch-preview"),
     /** Session name on every assumed role, so CloudTrail shows trailwatch deployments. */
     sessionName: z.string().regex(/^[\w+=,.@-]{2,64}$/, "an STS session name").default("trailwatch-deploy"),
   })
@@ -353,6 +359,16 @@ const scpWatch = z
   })
   .strict();
 
+/**
+ * Features that only work through Slack, and why: with `slack` unset they must be off. GuardDuty / Config findings
+ * and the change feed do not need Slack (their SNS topics and webhooks work alone); they simply do not post.
+ */
+export const SLACK_FEATURES = {
+  denyAdvisor: "the deny advisor posts its digests to the Slack channel",
+  sgRevertBot: "security-group changes are reviewed with buttons in the Slack channel",
+  scpWatch: "rollout windows, digests and /trailwatch-watch live in the Slack channel",
+} as const;
+
 export const stackConfigSchema = z
   .object({
     organizationId,
@@ -362,8 +378,13 @@ export const stackConfigSchema = z
     regions: uniqueList(region, "region").min(1, "at least one region"),
     /** Organization root or OU ids the StackSets deploy to. */
     memberTargets: uniqueList(orgTarget, "target").min(1, "at least one root or OU id"),
-    deployment: deployment.default({ roleName: "OrganizationAccountAccessRole", sessionName: "trailwatch-deploy" }),
-    slack,
+    deployment: deployment.default(deployment.parse({})),
+    /**
+     * The Slack channel and approvers. Unset = Slack off: nothing is posted, no Slack secret is needed, and the
+     * features that work through Slack (SLACK_FEATURES) must be off. The two secrets may come after the first
+     * `pulumi up` (docs/deploy.md, "Slack"): until then the secrets exist without a value.
+     */
+    slack: slack.optional(),
     secrets: secrets.default({}),
     features: features.default(features.parse({})),
     forwarder: forwarder.default(forwarder.parse({})),
@@ -394,6 +415,23 @@ export const stackConfigSchema = z
           message: `false while features.eventBackbone is false (${f} uses the central bus), found true`,
           input: true,
         });
+    if (!c.slack) {
+      for (const [f, why] of Object.entries(SLACK_FEATURES))
+        if (c.features[f as keyof typeof SLACK_FEATURES])
+          ctx.addIssue({
+            code: "custom",
+            path: ["features", f],
+            message: `false while trailwatch:slack is unset (${why}), found true; or set trailwatch:slack (channelId and approvers: the Slack secrets can follow after the first pulumi up)`,
+            input: true,
+          });
+      if (c.features.changeFeed && c.changeFeed.slackDigest.enabled)
+        ctx.addIssue({
+          code: "custom",
+          path: ["changeFeed", "slackDigest", "enabled"],
+          message: "false while trailwatch:slack is unset (the digest is posted to the Slack channel), found true",
+          input: true,
+        });
+    }
     if (c.forwarder.mode === "direct" && c.forwarder.directAccounts.length === 0)
       ctx.addIssue({
         code: "custom",
@@ -479,15 +517,18 @@ export function parseStackConfig(raw: Record<string, string>): { ok: true; confi
   }
   const result = stackConfigSchema.safeParse(data, { reportInput: true });
   if (!result.success) problems.push(...result.error.issues.map(formatIssue));
-  else {
-    // Slack credentials: an existing secret or a secure value, checked here so a plan fails before any resource.
+  if (data.slack === undefined) {
+    // Slack off: a Slack credential here would be stored and never used, which is a mistake worth naming.
+    const refs = (typeof data.secrets === "object" && data.secrets !== null ? data.secrets : {}) as Record<string, unknown>;
     for (const key of SECRET_KEYS) {
-      if (!result.data.secrets[key] && raw[`${NAMESPACE}:${key}`] === undefined)
-        problems.push(
-          `${NAMESPACE}:${key}: required key is missing (expected a secure value, pulumi config set --secret ${NAMESPACE}:${key} ..., or ${NAMESPACE}:secrets.${key} naming an existing secret)`,
-        );
+      if (raw[`${NAMESPACE}:${key}`] !== undefined)
+        problems.push(`${NAMESPACE}:${key}: set while ${NAMESPACE}:slack is unset (nothing would use it): set ${NAMESPACE}:slack or remove the key (pulumi config rm ${NAMESPACE}:${key})`);
+      if (refs[key] !== undefined)
+        problems.push(`${NAMESPACE}:secrets.${key}: set while ${NAMESPACE}:slack is unset (nothing would use it): set ${NAMESPACE}:slack or remove the key`);
     }
   }
+  // With Slack on, each credential is an existing secret (secrets.<key>), a secure value, or neither yet: then the
+  // secret is created without a value and the stack output slackSetup says what is left to do (stacks/slackSecrets.ts).
   if (problems.length > 0) return { ok: false, problems: problems.sort() };
   return { ok: true, config: (result as { data: StackConfig }).data };
 }

@@ -12,7 +12,7 @@ export function wireDenyAdvisor(config: StackConfig, providers: AccountProviders
     {
       bus,
       slackBotTokenSecretArn: slackSecrets(config, providers).botTokenArn,
-      slackChannelId: config.slack.channelId,
+      slackChannelId: config.slack!.channelId,
       ownerTagKey: config.denyAdvisor.ownerTagKey,
       batchWindowSeconds: config.denyAdvisor.batchWindowSeconds,
       logRetentionDays: config.denyAdvisor.logRetentionDays,

@@ -14,6 +14,7 @@ import { wireChangeFeed } from "./changeFeed";
 import { wireSgRevertBot } from "./sgRevertBot";
 import { wireScpWatch } from "./scpWatch";
 import { wireSlackApp } from "./slackApp";
+import { slackSetupStatus } from "./slackSecrets";
 
 /** Read and validate the stack config; throws ConfigError listing every problem before any resource exists. */
 export function loadStackConfig(): StackConfig {
@@ -56,6 +57,13 @@ export function runProgram(): Outputs {
   Object.assign(outputs, wireSlackApp(config, providers, { sgReview: sgBot?.slackFeature, scpWatch: scpWatch?.slackFeature }));
   if (backbone && (config.features.guardDuty || config.features.configAggregation)) Object.assign(outputs, wireBaseline(config, providers, backbone.bus));
   if (backbone && config.features.changeFeed) Object.assign(outputs, wireChangeFeed(config, providers, backbone.bus));
+
+  // Slack on but its credentials not given yet (the first pulumi up): say what is left, in the output and the log.
+  const slackSetup = slackSetupStatus(config);
+  if (slackSetup) {
+    outputs.slackSetup = slackSetup;
+    pulumi.log.warn(`trailwatch: Slack ${slackSetup}`);
+  }
 
   return outputs;
 }

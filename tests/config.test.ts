@@ -31,10 +31,10 @@ describe("stack config", () => {
     expect(r.config.eventBus.archiveRetentionDays).to.equal(90);
   });
 
-  for (const key of ["organizationId", "accounts", "homeRegion", "regions", "memberTargets", "slack"]) {
+  for (const key of ["organizationId", "accounts", "homeRegion", "regions", "memberTargets"]) {
     it(`names the missing required key trailwatch:${key}`, () => {
       const problems = problemsFor((c) => delete c[`trailwatch:${key}`]);
-      expect(problems).to.include.members([`trailwatch:${key}: required key is missing (expected ${key === "regions" || key === "memberTargets" ? "array" : key === "accounts" || key === "slack" ? "object" : "string"})`]);
+      expect(problems).to.include.members([`trailwatch:${key}: required key is missing (expected ${key === "regions" || key === "memberTargets" ? "array" : key === "accounts" ? "object" : "string"})`]);
     });
   }
 
@@ -139,15 +139,55 @@ describe("stack config", () => {
 });
 
 describe("stack config: cross-key rules", () => {
-  it("requires the Slack secrets as secure values or existing secret names", () => {
-    const problems = problemsFor((c) => delete c["trailwatch:slackSigningSecret"]);
-    expect(problems).to.deep.equal([
-      "trailwatch:slackSigningSecret: required key is missing (expected a secure value, pulumi config set --secret trailwatch:slackSigningSecret ..., or trailwatch:secrets.slackSigningSecret naming an existing secret)",
-    ]);
+  it("accepts Slack on without its secrets yet (the first pulumi up), and existing secret names instead of secure values", () => {
     const c = prodConfig();
     delete c["trailwatch:slackSigningSecret"];
+    delete c["trailwatch:slackBotToken"];
+    expect(parseStackConfig(c).ok).to.equal(true);
     c["trailwatch:secrets"] = JSON.stringify({ slackSigningSecret: "trailwatch/prod/signing" });
     expect(parseStackConfig(c).ok).to.equal(true);
+  });
+
+  /** The prod example with Slack removed: no channel, no secrets. */
+  const withoutSlack = (c: Record<string, string>) => {
+    delete c["trailwatch:slack"];
+    delete c["trailwatch:slackBotToken"];
+    delete c["trailwatch:slackSigningSecret"];
+  };
+
+  it("with trailwatch:slack unset, names each feature that works through Slack, and nothing else", () => {
+    const problems = problemsFor(withoutSlack);
+    const tail = "found true; or set trailwatch:slack (channelId and approvers: the Slack secrets can follow after the first pulumi up)";
+    expect(problems).to.deep.equal([
+      `trailwatch:features.denyAdvisor: expected false while trailwatch:slack is unset (the deny advisor posts its digests to the Slack channel), ${tail}`,
+      `trailwatch:features.scpWatch: expected false while trailwatch:slack is unset (rollout windows, digests and /trailwatch-watch live in the Slack channel), ${tail}`,
+      `trailwatch:features.sgRevertBot: expected false while trailwatch:slack is unset (security-group changes are reviewed with buttons in the Slack channel), ${tail}`,
+    ]);
+  });
+
+  it("with trailwatch:slack unset and those features off, needs no Slack secret; GuardDuty, Config and the change feed stay on", () => {
+    const c = prodConfig();
+    withoutSlack(c);
+    setJson(c, "features", (f) => Object.assign(f, { denyAdvisor: false, sgRevertBot: false, scpWatch: false, changeFeed: true }));
+    const r = parseStackConfig(c);
+    if (!r.ok) throw new Error(r.problems.join("\n"));
+    expect(r.config.slack).to.equal(undefined);
+    expect(r.config.features).to.include({ guardDuty: true, configAggregation: true, changeFeed: true });
+  });
+
+  it("with trailwatch:slack unset, refuses the change feed's Slack digest and Slack credentials nothing would use", () => {
+    const problems = problemsFor((c) => {
+      withoutSlack(c);
+      setJson(c, "features", (f) => Object.assign(f, { denyAdvisor: false, sgRevertBot: false, scpWatch: false, changeFeed: true }));
+      c["trailwatch:changeFeed"] = JSON.stringify({ slackDigest: { enabled: true } });
+      c["trailwatch:slackBotToken"] = "xoxb-placeholder";
+      c["trailwatch:secrets"] = JSON.stringify({ slackSigningSecret: "trailwatch/prod/signing" });
+    });
+    expect(problems).to.deep.equal([
+      "trailwatch:changeFeed.slackDigest.enabled: expected false while trailwatch:slack is unset (the digest is posted to the Slack channel), found true",
+      "trailwatch:secrets.slackSigningSecret: set while trailwatch:slack is unset (nothing would use it): set trailwatch:slack or remove the key",
+      "trailwatch:slackBotToken: set while trailwatch:slack is unset (nothing would use it): set trailwatch:slack or remove the key (pulumi config rm trailwatch:slackBotToken)",
+    ]);
   });
 
   it("refuses features that read the central bus when the backbone is off", () => {
