@@ -47,6 +47,14 @@ export interface ConfigAggregationArgs {
   bucketExpirationDays: number;
   failureTolerancePercentage: number;
   maxConcurrentPercentage: number;
+  /**
+   * Beside Control Tower / Landing Zone Accelerator, which may own parts of Config already (docs/deploy.md):
+   * `delegatedAdministrator: false` = trusted access and the security account's delegated administration exist
+   * already (creating them again fails, and destroying them would break the owner); `memberRecorders` /
+   * `managementRecorders: false` = those accounts record already (one recorder per account and region: a second one
+   * fails); `aggregator: false` = an organization aggregator exists. Unset = true (trailwatch creates it).
+   */
+  create?: { delegatedAdministrator?: boolean; memberRecorders?: boolean; managementRecorders?: boolean; aggregator?: boolean };
   providers: {
     management: (region: string) => aws.Provider;
     security: (region: string) => aws.Provider;
@@ -61,8 +69,10 @@ export function conformancePackTemplate(template: string): string {
 export class ConfigAggregation extends pulumi.ComponentResource {
   readonly bucket: aws.s3.Bucket;
   readonly key: aws.kms.Key;
-  readonly stackSet: aws.cloudformation.StackSet;
-  readonly aggregator: aws.cfg.ConfigurationAggregator;
+  /** Unset when member accounts record already (`create.memberRecorders: false`). */
+  readonly stackSet?: aws.cloudformation.StackSet;
+  /** Unset when an organization aggregator exists already (`create.aggregator: false`). */
+  readonly aggregator?: aws.cfg.ConfigurationAggregator;
 
   constructor(name: string, args: ConfigAggregationArgs, opts?: pulumi.ComponentResourceOptions) {
     super("trailwatch:baseline:ConfigAggregation", name, {}, opts);
@@ -71,11 +81,12 @@ export class ConfigAggregation extends pulumi.ComponentResource {
     const mgmtHome = { parent: this, provider: args.providers.management(home) };
     const secHome = { parent: this, provider: args.providers.security(home) };
     const archive = { parent: this, provider: args.providers.logArchive };
+    const create = { delegatedAdministrator: true, memberRecorders: true, managementRecorders: true, aggregator: true, ...args.create };
 
     // ---- trusted access and delegated administration (management account) -----------------------------------------
     // https://docs.aws.amazon.com/config/latest/developerguide/set-up-aggregator-cli.html#register-a-delegated-administrator-cli
     const prerequisites: pulumi.Resource[] = [];
-    for (const principal of ["config.amazonaws.com", "config-multiaccountsetup.amazonaws.com"]) {
+    for (const principal of create.delegatedAdministrator ? ["config.amazonaws.com", "config-multiaccountsetup.amazonaws.com"] : []) {
       const id = principal.split(".")[0];
       const access = new aws.organizations.AwsServiceAccess(`${name}-trusted-${id}`, { servicePrincipal: principal }, mgmtHome);
       prerequisites.push(
@@ -150,7 +161,7 @@ export class ConfigAggregation extends pulumi.ComponentResource {
       regionConcurrencyType: "SEQUENTIAL",
       regionOrders: [home, ...otherRegions],
     };
-    this.stackSet = new aws.cloudformation.StackSet(
+    this.stackSet = !create.memberRecorders ? undefined : new aws.cloudformation.StackSet(
       `${name}-stackset`,
       {
         name: `trailwatch-${pulumi.getStack()}-config`,
@@ -165,13 +176,13 @@ export class ConfigAggregation extends pulumi.ComponentResource {
       },
       { ...mgmtHome, dependsOn: [bucketPolicy], ignoreChanges: ["administrationRoleArn"] },
     );
-    const instances = new aws.cloudformation.StackInstances(
+    const instances = !this.stackSet ? undefined : new aws.cloudformation.StackInstances(
       `${name}-instances`,
       { stackSetName: this.stackSet.name, deploymentTargets: { organizationalUnitIds: args.memberTargets }, regions: [home, ...otherRegions], operationPreferences },
       mgmtHome,
     );
 
-    const mgmtRole = new aws.iam.Role(
+    const mgmtRole = !create.managementRecorders ? undefined : new aws.iam.Role(
       `${name}-recorder`,
       {
         name: CONFIG_RECORDER_ROLE,
@@ -181,7 +192,7 @@ export class ConfigAggregation extends pulumi.ComponentResource {
       },
       mgmtHome,
     );
-    new aws.iam.RolePolicy(
+    if (mgmtRole) new aws.iam.RolePolicy(
       `${name}-recorder-delivery`,
       {
         role: mgmtRole.id,
@@ -195,12 +206,12 @@ export class ConfigAggregation extends pulumi.ComponentResource {
       },
       mgmtHome,
     );
-    const recording: pulumi.Resource[] = [instances];
-    for (const region of [home, ...otherRegions]) {
+    const recording: pulumi.Resource[] = instances ? [instances] : [];
+    for (const region of mgmtRole ? [home, ...otherRegions] : []) {
       const mgmt = { parent: this, provider: args.providers.management(region) };
       const recorder = new aws.cfg.Recorder(
         `${name}-recorder-${region}`,
-        { name: "trailwatch", roleArn: mgmtRole.arn, recordingGroup: { allSupported: true, includeGlobalResourceTypes: region === home } },
+        { name: "trailwatch", roleArn: mgmtRole!.arn, recordingGroup: { allSupported: true, includeGlobalResourceTypes: region === home } },
         mgmt,
       );
       const channel = new aws.cfg.DeliveryChannel(
@@ -236,7 +247,7 @@ export class ConfigAggregation extends pulumi.ComponentResource {
     }
 
     // ---- the organization aggregator (security account) ------------------------------------------------------------
-    const aggregatorRole = new aws.iam.Role(
+    const aggregatorRole = !create.aggregator ? undefined : new aws.iam.Role(
       `${name}-aggregator`,
       {
         description: "AWS Config reads the organization's accounts for the trailwatch aggregator",
@@ -245,7 +256,7 @@ export class ConfigAggregation extends pulumi.ComponentResource {
       },
       secHome,
     );
-    this.aggregator = new aws.cfg.ConfigurationAggregator(
+    this.aggregator = !aggregatorRole ? undefined : new aws.cfg.ConfigurationAggregator(
       `${name}-aggregator`,
       {
         name: `trailwatch-${pulumi.getStack()}-organization`,
@@ -254,6 +265,6 @@ export class ConfigAggregation extends pulumi.ComponentResource {
       },
       { ...secHome, dependsOn: prerequisites },
     );
-    this.registerOutputs({ bucket: this.bucket.id, aggregator: this.aggregator.arn, stackSet: this.stackSet.name });
+    this.registerOutputs({ bucket: this.bucket.id, aggregator: this.aggregator?.arn, stackSet: this.stackSet?.name });
   }
 }

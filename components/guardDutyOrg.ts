@@ -40,6 +40,12 @@ export interface GuardDutyOrgArgs {
   findingsExpirationDays: number;
   /** The central bus findings are forwarded to. */
   centralBusArn: pulumi.Input<string>;
+  /**
+   * The security account is GuardDuty's delegated administrator already, with its detectors (Landing Zone
+   * Accelerator, an earlier setup): only forward its findings; no detector, designation, auto-enable, protection
+   * plans or export bucket. Default false.
+   */
+  existingAdministrator?: boolean;
   providers: {
     management: (region: string) => aws.Provider;
     security: (region: string) => aws.Provider;
@@ -49,8 +55,9 @@ export interface GuardDutyOrgArgs {
 
 export class GuardDutyOrg extends pulumi.ComponentResource {
   readonly detectors: Record<string, aws.guardduty.Detector> = {};
-  readonly findingsBucket: aws.s3.Bucket;
-  readonly findingsKey: aws.kms.Key;
+  /** Unset with `existingAdministrator` (the export is the administrator's owner's). */
+  readonly findingsBucket?: aws.s3.Bucket;
+  readonly findingsKey?: aws.kms.Key;
 
   constructor(name: string, args: GuardDutyOrgArgs, opts?: pulumi.ComponentResourceOptions) {
     super("trailwatch:baseline:GuardDutyOrg", name, {}, opts);
@@ -59,6 +66,44 @@ export class GuardDutyOrg extends pulumi.ComponentResource {
     const archive = { parent: this, provider: args.providers.logArchive };
     const detectorArns = `arn:${partition}:guardduty:*:${security}:detector/*`;
     const fromDetectors = { StringEquals: { "aws:SourceAccount": security }, ArnLike: { "aws:SourceArn": detectorArns } };
+
+    // ---- forwarding: the security account's findings (every member's) from each region to the central bus ------------
+    const forwarderRole = new aws.iam.Role(
+      `${name}-forwarder`,
+      {
+        description: "EventBridge forwards GuardDuty findings from every region to the trailwatch central bus",
+        assumeRolePolicy: policyJson(
+          policy({ Effect: "Allow", Principal: { Service: "events.amazonaws.com" }, Action: "sts:AssumeRole", Condition: { StringEquals: { "aws:SourceAccount": security } } }),
+        ),
+      },
+      { parent: this, provider: args.providers.security(args.homeRegion) },
+    );
+    new aws.iam.RolePolicy(
+      `${name}-forwarder`,
+      { role: forwarderRole.id, policy: policyJson(policy({ Sid: "PutOnCentralBus", Effect: "Allow", Action: "events:PutEvents", Resource: args.centralBusArn })) },
+      { parent: this, provider: args.providers.security(args.homeRegion) },
+    );
+    for (const region of args.regions) {
+      const sec = { parent: this, provider: args.providers.security(region) };
+      const rule = new aws.cloudwatch.EventRule(
+        `${name}-findings-${region}`,
+        { description: "trailwatch: GuardDuty findings of the organization to the central bus", eventPattern: JSON.stringify(GUARDDUTY_FINDING) },
+        sec,
+      );
+      new aws.cloudwatch.EventTarget(
+        `${name}-findings-${region}`,
+        { rule: rule.name, arn: args.centralBusArn, roleArn: forwarderRole.arn, retryPolicy: TARGET_RETRY },
+        sec,
+      );
+    }
+    // An administrator that exists already (Landing Zone Accelerator, an earlier setup): its detectors, auto-enable,
+    // protection plans and export stay its owner's; trailwatch only forwards. A second detector in the account cannot
+    // be created (one detector per account and region), and a designation trailwatch does not own it must not destroy.
+    // https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_organizations.html
+    if (args.existingAdministrator) {
+      this.registerOutputs({ detectors: {} });
+      return;
+    }
 
     // ---- findings export (log-archive account, home region) ---------------------------------------------------------
     // https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_exportfindings.html
@@ -113,23 +158,7 @@ export class GuardDutyOrg extends pulumi.ComponentResource {
       { ...archive, dependsOn: findings.ready },
     );
 
-    // ---- per region: delegated admin, detector, org auto-enable, protection plans, export, forwarding -----------------
-    const forwarderRole = new aws.iam.Role(
-      `${name}-forwarder`,
-      {
-        description: "EventBridge forwards GuardDuty findings from every region to the trailwatch central bus",
-        assumeRolePolicy: policyJson(
-          policy({ Effect: "Allow", Principal: { Service: "events.amazonaws.com" }, Action: "sts:AssumeRole", Condition: { StringEquals: { "aws:SourceAccount": security } } }),
-        ),
-      },
-      { parent: this, provider: args.providers.security(args.homeRegion) },
-    );
-    new aws.iam.RolePolicy(
-      `${name}-forwarder`,
-      { role: forwarderRole.id, policy: policyJson(policy({ Sid: "PutOnCentralBus", Effect: "Allow", Action: "events:PutEvents", Resource: args.centralBusArn })) },
-      { parent: this, provider: args.providers.security(args.homeRegion) },
-    );
-
+    // ---- per region: delegated admin, detector, org auto-enable, protection plans, export ---------------------------
     for (const region of args.regions) {
       const mgmt = { parent: this, provider: args.providers.management(region) };
       const sec = { parent: this, provider: args.providers.security(region) };
@@ -167,17 +196,7 @@ export class GuardDutyOrg extends pulumi.ComponentResource {
         { detectorId: detector.id, destinationArn: bucketArn, kmsKeyArn: this.findingsKey.arn, destinationType: "S3" },
         { ...sec, dependsOn: [bucketPolicy] },
       );
-      const rule = new aws.cloudwatch.EventRule(
-        `${name}-findings-${region}`,
-        { description: "trailwatch: GuardDuty findings of the organization to the central bus", eventPattern: JSON.stringify(GUARDDUTY_FINDING) },
-        sec,
-      );
-      new aws.cloudwatch.EventTarget(
-        `${name}-findings-${region}`,
-        { rule: rule.name, arn: args.centralBusArn, roleArn: forwarderRole.arn, retryPolicy: TARGET_RETRY },
-        sec,
-      );
     }
-    this.registerOutputs({ findingsBucket: this.findingsBucket.id, detectors: Object.fromEntries(Object.entries(this.detectors).map(([r, d]) => [r, d.id])) });
+    this.registerOutputs({ findingsBucket: findings.bucket.id, detectors: Object.fromEntries(Object.entries(this.detectors).map(([r, d]) => [r, d.id])) });
   }
 }

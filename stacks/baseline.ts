@@ -28,10 +28,11 @@ export function wireBaseline(config: StackConfig, providers: AccountProviders, b
       findingPublishingFrequency: config.guardDuty.findingPublishingFrequency,
       protection: config.guardDuty.protection,
       findingsExpirationDays: config.guardDuty.findingsExpirationDays,
+      existingAdministrator: config.guardDuty.existingAdministrator,
       centralBusArn: bus.busArn,
       providers: perRegion,
     });
-    outputs.guardDutyFindingsBucket = gd.findingsBucket.id;
+    if (gd.findingsBucket) outputs.guardDutyFindingsBucket = gd.findingsBucket.id;
   }
   if (cfgOn) {
     const cfg = new ConfigAggregation("config", {
@@ -49,10 +50,17 @@ export function wireBaseline(config: StackConfig, providers: AccountProviders, b
       bucketExpirationDays: config.configAggregation.bucketExpirationDays,
       failureTolerancePercentage: config.forwarder.failureTolerancePercentage,
       maxConcurrentPercentage: config.forwarder.maxConcurrentPercentage,
+      // Beside Control Tower / LZA: what exists already is neither created again nor destroyed on uninstall.
+      create: {
+        delegatedAdministrator: !config.configAggregation.existing.delegatedAdministrator,
+        memberRecorders: !config.configAggregation.existing.memberRecorders,
+        managementRecorders: !config.configAggregation.existing.managementRecorders,
+        aggregator: !config.configAggregation.existing.aggregator,
+      },
       providers: perRegion,
     });
     outputs.configBucket = cfg.bucket.id;
-    outputs.configAggregatorArn = cfg.aggregator.arn;
+    if (cfg.aggregator) outputs.configAggregatorArn = cfg.aggregator.arn;
   }
   if (gdOn || cfgOn) {
     const router = new FindingsRouter(

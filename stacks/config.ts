@@ -202,6 +202,12 @@ const orgTrail = z
     insights: z.boolean().default(false),
     /** Days a CloudTrail Lake event data store keeps the organization's management events; unset = no event data store. */
     lakeRetentionDays: z.number().int().min(7).max(3653).optional(),
+    /**
+     * An organization trail exists already (Control Tower: `aws-controltower/CloudTrailLogs`; Landing Zone
+     * Accelerator; an earlier setup): trailwatch creates no trail, bucket or trail keys and puts the alarm rows on this
+     * CloudWatch Logs group of the management account (home region). The keys that shape a trail must stay unset.
+     */
+    existingLogGroup: z.string().regex(/^[\w\-.\/#]{1,512}$/, "a CloudWatch Logs group name such as aws-controltower/CloudTrailLogs").optional(),
     alarms: z
       .object({
         /** Email subscriptions on the alarm topic; unset = alerts.emails. */
@@ -226,6 +232,25 @@ const orgTrail = z
   })
   .strict()
   .superRefine((t, ctx) => {
+    if (t.existingLogGroup !== undefined) {
+      // These shape the trail trailwatch would create; with an existing trail they would silently do nothing.
+      const shaping: [string[], boolean, string][] = [
+        [["administrator"], t.administrator !== "management", `"${t.administrator}"`],
+        [["readerArns"], t.readerArns.length > 0, `a list of ${t.readerArns.length}`],
+        [["dataEvents", "s3Objects"], t.dataEvents.s3Objects, "true"],
+        [["dataEvents", "lambdaInvokes"], t.dataEvents.lambdaInvokes, "true"],
+        [["insights"], t.insights, "true"],
+        [["lakeRetentionDays"], t.lakeRetentionDays !== undefined, String(t.lakeRetentionDays)],
+      ];
+      for (const [path, set, found] of shaping)
+        if (set)
+          ctx.addIssue({
+            code: "custom",
+            path,
+            message: `unset while orgTrail.existingLogGroup is set (it configures the trail trailwatch creates; set it on the existing trail instead), found ${found}`,
+            input: found,
+          });
+    }
     if (t.alarms.elevatedRoles.length > 0) {
       const problem = checkPattern(elevatedRoleRow(t.alarms.elevatedRoles).pattern);
       if (problem)
@@ -273,6 +298,12 @@ const guardDuty = z
       .default({ s3: true, eks: true, runtime: false, malware: true, rds: true, lambda: true }),
     /** Days exported findings stay in the log-archive bucket. */
     findingsExpirationDays: days(3650).default(365),
+    /**
+     * The security account is GuardDuty's delegated administrator already, with its detectors (Landing Zone
+     * Accelerator, an earlier setup): trailwatch only forwards its findings; detectors, auto-enable, protection plans
+     * (the keys above) and export stay with their owner.
+     */
+    existingAdministrator: z.boolean().default(false),
   })
   .strict();
 
@@ -321,6 +352,22 @@ const configAggregation = z
     snapshotFrequency: z.enum(["One_Hour", "Three_Hours", "Six_Hours", "Twelve_Hours", "TwentyFour_Hours"]).default("TwentyFour_Hours"),
     /** Days configuration history and snapshots stay in the central bucket. */
     bucketExpirationDays: days(3650).default(365),
+    /**
+     * What exists already beside Control Tower / Landing Zone Accelerator, so trailwatch neither creates it again
+     * (which fails) nor destroys it on uninstall: `delegatedAdministrator` (Config trusted access and the security
+     * account's delegated administration), `memberRecorders` (recorders in the member accounts: no recorder StackSet;
+     * Control Tower records every enrolled account), `managementRecorders` (a recorder in the management account),
+     * `aggregator` (an organization aggregator). Rules and conformance packs deploy either way.
+     */
+    existing: z
+      .object({
+        delegatedAdministrator: z.boolean().default(false),
+        memberRecorders: z.boolean().default(false),
+        managementRecorders: z.boolean().default(false),
+        aggregator: z.boolean().default(false),
+      })
+      .strict()
+      .default({ delegatedAdministrator: false, memberRecorders: false, managementRecorders: false, aggregator: false }),
   })
   .strict();
 

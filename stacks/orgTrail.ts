@@ -3,10 +3,24 @@ import type { StackConfig } from "./config";
 import type { AccountProviders } from "./providers";
 import type { Outputs } from "./program";
 import { OrgTrail } from "../components/orgTrail";
+import { ExistingTrailAlarms } from "../components/existingTrailAlarms";
 import { alarmRows } from "../functions/trailAlarms";
 
 export function wireOrgTrail(config: StackConfig, providers: AccountProviders): Outputs {
   const t = config.orgTrail;
+  const rows = () => alarmRows({ disabled: t.alarms.disabled, elevatedRoles: t.alarms.elevatedRoles, custom: t.alarms.custom });
+  if (t.existingLogGroup) {
+    // An organization trail exists (Control Tower, LZA): only the alarm rows, on its log group.
+    const alarms = new ExistingTrailAlarms("org-trail-existing", {
+      managementAccountId: config.accounts.management,
+      region: config.homeRegion,
+      logGroupName: t.existingLogGroup,
+      alarmRows: rows(),
+      alarmEmails: t.alarms.emails ?? config.alerts.emails,
+      provider: providers.of("management"),
+    });
+    return { orgTrailLogGroup: t.existingLogGroup, orgTrailAlarmTopicArn: alarms.alarmTopic.arn };
+  }
   const trail = new OrgTrail("org-trail", {
     organizationId: config.organizationId,
     managementAccountId: config.accounts.management,
