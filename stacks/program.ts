@@ -15,6 +15,7 @@ import { wireSgRevertBot } from "./sgRevertBot";
 import { wireScpWatch } from "./scpWatch";
 import { wireSlackApp } from "./slackApp";
 import { slackSetupStatus } from "./slackSecrets";
+import { retainRecords } from "./retention";
 
 /** Read and validate the stack config; throws ConfigError listing every problem before any resource exists. */
 export function loadStackConfig(): StackConfig {
@@ -40,6 +41,8 @@ export function runProgram(): Outputs {
   limitStackTraces();
   const config = loadStackConfig();
   const providers = new AccountProviders(config);
+  // Logs, findings and the keys that decrypt them survive `pulumi destroy` (stacks/retention.ts).
+  pulumi.runtime.registerStackTransformation(retainRecords(config));
   const outputs: Outputs = { organizationId: config.organizationId, homeRegion: config.homeRegion };
   // Every account provider is declared, so a plan shows which credentials each account needs.
   for (const role of ["management", "security", "logArchive"] as const) providers.of(role);
