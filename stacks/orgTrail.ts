@@ -8,14 +8,13 @@ import { alarmRows } from "../functions/trailAlarms";
 
 export function wireOrgTrail(config: StackConfig, providers: AccountProviders): Outputs {
   const t = config.orgTrail;
-  const rows = () => alarmRows({ disabled: t.alarms.disabled, elevatedRoles: t.alarms.elevatedRoles, custom: t.alarms.custom });
   if (t.existingLogGroup) {
     // An organization trail exists (Control Tower, LZA): only the alarm rows, on its log group.
     const alarms = new ExistingTrailAlarms("org-trail-existing", {
       managementAccountId: config.accounts.management,
       region: config.homeRegion,
       logGroupName: t.existingLogGroup,
-      alarmRows: rows(),
+      alarmRows: alarmRows({ disabled: t.alarms.disabled, elevatedRoles: t.alarms.elevatedRoles, custom: t.alarms.custom }),
       alarmEmails: t.alarms.emails ?? config.alerts.emails,
       provider: providers.of("management"),
     });
