@@ -50,6 +50,14 @@ describe("beside Control Tower / Landing Zone Accelerator", function () {
     for (const f of filters) expect(f.inputs.logGroupName, f.name).to.equal(CT_LOG_GROUP);
     const topic = ofType(plan, "aws:sns/topic:Topic", "org-trail-existing-alarms");
     expect(topic).to.have.length(1);
+    // The topic is encrypted with a key CloudWatch alarms of the management account (only) may use: an alarm cannot
+    // publish to a topic under a key that does not grant it. https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html
+    const key = ofType(plan, "aws:kms/key:Key", "org-trail-existing-key");
+    expect(key).to.have.length(1);
+    expect(topic[0].inputs.kmsMasterKeyId).to.match(/^org-trail-existing-key-/); // the key's id (mock ids are <name>-<hash>)
+    const alarmsGrant = JSON.parse(key[0].inputs.policy).Statement.find((st: any) => st.Sid === "CloudWatchAlarmsToEncryptedTopic");
+    expect(alarmsGrant).to.deep.include({ Effect: "Allow", Principal: { Service: "cloudwatch.amazonaws.com" }, Condition: { StringEquals: { "aws:SourceAccount": "111122223333" } } });
+    expect(key[0].inputs.enableKeyRotation).to.equal(true);
     const alarms = ofType(plan, "aws:cloudwatch/metricAlarm:MetricAlarm", /^org-trail-existing-/);
     expect(alarms).to.have.length(rows.length);
     for (const a of alarms) expect(a.inputs.alarmActions, a.name).to.deep.equal([outputs.orgTrailAlarmTopicArn]);
