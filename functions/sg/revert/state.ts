@@ -15,6 +15,7 @@ import {
   type AttributeValue,
 } from "@aws-sdk/client-dynamodb";
 import type { SgChange, SgRisk, SgRule } from "../change";
+import { boundedText } from "../../boundedKey";
 
 export type ReviewState = "PENDING" | "APPROVED" | "DENIED" | "EXPIRED" | "REVERTED" | "REVERT_FAILED";
 
@@ -63,12 +64,25 @@ export interface ReviewStore {
   expired(nowEpoch: number): Promise<ReviewItem[]>;
 }
 
+/**
+ * The item's document. Each item carries its change; a change with many long rules (descriptions, paths) would push an
+ * item past DynamoDB's 400 KB, so then the item keeps only its own rule of the change (the message shows each item's
+ * rule), and long strings are shortened, never the item dropped.
+ * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Constraints.html#limits-items
+ */
+function reviewDoc(i: ReviewItem): string {
+  const doc = JSON.stringify({ ...i, state: undefined });
+  if (doc.length <= 200_000) return doc;
+  const change = { ...i.change, principalArn: i.change.principalArn ? boundedText(i.change.principalArn, 4096) : null, rules: [i.rule] };
+  return JSON.stringify({ ...i, state: undefined, change });
+}
+
 const toItem = (i: ReviewItem): Record<string, AttributeValue> => {
   const out: Record<string, AttributeValue> = {
     pk: { S: i.ruleId },
     state: { S: i.state },
     changeId: { S: i.changeId },
-    doc: { S: JSON.stringify({ ...i, state: undefined }) },
+    doc: { S: reviewDoc(i) },
     expiresAt: { N: String(i.expiresAt) },
     // The table's TTL attribute: decided reviews are kept for audit, then removed.
     purgeAt: { N: String(i.expiresAt + PURGE_AFTER_DAYS * 86400) },
