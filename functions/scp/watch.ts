@@ -146,22 +146,23 @@ export interface ScpMessageOptions {
 }
 
 /** An account, OU or root id as a reader knows it: the account's name when known. */
-function targetLabel(targetId: string, names: Record<string, string>): string {
-  return /^\d{12}$/.test(targetId) ? `account ${accountLabel(targetId, names)}` : codeSpan(targetId, 80);
+function targetLabel(targetId: string, names: Record<string, string>, rich: boolean): string {
+  return /^\d{12}$/.test(targetId) ? `account ${accountLabel(targetId, names)}` : rich ? codeSpan(targetId, 80) : mrkdwnText(targetId, 80);
 }
 
-/** "attached to ou-xyz by role/admin/alice" */
-function describeChange(w: RolloutWindow, names: Record<string, string>): string {
+/** "attached to ou-xyz by role/admin/alice" (rich: with mrkdwn emphasis, for blocks; else for the notification text) */
+function describeChange(w: RolloutWindow, names: Record<string, string>, rich = true): string {
   const c = w.change;
   if (c.change === "manual") return `watch started by hand by ${userMention(c.who)}`;
   const who = c.who ? mrkdwnText(principalShort(c.who, 120), 300) : "unknown";
-  return `${c.change}${c.targetId ? ` ${c.change === "attached" ? "to" : "from"} ${targetLabel(c.targetId, names)}` : ""} by *${who}*`;
+  return `${c.change}${c.targetId ? ` ${c.change === "attached" ? "to" : "from"} ${targetLabel(c.targetId, names, rich)}` : ""} by ${rich ? `*${who}*` : who}`;
 }
 
 /** The policy as the messages name it: its name when the event carried one, and its id. */
-function policyLabel(w: RolloutWindow): string {
+function policyLabel(w: RolloutWindow, rich = true): string {
   const name = (w.change as { policyName?: string | null }).policyName;
-  return name ? `${mrkdwnText(name, 128)} (${codeSpan(w.policyId, 140)})` : codeSpan(w.policyId, 140);
+  const id = rich ? codeSpan(w.policyId, 140) : mrkdwnText(w.policyId, 140);
+  return name ? `${mrkdwnText(name, 128)} (${id})` : id;
 }
 
 function policyConsoleLink(policyId: string): string {
@@ -170,7 +171,7 @@ function policyConsoleLink(policyId: string): string {
 
 export function openingMessage(w: RolloutWindow, opts: ScpMessageOptions = {}): { text: string; blocks: object[] } {
   const names = opts.accountNames ?? {};
-  const text = `SCP rollout watch: ${policyLabel(w)} ${describeChange(w, names)}`;
+  const text = `SCP rollout watch: ${policyLabel(w, false)} ${describeChange(w, names, false)}`;
   const lines = [
     `:eyes: *SCP rollout watch:* ${policyLabel(w)} ${describeChange(w, names)}`,
     `${w.change.change === "manual" ? "" : `at ${slackDate((w.change as PolicyChange).eventTime)} · `}watching its denies until ${slackDate(w.closesAt)} · ${link(policyConsoleLink(w.policyId), "policy in the console")}`,
