@@ -25,6 +25,8 @@ export interface DenyAdvisorArgs {
   /** Seconds SQS gathers denies before invoking: one digest per window. @default 60 */
   readonly batchWindowSeconds?: number;
   readonly logRetentionDays?: number;
+  /** What the digest shows: account names, and the Slack ids an owner tag may mention. @default {} */
+  readonly digest?: { accountNames?: Record<string, string>; mentionable?: string[] };
 }
 
 export class DenyAdvisor extends pulumi.ComponentResource {
@@ -76,6 +78,7 @@ export class DenyAdvisor extends pulumi.ComponentResource {
           OWNER_TAG_KEY: ownerTagKey,
           SLACK_CHANNEL_ID: args.slackChannelId,
           SLACK_BOT_TOKEN_SECRET: args.slackBotTokenSecretArn,
+          ...(args.digest && (Object.keys(args.digest.accountNames ?? {}).length || args.digest.mentionable?.length) ? { DIGEST_OPTIONS: JSON.stringify(args.digest) } : {}),
         },
         statements: [
           { Sid: "ReceiveDenies", Effect: "Allow", Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], Resource: [this.queue.arn] },
@@ -88,9 +91,11 @@ export class DenyAdvisor extends pulumi.ComponentResource {
           const ddb = new DynamoDBClient({});
           const store = dynamoDenyStore(ddb, process.env.FINDINGS_TABLE!);
           const roles = dynamoRoleInventory(ddb, process.env.ROLES_TABLE!, process.env.OWNER_TAG_KEY!);
+          const digestOptions = process.env.DIGEST_OPTIONS ? JSON.parse(process.env.DIGEST_OPTIONS) : {};
           return async (event: { Records: { messageId: string; body: string }[] }) =>
             processDenyBatch(event.Records, {
               store,
+              digestOptions,
               ownerOf: (arn) => roles.ownerOf(arn),
               post: async (m) => {
                 const slack = await slackClient(process.env.SLACK_BOT_TOKEN_SECRET!);

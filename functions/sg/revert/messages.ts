@@ -60,10 +60,16 @@ function ruleSections(items: ReviewItem[]): { blocks: object[]; listed: ReviewIt
   return { blocks, listed };
 }
 
-/** The rule ids a button acts on: the pending ones listed, as many as a button value (2,000 characters) holds. */
+/**
+ * At most this many rules per click: the Slack app decides them (one conditional write each) before it answers, and
+ * Bolt on Lambda answers after about 3 seconds whatever the listener is still doing (TOOLCHAIN.md).
+ */
+export const MAX_RULES_PER_DECISION = 40;
+
+/** The rule ids a button acts on: the pending ones listed, as many as a click can decide and a button value holds. */
 function decidable(changeId: string, listedPending: ReviewItem[]): ReviewButtonValue {
   const value: ReviewButtonValue = { changeId, ruleIds: [] };
-  for (const i of listedPending) {
+  for (const i of listedPending.slice(0, MAX_RULES_PER_DECISION)) {
     const next = { changeId, ruleIds: [...value.ruleIds, i.ruleId] };
     if (JSON.stringify(next).length > SLACK_LIMITS.buttonValue) break;
     value.ruleIds = next.ruleIds;

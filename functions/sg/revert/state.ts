@@ -7,6 +7,7 @@
  */
 import {
   BatchGetItemCommand,
+  type BatchGetItemCommandOutput,
   ConditionalCheckFailedException,
   DynamoDBClient,
   PutItemCommand,
@@ -156,8 +157,18 @@ export function dynamoReviewStore(client: DynamoDBClient, table: string): Review
     },
     async get(ruleIds) {
       if (ruleIds.length === 0) return [];
-      const out = await client.send(new BatchGetItemCommand({ RequestItems: { [table]: { Keys: ruleIds.map((id) => ({ pk: { S: id } })), ConsistentRead: true } } }));
-      const items = (out.Responses?.[table] ?? []).map(fromItem);
+      // BatchGetItem takes at most 100 keys and may return some unprocessed (16 MB per response): a change with more
+      // rules is read in pages. https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchGetItem.html
+      const items: ReviewItem[] = [];
+      const unique = [...new Set(ruleIds)];
+      for (let i = 0; i < unique.length; i += 100) {
+        let keys: Record<string, AttributeValue>[] | undefined = unique.slice(i, i + 100).map((id) => ({ pk: { S: id } }));
+        for (let attempt = 0; keys && keys.length > 0 && attempt < 5; attempt++) {
+          const out: BatchGetItemCommandOutput = await client.send(new BatchGetItemCommand({ RequestItems: { [table]: { Keys: keys, ConsistentRead: true } } }));
+          items.push(...(out.Responses?.[table] ?? []).map(fromItem));
+          keys = out.UnprocessedKeys?.[table]?.Keys;
+        }
+      }
       return ruleIds.map((id) => items.find((i) => i.ruleId === id)).filter((i): i is ReviewItem => i !== undefined);
     },
     async expired(nowEpoch) {
