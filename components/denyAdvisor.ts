@@ -14,6 +14,7 @@ import { dynamoDenyStore } from "../functions/deny/store";
 import { dynamoRoleInventory, tagsFromRequest } from "../functions/roleInventory";
 import { parseRoleChange } from "../functions/roles";
 import { slackClient } from "../functions/slack/client";
+import { resolvingOwnerOf } from "../functions/slack/mentions";
 
 export interface DenyAdvisorArgs {
   readonly bus: CentralEventBus;
@@ -91,12 +92,21 @@ export class DenyAdvisor extends pulumi.ComponentResource {
           const ddb = new DynamoDBClient({});
           const store = dynamoDenyStore(ddb, process.env.FINDINGS_TABLE!);
           const roles = dynamoRoleInventory(ddb, process.env.ROLES_TABLE!, process.env.OWNER_TAG_KEY!);
-          const digestOptions = process.env.DIGEST_OPTIONS ? JSON.parse(process.env.DIGEST_OPTIONS) : {};
+          const digestOptions = { ...(process.env.DIGEST_OPTIONS ? JSON.parse(process.env.DIGEST_OPTIONS) : {}), resolvedOwners: {} as Record<string, string> };
+          // An email owner tag becomes a mention only when Slack resolves it to a user (users:read.email).
+          const ownerOf = resolvingOwnerOf(
+            (arn) => roles.ownerOf(arn),
+            async (email) => {
+              const slack = await slackClient(process.env.SLACK_BOT_TOKEN_SECRET!);
+              return (await slack.users.lookupByEmail({ email })).user?.id ?? null;
+            },
+            digestOptions.resolvedOwners,
+          );
           return async (event: { Records: { messageId: string; body: string }[] }) =>
             processDenyBatch(event.Records, {
               store,
               digestOptions,
-              ownerOf: (arn) => roles.ownerOf(arn),
+              ownerOf,
               post: async (m) => {
                 const slack = await slackClient(process.env.SLACK_BOT_TOKEN_SECRET!);
                 await slack.chat.postMessage({ channel: process.env.SLACK_CHANNEL_ID!, text: m.text, blocks: m.blocks as any, unfurl_links: false });

@@ -132,7 +132,7 @@ describe("Slack messages from every posting archive, with hostile values (issue 
     if (plan.status !== 0) throw new Error(`variant plan failed (${plan.status}):\n${plan.stderr}`);
     ddb = await startDynalite();
     secrets = await startSecretsStub({ [BOT]: "xoxb-test-token", [SIGNING]: SIGNING_SECRET });
-    slack = await startBlockKitSlackStub();
+    slack = await startBlockKitSlackStub({ lookupByEmail: { "bob@example.com": "U02BOBSEC02" } });
     aws = await startAwsQueryStub(ec2Rules, { attachedPolicies: attached });
     for (const [t, k] of [["findings", "pk"], ["roles", "roleArn"], ["reviews", "pk"], ["scp-windows", "pk"], ["notified", "pk"]]) await createTable(ddb.client, t, k);
     useLocalAwsEnv({ DYNAMODB: ddb.url, SECRETS_MANAGER: secrets.url, STS: aws.url, EC2: aws.url, SNS: aws.url, ORGANIZATIONS: aws.url });
@@ -159,6 +159,8 @@ describe("Slack messages from every posting archive, with hostile values (issue 
     await roles(toEnvelope(tag("ci-deployer", "U0ATTACKER1")));
     await roles(toEnvelope(tag("data-reader", PING)));
     await roles(toEnvelope(tag("ops-owner", ALICE)));
+    await roles(toEnvelope(tag("email-owner", "bob@example.com")));
+    await roles(toEnvelope(tag("stranger-owner", "eve@example.com")));
     const from = slack.calls.length;
     const out = await load("deny-advisor-processor")({
       Records: [
@@ -166,11 +168,14 @@ describe("Slack messages from every posting archive, with hostile values (issue 
         sqs("m2", toEnvelope(deny("d2", "ci-deployer", "ssm:GetParameter", `arn:aws:ssm:eu-west-1:${ACCT}:parameter/${PHISH}`, "ssm"))),
         sqs("m3", toEnvelope(deny("d3", "data-reader", "s3:GetObject", `arn:aws:s3:::bucket/${PING}`, "s3"))),
         sqs("m4", toEnvelope(deny("d4", "ops-owner", "s3:PutObject", `arn:aws:s3:::bucket/key`, "s3"))),
+        sqs("m5", toEnvelope(deny("d5", "email-owner", "s3:PutObject", `arn:aws:s3:::bucket/key`, "s3"))),
+        sqs("m6", toEnvelope(deny("d6", "stranger-owner", "s3:PutObject", `arn:aws:s3:::bucket/key`, "s3"))),
       ],
     });
     expect(out).to.deep.equal({ batchItemFailures: [] });
     const rows = await scanAll(ddb.client, "findings");
-    expect(rows).to.have.length(4);
+    expect(rows).to.have.length(6);
+    expect(slack.calls.filter((c) => c.method === "users.lookupByEmail").map((c) => c.args.email).sort()).to.deep.equal(["bob@example.com", "eve@example.com"]);
     for (const r of rows) expect(Buffer.byteLength(r.pk.S!, "utf8")).to.be.at.most(2048);
     expect(rows.some((r) => r.resource.S!.includes(SECRET.slice(-100)))).to.equal(true); // stored, not dropped
     const posts = posted(from);
@@ -179,6 +184,7 @@ describe("Slack messages from every posting archive, with hostile values (issue 
     const text = shown(posts[0]);
     expect(text).to.contain("`ssm:GetParameter`").and.contain("`secretsmanager:GetSecretValue`");
     expect(text).to.contain("owner U0ATTACKER1").and.contain("owner &lt;!channel&gt;").and.contain("owner <@U02ALICE001>");
+    expect(text).to.contain("owner <@U02BOBSEC02>").and.contain("owner eve@example.com");
     expect(text).to.contain("account prod-payments (210987654321)");
     expect(text).to.contain("&lt;https://evil.example|approve&gt;");
     expect(rows.every((r) => r.notifiedHash?.S === r.suggestionHash.S)).to.equal(true);

@@ -48,3 +48,27 @@ export async function resolveOwnerEmails(owners: (string | null)[], lookup: (ema
   }
   return out;
 }
+
+/**
+ * Wrap a role inventory's `ownerOf` so an email-shaped owner tag is looked up in Slack once per container
+ * (users.lookupByEmail), the answer recorded in `resolved` (pass the same object as the digest's `resolvedOwners`).
+ * A failed lookup leaves the tag as text; it is tried again after a day.
+ */
+export function resolvingOwnerOf(
+  ownerOf: (principalArn: string) => Promise<string | null>,
+  lookup: (email: string) => Promise<string | null>,
+  resolved: Record<string, string>,
+  now: () => number = () => Date.now(),
+): (principalArn: string) => Promise<string | null> {
+  // Plain objects, not Maps: CallbackFunction serializes captured state (see functions/slack/client.ts).
+  const missUntil: Record<string, number> = {};
+  return async (principalArn) => {
+    const owner = await ownerOf(principalArn);
+    if (looksLikeEmail(owner) && !resolved[owner] && (missUntil[owner] ?? 0) < now()) {
+      const id = await lookup(owner).catch(() => null);
+      if (id && /^[UW][A-Z0-9]{2,20}$/.test(id)) resolved[owner] = id;
+      else missUntil[owner] = now() + 86_400_000;
+    }
+    return owner;
+  };
+}
