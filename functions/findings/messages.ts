@@ -129,7 +129,6 @@ export function fromConfigComplianceEvent(event: unknown): SecurityFinding | nul
     resource: `${resourceType ? resourceType.replace(/^AWS::/, "") + " " : ""}${resourceId}`,
     count: null,
     consoleUrl: `${consoleHost(region)}/config/home?region=${encodeURIComponent(region ?? "")}#/rules/details?configRuleName=${encodeURIComponent(rule)}`,
-    description: typeof annotation === "string" ? annotation : null,
   };
 }
 

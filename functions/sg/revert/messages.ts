@@ -80,6 +80,9 @@ function decidable(changeId: string, listedPending: ReviewItem[]): ReviewButtonV
 /** Who made the change, short: `role/ops/deployer`, and the session (the person) on its own line. */
 function whoText(principalArn: string | null): string {
   const session = principalArn?.match(/:assumed-role\/[^/]+\/(.+)$/s)?.[1];
+  // IAM Identity Center: the session name is the person, the role's name carries the permission set.
+  const sso = principalArn?.match(/:assumed-role\/AWSReservedSSO_(.+)_[0-9a-f]{16}\/(.+)$/s);
+  if (sso) return `*${mrkdwnText(sso[2], 200)}*\nIdentity Center, permission set ${mrkdwnText(sso[1], 100)}`;
   return `${mrkdwnText(principalShort(principalArn, 150), 400)}${session ? `\nsession ${codeSpan(session, 140)}` : ""}`;
 }
 
