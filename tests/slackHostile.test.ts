@@ -301,6 +301,10 @@ describe("Slack messages from every posting archive, with hostile values (issue 
     const app = load("slack-app");
     const cmd = await app(commandRequest("/trailwatch-watch", "p-manualwatch1 15", ALICE));
     expect(cmd.statusCode).to.equal(200);
+    // The usage answer to a hostile command echoes it as text (the answer is mrkdwn too).
+    const bad = await app(commandRequest("/trailwatch-watch", `${PING}${PHISH} 30`, ALICE));
+    expect(JSON.parse(bad.body).text).to.contain("is not a policy id");
+    expect(untrustedMarkup({ text: JSON.parse(bad.body).text }, APPROVERS)).to.deep.equal([]);
     await app(interactionRequest(buttonClick(ALICE, DETACH_ACTION, JSON.stringify({ policyId: "p-examplescp1", targetId: "ou-8x1f-abcd1234" }), "1700000100.000009")));
     const row = (await scanAll(ddb.client, "scp-windows")).find((r) => r.pk.S === "window#p-examplescp1")!;
     expect(await load("scp-watch-detach")({ Records: [{ eventName: "MODIFY", dynamodb: { NewImage: row } }] })).to.deep.equal([{ policyId: "p-examplescp1", outcome: "detached" }]);

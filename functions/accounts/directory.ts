@@ -44,7 +44,7 @@ export function accountDirectory(opts: { configNames?: Record<string, string>; l
   const cache: { names?: Record<string, string>; until: number; pending?: Promise<Record<string, string>> } = { until: 0 };
   const listed = async (): Promise<Record<string, string>> => {
     if (!opts.list) return {};
-    if (cache.names && cache.until > clock()) return cache.names;
+    if (cache.until > clock()) return cache.names ?? {};
     if (!cache.pending) {
       cache.pending = opts
         .list()
