@@ -136,7 +136,7 @@ export function renderSlackExamples(): string {
     render("Security-group review, auto-reverted", reverted),
     render("SCP rollout watch: window opened", openingMessage(WINDOW, { accountNames: NAMES })),
     render("SCP rollout watch: digest", digestMessage(WINDOW, counts, 20, new Date("2026-11-20T10:30:00Z"), { accountNames: NAMES })),
-    render("SCP rollout watch: threshold alert", alertMessage(WINDOW, 27, { rollback: true, accountNames: NAMES })),
+    render("SCP rollout watch: threshold alert", alertMessage(WINDOW, 27, { rollback: true, accountNames: NAMES, counts })),
     render("GuardDuty finding", findingMessage(fromGuardDutyEvent(gd)!, NAMES)),
     render("AWS Config non-compliance", findingMessage(cfg, NAMES)),
   ].join("\n");

@@ -75,7 +75,7 @@ export async function countDeny(
   let alerted = false;
   const stored = counted.total >= deps.settings.threshold && !counted.alerted ? await deps.store.get(deny.policyId) : null;
   if (stored && counted.total >= stored.window.threshold && (await deps.store.claimAlert(deny.policyId))) {
-    const m = alertMessage(stored.window, counted.total, { rollback: deps.settings.rollback, accountNames: deps.settings.accountNames });
+    const m = alertMessage(stored.window, counted.total, { rollback: deps.settings.rollback, accountNames: deps.settings.accountNames, counts: stored.counts });
     const { ts } = await deps.slack.post(deps.settings.channel, stored.ts ? { ...m, thread_ts: stored.ts, reply_broadcast: true } : m);
     await deps.store.setMessage(deny.policyId, "alertTs", deps.settings.channel, ts);
     await deps.notifier.publish(`trailwatch: SCP ${deny.policyId} denies past threshold`, m.text);

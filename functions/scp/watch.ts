@@ -180,36 +180,38 @@ export function openingMessage(w: RolloutWindow, opts: ScpMessageOptions = {}): 
   return fitMessage({ text: `${text}; watching its denies until ${new Date(w.closesAt).toISOString().replace(/\.000Z$/, "Z")}`, blocks: [{ type: "section", text: { type: "mrkdwn", text: lines.join("\n") } }] });
 }
 
+/** Top accounts and actions of a window's counts, as a two-field section. */
+function breakdown(counts: WindowCounts, names: Record<string, string>, n: number): object {
+  const byAccount: Record<string, number> = {};
+  const byAction: Record<string, number> = {};
+  for (const [k, c] of Object.entries(counts.byAccountAction)) {
+    const [account, action] = k.split("|");
+    byAccount[account] = (byAccount[account] ?? 0) + c;
+    byAction[action] = (byAction[action] ?? 0) + c;
+  }
+  const list = (pairs: [string, number][], label: (k: string) => string, all: number) => {
+    if (!pairs.length) return "none";
+    const { text: body } = linesWithin(pairs.map(([k, c]) => `• ${label(k)}: ${c}`), SLACK_LIMITS.field - 40);
+    return all > pairs.length ? `${body}\n… and ${all - pairs.length} more` : body;
+  };
+  return {
+    type: "section",
+    fields: [
+      { type: "mrkdwn", text: `*By account*\n${list(top(byAccount, n), (a) => accountLabel(a, names), Object.keys(byAccount).length)}` },
+      { type: "mrkdwn", text: `*By action*\n${list(top(byAction, n), (a) => codeSpan(a, 120), Object.keys(byAction).length)}` },
+    ],
+  };
+}
+
 /** The digest posted every few minutes while a window is open: by account and action, the change since the last digest. */
 export function digestMessage(w: RolloutWindow, counts: WindowCounts, previousTotal: number, now: Date, opts: ScpMessageOptions = {}): { text: string; blocks: object[] } {
   const names = opts.accountNames ?? {};
   const total = totalOf(counts);
-  const byAccount: Record<string, number> = {};
-  const byAction: Record<string, number> = {};
-  for (const [k, n] of Object.entries(counts.byAccountAction)) {
-    const [account, action] = k.split("|");
-    byAccount[account] = (byAccount[account] ?? 0) + n;
-    byAction[action] = (byAction[action] ?? 0) + n;
-  }
   const delta = total - previousTotal;
   const change = `(${delta >= 0 ? "+" : ""}${delta} since the last digest)`;
   const text = `${mrkdwnText(w.policyId, 140)}: ${total} denies since ${new Date(w.openedAt).toISOString().replace(/\.000Z$/, "Z")} ${change}`;
   const head = `${policyLabel(w)}: ${total} denies since ${slackDate(w.openedAt)} ${change}`;
-  const list = (pairs: [string, number][], label: (k: string) => string, all: number) => {
-    if (!pairs.length) return "none";
-    const { text: body } = linesWithin(pairs.map(([k, n]) => `• ${label(k)}: ${n}`), SLACK_LIMITS.field - 40);
-    return all > pairs.length ? `${body}\n… and ${all - pairs.length} more` : body;
-  };
-  const blocks: object[] = [
-    { type: "section", text: { type: "mrkdwn", text: `*${head}*` } },
-    {
-      type: "section",
-      fields: [
-        { type: "mrkdwn", text: `*By account*\n${list(top(byAccount, 5), (a) => accountLabel(a, names), Object.keys(byAccount).length)}` },
-        { type: "mrkdwn", text: `*By action*\n${list(top(byAction, 5), (a) => codeSpan(a, 120), Object.keys(byAction).length)}` },
-      ],
-    },
-  ];
+  const blocks: object[] = [{ type: "section", text: { type: "mrkdwn", text: `*${head}*` } }, breakdown(counts, names, 5)];
   if (counts.samplePrincipals.length)
     blocks.push({
       type: "context",
@@ -223,10 +225,12 @@ export function digestMessage(w: RolloutWindow, counts: WindowCounts, previousTo
 export const DETACH_ACTION = "scp_detach";
 
 /** The threshold alert; with rollback on and a target to detach from, approvers get a Detach button. */
-export function alertMessage(w: RolloutWindow, total: number, opts: { rollback: boolean } & ScpMessageOptions): { text: string; blocks: object[] } {
+export function alertMessage(w: RolloutWindow, total: number, opts: { rollback: boolean; counts?: WindowCounts } & ScpMessageOptions): { text: string; blocks: object[] } {
   const names = opts.accountNames ?? {};
   const head = `${policyLabel(w)} caused ${total} denies since ${slackDate(w.openedAt)} (threshold ${w.threshold})`;
   const blocks: object[] = [{ type: "section", text: { type: "mrkdwn", text: `:rotating_light: *${head}*\n${describeChange(w, names)}` } }];
+  // Where the denies are, so the reader can judge the blast radius before detaching.
+  if (opts.counts && Object.keys(opts.counts.byAccountAction).length) blocks.push(breakdown(opts.counts, names, 3));
   // The text is also the alert topic's message (email, pager): plain words, the time in UTC.
   const text = `${mrkdwnText(w.policyId, 140)} caused ${total} denies since ${new Date(w.openedAt).toISOString().replace(/\.000Z$/, "Z")} (threshold ${w.threshold})`;
   const c = w.change;
