@@ -92,6 +92,9 @@ describe("Slack text layer", () => {
     expect((m.blocks.at(-2) as any).elements[0].text).to.match(/^… and \d+ more not shown$/);
     expect(m.text.length).to.be.at.most(SLACK_LIMITS.messageText);
     expect(blockKitErrors([{ type: "section", text: { type: "mrkdwn", text: long } }])).to.deep.equal(["must be less than 3001 characters [json-pointer:/blocks/0/text/text]"]);
+    // A button whose value would be cut is left out, never sent acting on a cut value.
+    const noButton = fitMessage({ text: "t", blocks: [{ type: "actions", elements: [{ type: "button", text: { type: "plain_text", text: "Detach" }, value: "v".repeat(2001) }] }] });
+    expect(noButton.blocks).to.deep.equal([]);
   });
 
   it("shortens long principals, keeping the start and the name", () => {

@@ -207,7 +207,8 @@ function fitElement(e: any): any {
   const out = { ...e };
   if (out.type === "button") {
     out.text = fitTextObject(out.text, SLACK_LIMITS.buttonText);
-    if (typeof out.value === "string" && out.value.length > SLACK_LIMITS.buttonValue) throw new Error(`button value of ${out.value.length} characters: the builder must keep it under ${SLACK_LIMITS.buttonValue}`);
+    // A value cut short would act on something else: such a button is left out (builders keep values short).
+    if (typeof out.value === "string" && out.value.length > SLACK_LIMITS.buttonValue) return null;
     if (typeof out.url === "string" && out.url.length > SLACK_LIMITS.buttonUrl) delete out.url;
     if (out.confirm) {
       out.confirm = {
@@ -246,7 +247,7 @@ function fitBlock(b: Block): Block {
       }
       break;
     case "actions":
-      if (Array.isArray(out.elements)) out.elements = out.elements.slice(0, SLACK_LIMITS.actionsElements).map(fitElement);
+      if (Array.isArray(out.elements)) out.elements = out.elements.slice(0, SLACK_LIMITS.actionsElements).map(fitElement).filter((e: unknown) => e !== null);
       break;
   }
   return out;
@@ -258,7 +259,7 @@ function fitBlock(b: Block): Block {
  * cut with `…`; the top-level text stays one notification long.
  */
 export function fitMessage<M extends { text: string; blocks: object[] }>(m: M): M {
-  let blocks = (m.blocks as Block[]).map(fitBlock);
+  let blocks = (m.blocks as Block[]).map(fitBlock).filter((b) => b.type !== "actions" || (Array.isArray(b.elements) && b.elements.length > 0));
   if (blocks.length > SLACK_LIMITS.blocks) {
     const last = blocks[blocks.length - 1];
     const keepLast = last.type === "actions";
