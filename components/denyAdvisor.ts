@@ -14,6 +14,7 @@ import { dynamoDenyStore } from "../functions/deny/store";
 import { dynamoRoleInventory, tagsFromRequest } from "../functions/roleInventory";
 import { parseRoleChange } from "../functions/roles";
 import { slackClient } from "../functions/slack/client";
+import { resolvingOwnerOf } from "../functions/slack/mentions";
 
 export interface DenyAdvisorArgs {
   readonly bus: CentralEventBus;
@@ -25,6 +26,8 @@ export interface DenyAdvisorArgs {
   /** Seconds SQS gathers denies before invoking: one digest per window. @default 60 */
   readonly batchWindowSeconds?: number;
   readonly logRetentionDays?: number;
+  /** What the digest shows: account names, and the Slack ids an owner tag may mention. @default {} */
+  readonly digest?: { accountNames?: Record<string, string>; mentionable?: string[] };
 }
 
 export class DenyAdvisor extends pulumi.ComponentResource {
@@ -76,6 +79,7 @@ export class DenyAdvisor extends pulumi.ComponentResource {
           OWNER_TAG_KEY: ownerTagKey,
           SLACK_CHANNEL_ID: args.slackChannelId,
           SLACK_BOT_TOKEN_SECRET: args.slackBotTokenSecretArn,
+          ...(args.digest && (Object.keys(args.digest.accountNames ?? {}).length || args.digest.mentionable?.length) ? { DIGEST_OPTIONS: JSON.stringify(args.digest) } : {}),
         },
         statements: [
           { Sid: "ReceiveDenies", Effect: "Allow", Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], Resource: [this.queue.arn] },
@@ -88,10 +92,21 @@ export class DenyAdvisor extends pulumi.ComponentResource {
           const ddb = new DynamoDBClient({});
           const store = dynamoDenyStore(ddb, process.env.FINDINGS_TABLE!);
           const roles = dynamoRoleInventory(ddb, process.env.ROLES_TABLE!, process.env.OWNER_TAG_KEY!);
+          const digestOptions = { ...(process.env.DIGEST_OPTIONS ? JSON.parse(process.env.DIGEST_OPTIONS) : {}), resolvedOwners: {} as Record<string, string> };
+          // An email owner tag becomes a mention only when Slack resolves it to a user (users:read.email).
+          const ownerOf = resolvingOwnerOf(
+            (arn) => roles.ownerOf(arn),
+            async (email) => {
+              const slack = await slackClient(process.env.SLACK_BOT_TOKEN_SECRET!);
+              return (await slack.users.lookupByEmail({ email })).user?.id ?? null;
+            },
+            digestOptions.resolvedOwners,
+          );
           return async (event: { Records: { messageId: string; body: string }[] }) =>
             processDenyBatch(event.Records, {
               store,
-              ownerOf: (arn) => roles.ownerOf(arn),
+              digestOptions,
+              ownerOf,
               post: async (m) => {
                 const slack = await slackClient(process.env.SLACK_BOT_TOKEN_SECRET!);
                 await slack.chat.postMessage({ channel: process.env.SLACK_CHANNEL_ID!, text: m.text, blocks: m.blocks as any, unfurl_links: false });

@@ -34,6 +34,8 @@ export interface FindingsRouterArgs {
   configToSlack?: boolean;
   topics: Record<SeverityBand, TopicSubscriptions>;
   logRetentionDays: number;
+  /** Account id -> name for the messages. @default {} */
+  accountNames?: Record<string, string>;
 }
 
 export class FindingsRouter extends pulumi.ComponentResource {
@@ -117,7 +119,12 @@ export class FindingsRouter extends pulumi.ComponentResource {
         description: "Posts GuardDuty findings and Config non-compliance to Slack, once per finding",
         timeout: 30,
         logRetentionDays: args.logRetentionDays,
-        environment: { NOTIFIED_TABLE: this.table.name, SLACK_CHANNEL_ID: args.slackChannelId, SLACK_BOT_TOKEN_SECRET: slackToken },
+        environment: {
+          NOTIFIED_TABLE: this.table.name,
+          SLACK_CHANNEL_ID: args.slackChannelId,
+          SLACK_BOT_TOKEN_SECRET: slackToken,
+          ...(args.accountNames && Object.keys(args.accountNames).length ? { ACCOUNT_NAMES: JSON.stringify(args.accountNames) } : {}),
+        },
         statements: [
           { Sid: "Dedupe", Effect: "Allow", Action: ["dynamodb:PutItem", "dynamodb:DeleteItem"], Resource: [this.table.arn] },
           { Sid: "TableKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: [bus.key.arn] },
@@ -131,7 +138,8 @@ export class FindingsRouter extends pulumi.ComponentResource {
               await slack.chat.postMessage({ channel: process.env.SLACK_CHANNEL_ID!, text: m.text, blocks: m.blocks as any, unfurl_links: false });
             },
           };
-          return (event: unknown) => handleFindingEvent(event, { store, poster, now: new Date(), log: (l) => console.log(JSON.stringify(l)) });
+          const accountNames = process.env.ACCOUNT_NAMES ? JSON.parse(process.env.ACCOUNT_NAMES) : {};
+          return (event: unknown) => handleFindingEvent(event, { store, poster, now: new Date(), accountNames, log: (l) => console.log(JSON.stringify(l)) });
         },
       },
       p,

@@ -76,6 +76,7 @@ export function wireBaseline(config: StackConfig, providers: AccountProviders, b
         configToSlack: config.findings.configToSlack,
         topics: config.findings.topics,
         logRetentionDays: config.denyAdvisor.logRetentionDays,
+        accountNames: { ...config.slack?.accountNames, ...config.sgRevertBot.accountNames },
       },
       { provider: providers.of("security") },
     );

@@ -88,6 +88,13 @@ const slack = z
     channelId: slackChannel,
     approverUserIds: uniqueList(slackUser, "Slack user id").default([]),
     approverUserGroupId: slackUserGroup.optional(),
+    /** Account names shown in every Slack message (sgRevertBot.accountNames, where set, wins for the SG review). */
+    accountNames: z.record(accountId, z.string().min(1).max(64)).default({}),
+    /**
+     * Slack user (U…/W…) and user-group (S…) ids an IAM role's owner tag may mention; any other owner tag is shown as
+     * text (whoever may tag a role would otherwise choose whom the bot pings).
+     */
+    mentionableIds: uniqueList(z.string().regex(/^[UWS][A-Z0-9]{8,12}$/, "a Slack user or user-group id such as U0123ABCD45"), "Slack id").default([]),
   })
   .strict()
   .superRefine((s, ctx) => {

@@ -16,6 +16,7 @@ export function wireDenyAdvisor(config: StackConfig, providers: AccountProviders
       ownerTagKey: config.denyAdvisor.ownerTagKey,
       batchWindowSeconds: config.denyAdvisor.batchWindowSeconds,
       logRetentionDays: config.denyAdvisor.logRetentionDays,
+      digest: { accountNames: { ...config.slack!.accountNames, ...config.sgRevertBot.accountNames }, mentionable: config.slack!.mentionableIds },
     },
     { provider: providers.of("security") },
   );

@@ -22,6 +22,7 @@ export function wireScpWatch(config: StackConfig, providers: AccountProviders, b
         topActions: c.topActions,
         approverUserIds: config.slack!.approverUserIds,
         approverUserGroupId: config.slack!.approverUserGroupId,
+        accountNames: { ...config.slack!.accountNames, ...config.sgRevertBot.accountNames },
       },
       digestMinutes: c.digestMinutes,
       logRetentionDays: c.logRetentionDays,

@@ -25,7 +25,7 @@ export function wireSgRevertBot(config: StackConfig, providers: AccountProviders
         approverUserIds: config.slack!.approverUserIds,
         approverUserGroupId: config.slack!.approverUserGroupId,
         autoRevertPorts: c.autoRevertPorts,
-        accountNames: c.accountNames,
+        accountNames: { ...config.slack!.accountNames, ...c.accountNames },
       },
       // Not a secret (it guards against the confused deputy, not against a leak), but specific to this organization.
       externalId: c.externalId ?? `trailwatch-sg-revert-${config.organizationId}`,

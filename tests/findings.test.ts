@@ -85,7 +85,10 @@ describe("finding messages", () => {
     );
     const blocks = JSON.stringify(m.blocks);
     expect(blocks).to.contain("UnauthorizedAccess:EC2/SSHBruteForce").and.contain("3 times");
-    expect((m.blocks[2] as any).elements[0].url).to.equal(
+    // What a responder reads first: the description, and when it was first and last seen (Slack date formatting).
+    expect((m.blocks[1] as any).text.text).to.equal("i-0abc123def4567890 is performing SSH brute force attacks against 198.51.100.7.");
+    expect(blocks).to.contain("first <!date^1795168200^{date_short_pretty} {time}|2026-11-20T09:50:00Z>").and.contain("last <!date^1795168800^");
+    expect((m.blocks.find((b: any) => b.type === "actions") as any).elements[0].url).to.equal(
       "https://eu-west-1.console.aws.amazon.com/guardduty/home?region=eu-west-1#/findings?macros=current&fId=16afba5c5c43e07c9e3e5e2e544e95df",
     );
   });

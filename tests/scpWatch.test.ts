@@ -127,7 +127,7 @@ describe("SCP watch: rollout windows", () => {
 
   it("says who changed which policy on which target when the window opens", () => {
     expect(openingMessage(window).text).to.equal(
-      "SCP rollout watch: p-examplescp1 attached to ou-8x1f-abcd1234 by PlatformAdmin/alice; watching its denies until 2026-11-20T11:00:00Z",
+      "SCP rollout watch: p-examplescp1 attached to ou-8x1f-abcd1234 by role/PlatformAdmin/alice; watching its denies until 2026-11-20T11:00:00Z",
     );
   });
 
@@ -140,7 +140,7 @@ describe("SCP watch: rollout windows", () => {
     expect(m.text).to.equal("p-examplescp1: 13 denies since 2026-11-20T10:00:00Z (+8 since the last digest)");
     const fields = (m.blocks[1] as any).fields.map((f: any) => f.text);
     expect(fields[0]).to.equal("*By account*\n• 210987654321: 9\n• 333344445555: 4");
-    expect(fields[1]).to.equal("*By action*\n• s3:PutObject: 11\n• ec2:RunInstances: 2");
+    expect(fields[1]).to.equal("*By action*\n• `s3:PutObject`: 11\n• `ec2:RunInstances`: 2");
     expect(JSON.stringify(m.blocks)).to.contain("build-42").and.contain("Window closes in 40 min.");
   });
 
@@ -209,7 +209,7 @@ describe("SCP watch (functions from the plan's archives)", function () {
     expect(out).to.deep.include({ policyId: "p-examplescp1", change: "attached", targetId: "ou-8x1f-abcd1234" });
     expect((await row())!.status.S).to.equal("OPEN");
     expect(posts()).to.have.length(1);
-    expect(posts()[0].args.text).to.match(/^SCP rollout watch: p-examplescp1 attached to ou-8x1f-abcd1234 by PlatformAdmin\/alice/);
+    expect(posts()[0].args.text).to.match(/^SCP rollout watch: p-examplescp1 attached to ou-8x1f-abcd1234 by role\/PlatformAdmin\/alice/);
   });
 
   it("counts the window's denies, alerts once at the threshold (channel thread + alert topic) with a Detach button", async () => {

@@ -81,7 +81,7 @@ describe("SgRevertBot (functions from the plan's archives)", function () {
     const msg = posts()[0].args;
     expect(msg.channel).to.equal("C04SECOPS01");
     const blocks = JSON.stringify(msg.blocks);
-    expect(blocks).to.contain(groupId).and.contain(ruleId).and.contain("open to the world").and.contain(record.userIdentity!.arn!);
+    expect(blocks).to.contain(groupId).and.contain(ruleId).and.contain("open to the world").and.contain("*Who*\\nuser/christophe");
     const actions = msg.blocks.find((b: any) => b.type === "actions");
     expect(actions.elements.map((e: any) => e.action_id)).to.deep.equal([APPROVE_ACTION, DENY_ACTION]);
     expect(JSON.parse(actions.elements[1].value)).to.deep.equal({ changeId: record.eventID, ruleIds: [ruleId] });
@@ -252,7 +252,7 @@ describe("SgRevertBot in the prod plan", function () {
     const manifest = JSON.parse(JSON.parse(fs.readFileSync(path.join(plan().dir, "outputs.json"), "utf8")).slackAppManifest);
     const url = JSON.parse(fs.readFileSync(path.join(plan().dir, "outputs.json"), "utf8")).slackRequestUrl;
     expect(manifest.settings.interactivity).to.deep.equal({ is_enabled: true, request_url: url });
-    expect(manifest.oauth_config.scopes.bot).to.have.members(["chat:write", "usergroups:read", "commands"]);
+    expect(manifest.oauth_config.scopes.bot).to.have.members(["chat:write", "usergroups:read", "users:read", "users:read.email", "commands"]);
     expect(manifest.features.slash_commands.map((c: any) => [c.command, c.url])).to.deep.equal([["/trailwatch-watch", url]]);
   });
 });

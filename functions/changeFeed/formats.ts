@@ -3,6 +3,7 @@
  * webhook, a one-line summary, and a Slack Block Kit digest. Pure builders: the caller POSTs them.
  */
 import type { ChangeRecord } from "./normalize";
+import { accountLabel, codeSpan, cutMrkdwn, fitMessage, link, mrkdwnText, plainText, slackDate, SLACK_LIMITS } from "../slack/text";
 
 /** A short name for who made the change: `deployer/alice` for an assumed role's session, the SSO user, or the user. */
 export function whoOf(change: ChangeRecord): string {
@@ -96,48 +97,45 @@ export function genericWebhook(change: ChangeRecord) {
   return { schema: "trailwatch.change/v1" as const, ...change };
 }
 
-// Block Kit limits: 50 blocks per message, 150 characters of header text, 3000 per section text.
-// https://api.slack.com/reference/block-kit/blocks
+// Block Kit limits: 50 blocks per message, 150 characters of header text, 3000 per section text; every value goes
+// through the text layer (escaped, neutralised, cut). https://api.slack.com/reference/block-kit/blocks
 const MAX_BLOCKS = 50;
 const MAX_CHANGES = MAX_BLOCKS - 2; // the header and the closing context
 
-const escape = (text: string): string => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-
-function when(iso: string): string {
-  const t = Date.parse(iso);
-  return Number.isNaN(t) ? "time unknown" : `<!date^${Math.floor(t / 1000)}^{date_short_pretty} {time}|${iso}>`;
-}
-
-function changeSection(c: ChangeRecord): Record<string, unknown> {
-  const failed = c.result.ok ? "" : `  :x: failed \`${escape(c.result.errorCode ?? "error")}\``;
-  const owner = c.where.owner ? ` · owner ${escape(c.where.owner)}` : "";
-  const res = c.what.resources.slice(0, 3).map((r) => `\`${escape(r)}\``).join(", ");
-  const more = c.what.resources.length > 3 ? ` and ${c.what.resources.length - 3} more` : "";
+function changeSection(c: ChangeRecord, accountNames: Record<string, string>): Record<string, unknown> {
+  const failed = c.result.ok ? "" : `  :x: failed ${codeSpan(c.result.errorCode ?? "error", 120)}`;
+  const owner = c.where.owner ? ` · owner ${mrkdwnText(c.where.owner, 120)}` : "";
+  const res = c.what.resources.slice(0, 3).map((r) => codeSpan(r, 400)).join(", ");
+  const more = c.what.resources.length > 3 ? ` … and ${c.what.resources.length - 3} more` : "";
   const text = [
-    `*${escape(whoOf(c))}* (${escape(how(c))}) \`${escape(c.what.service)}:${escape(c.what.eventName)}\`${failed}`,
-    `${c.where.account ?? "unknown account"} · ${escape(c.where.region ?? "no region")}${owner} · ${when(c.time)} · <${c.consoleLink}|CloudTrail event>`,
+    `*${mrkdwnText(whoOf(c), 200)}* (${mrkdwnText(how(c), 120)}) ${codeSpan(`${c.what.service}:${c.what.eventName}`, 200)}${failed}`,
+    `${accountLabel(c.where.account, accountNames)} · ${mrkdwnText(c.where.region ?? "no region", 30)}${owner} · ${slackDate(c.time)} · ${link(c.consoleLink, "CloudTrail event")}`,
     res ? `${res}${more}` : "",
   ];
-  return { type: "section", text: { type: "mrkdwn", text: clip(text.filter(Boolean).join("\n"), 3000) } };
+  return { type: "section", text: { type: "mrkdwn", text: cutMrkdwn(text.filter(Boolean).join("\n"), SLACK_LIMITS.sectionText) } };
 }
 
 /**
  * The environment's changes as one Slack message: a header, one section per change (oldest first, as given), and a
  * closing context line that says how many did not fit. `outsideIacOnly` keeps the changes no IaC tool made.
  */
-export function slackDigest(changes: ChangeRecord[], environment: string, opts: { outsideIacOnly?: boolean } = {}): { text: string; blocks: object[] } {
+export function slackDigest(
+  changes: ChangeRecord[],
+  environment: string,
+  opts: { outsideIacOnly?: boolean; accountNames?: Record<string, string> } = {},
+): { text: string; blocks: object[] } {
   const list = changes.filter((c) => c.where.environment === environment && (!opts.outsideIacOnly || c.who.via !== "iac"));
   const title = `${list.length} change${list.length === 1 ? "" : "s"} in ${environment}${opts.outsideIacOnly ? " made outside IaC" : ""}`;
   const shown = list.slice(0, MAX_CHANGES);
   const more = list.length - shown.length;
   const failed = list.filter((c) => !c.result.ok).length;
-  const footer = `${more > 0 ? `…and ${more} more. ` : ""}${failed ? `${failed} failed. ` : ""}trailwatch change feed`;
-  return {
-    text: title,
+  const footer = `${more > 0 ? `… and ${more} more. ` : ""}${failed ? `${failed} failed. ` : ""}trailwatch change feed`;
+  return fitMessage({
+    text: mrkdwnText(title, 300),
     blocks: [
-      { type: "header", text: { type: "plain_text", text: clip(title, 150) } },
-      ...shown.map(changeSection),
+      { type: "header", text: { type: "plain_text", text: plainText(title, SLACK_LIMITS.header) } },
+      ...shown.map((c) => changeSection(c, opts.accountNames ?? {})),
       { type: "context", elements: [{ type: "mrkdwn", text: footer }] },
     ],
-  };
+  });
 }

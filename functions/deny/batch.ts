@@ -8,7 +8,7 @@
 import { isEnvelope, type CloudTrailRecord } from "../cloudtrail";
 import { analyzeDeny, isDenyRecord } from "./analyze";
 import type { DenyStore, StoredFinding } from "./store";
-import type { DigestEntry, SlackMessage } from "../slack/denyDigest";
+import type { DigestEntry, DigestOptions, SlackMessage } from "../slack/denyDigest";
 import { buildDenyDigest } from "../slack/denyDigest";
 
 export interface SqsRecord {
@@ -22,6 +22,8 @@ export interface BatchDeps {
   post(message: SlackMessage): Promise<void>;
   log(entry: Record<string, unknown>): void;
   now(): Date;
+  /** What the digest shows beyond the findings (account names, mentionable ids); added, optional. */
+  digestOptions?: DigestOptions;
 }
 
 export interface BatchResult {
@@ -62,7 +64,7 @@ export async function processDenyBatch(records: SqsRecord[], deps: BatchDeps): P
       entries.push({ finding: n.finding, count: n.count, firstSeen: n.firstSeen, owner });
     }
     try {
-      await deps.post(buildDenyDigest(entries));
+      await deps.post(buildDenyDigest(entries, deps.digestOptions));
       for (const [key, n] of notices) await deps.store.markNotified(key, n.hash);
     } catch (err) {
       // The findings are stored; unmarked, they are announced with their next occurrence. Not an item failure:

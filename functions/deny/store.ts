@@ -6,6 +6,7 @@
  */
 import { DynamoDBClient, UpdateItemCommand, type AttributeValue } from "@aws-sdk/client-dynamodb";
 import { createHash } from "crypto";
+import { boundedKey, boundedText } from "../boundedKey";
 
 /** The fields of a deny finding the store keeps (DESIGN.md's `deny` line, plus the reason a fix is not an Allow). */
 export interface StoredFinding {
@@ -39,10 +40,16 @@ export interface DenyStore {
 
 export const FINDING_TTL_DAYS = 90;
 
-/** Dedupe key: principal + action + resource. */
+/**
+ * Dedupe key: principal + action + resource, within DynamoDB's 2,048-byte partition key (a long resource id, e.g. a
+ * 2,040-character secret id, ends the key in a hash of the whole instead of failing the write; functions/boundedKey.ts).
+ */
 export function findingKey(f: Pick<StoredFinding, "principalArn" | "action" | "resource">): string {
-  return [f.principalArn ?? "-", f.action ?? "-", f.resource ?? "-"].join("|");
+  return boundedKey([f.principalArn ?? "-", f.action ?? "-", f.resource ?? "-"].join("|"));
 }
+
+/** Stored strings are shortened, never dropped: an item stays far below DynamoDB's 400 KB. */
+const FIELD_MAX = 8192;
 
 /** What a notice is about: the suggestion, or the reason there is none. */
 export function suggestionHash(f: StoredFinding): string {
@@ -52,7 +59,7 @@ export function suggestionHash(f: StoredFinding): string {
     .slice(0, 16);
 }
 
-const str = (v: string | null | undefined): AttributeValue => (v === null || v === undefined ? { NULL: true } : { S: v });
+const str = (v: string | null | undefined): AttributeValue => (v === null || v === undefined ? { NULL: true } : { S: boundedText(v, FIELD_MAX) });
 
 export function dynamoDenyStore(client: DynamoDBClient, table: string): DenyStore {
   return {
@@ -77,7 +84,7 @@ export function dynamoDenyStore(client: DynamoDBClient, table: string): DenyStor
             ":c": { S: f.cause },
             ":e": f.explicit === null ? { NULL: true } : { BOOL: f.explicit },
             ":pa": str(f.policyArn),
-            ":s": f.suggestion ? { S: JSON.stringify(f.suggestion) } : { NULL: true },
+            ":s": f.suggestion ? { S: boundedText(JSON.stringify(f.suggestion), 4 * FIELD_MAX) } : { NULL: true },
             ":w": str(f.whyNot ?? null),
             ":h": { S: hash },
             ":now": { S: at },

@@ -6,6 +6,8 @@
  * Config compliance event: https://docs.aws.amazon.com/config/latest/developerguide/monitor-config-with-cloudwatchevents.html
  */
 import { bandOf, type SeverityBand } from "./severity";
+import { boundedKey } from "../boundedKey";
+import { accountLabel, codeSpan, fitMessage, inlineList, mrkdwnText, slackDate, SLACK_LIMITS } from "../slack/text";
 
 export interface SecurityFinding {
   /** Dedupe key: `guardduty:<finding id>` or `config:<account>:<region>:<rule>:<resource>`. */
@@ -23,6 +25,14 @@ export interface SecurityFinding {
   /** GuardDuty: occurrences so far (republished updates raise it). */
   count: number | null;
   consoleUrl: string | null;
+  // Added fields (optional): what a responder reads first.
+  /** GuardDuty's description; Config's annotation. */
+  description?: string | null;
+  /** GuardDuty: service.eventFirstSeen / eventLastSeen. */
+  firstSeen?: string | null;
+  lastSeen?: string | null;
+  /** GuardDuty: the API call, IP and user agent behind the finding, when its action names them. */
+  caller?: { api: string | null; service: string | null; ip: string | null; where: string | null; userAgent: string | null } | null;
 }
 
 type Json = Record<string, any>;
@@ -51,6 +61,22 @@ function guardDutyResource(resource: Json): string {
   return typeof r.resourceType === "string" ? r.resourceType : "unknown resource";
 }
 
+/**
+ * The caller of an API-call finding (service.action.awsApiCallAction: api, serviceName, remoteIpDetails, userAgent),
+ * or the remote side of a network finding. https://docs.aws.amazon.com/guardduty/latest/APIReference/API_Action.html
+ */
+function guardDutyCaller(service: Json): SecurityFinding["caller"] {
+  const action = obj(obj(service).action);
+  const api = obj(action.awsApiCallAction);
+  const remote = obj(api.remoteIpDetails ?? obj(action.networkConnectionAction).remoteIpDetails ?? obj(action.portProbeAction).remoteIpDetails);
+  const ip = remote.ipAddressV4 ?? remote.ipAddressV6 ?? null;
+  const place = [obj(remote.city).cityName, obj(remote.country).countryName, obj(remote.organization).asnOrg].filter((x) => typeof x === "string" && x);
+  const userAgent = api.userAgent ?? obj(obj(obj(service).additionalInfo).userAgent).fullUserAgent ?? null;
+  if (!api.api && !ip && !userAgent) return null;
+  const str = (v: unknown) => (typeof v === "string" && v ? v : null);
+  return { api: str(api.api), service: str(api.serviceName), ip: str(ip), where: place.length ? place.join(", ") : null, userAgent: str(userAgent) };
+}
+
 /** A `GuardDuty Finding` event, or null when the event is something else. */
 export function fromGuardDutyEvent(event: unknown): SecurityFinding | null {
   const e = obj(event);
@@ -70,7 +96,11 @@ export function fromGuardDutyEvent(event: unknown): SecurityFinding | null {
     region,
     resource: guardDutyResource(d.resource),
     count: typeof obj(d.service).count === "number" ? obj(d.service).count : null,
-    consoleUrl: `${consoleHost(region, d.partition)}/guardduty/home?region=${region}#/findings?macros=current&fId=${encodeURIComponent(d.id)}`,
+    consoleUrl: `${consoleHost(region, d.partition)}/guardduty/home?region=${encodeURIComponent(region ?? "")}#/findings?macros=current&fId=${encodeURIComponent(d.id)}`,
+    description: typeof d.description === "string" ? d.description : null,
+    firstSeen: typeof obj(d.service).eventFirstSeen === "string" ? obj(d.service).eventFirstSeen : null,
+    lastSeen: typeof obj(d.service).eventLastSeen === "string" ? obj(d.service).eventLastSeen : null,
+    caller: guardDutyCaller(d.service),
   };
 }
 
@@ -87,7 +117,8 @@ export function fromConfigComplianceEvent(event: unknown): SecurityFinding | nul
   const resourceId = String(d.resourceId ?? "unknown");
   const annotation = obj(d.newEvaluationResult).annotation;
   return {
-    key: `config:${account}:${region}:${rule}:${resourceId}`,
+    // The resource id is the resource's choice (a secret id may be 2,040 characters): the key stays within DynamoDB's.
+    key: boundedKey(`config:${account}:${region}:${rule}:${resourceId}`),
     kind: "config",
     title: `${rule}: ${resourceType || "resource"} ${resourceId} is non-compliant${typeof annotation === "string" ? ` (${annotation})` : ""}`,
     type: rule,
@@ -97,30 +128,38 @@ export function fromConfigComplianceEvent(event: unknown): SecurityFinding | nul
     region,
     resource: `${resourceType ? resourceType.replace(/^AWS::/, "") + " " : ""}${resourceId}`,
     count: null,
-    consoleUrl: `${consoleHost(region)}/config/home?region=${region}#/rules/details?configRuleName=${encodeURIComponent(rule)}`,
+    consoleUrl: `${consoleHost(region)}/config/home?region=${encodeURIComponent(region ?? "")}#/rules/details?configRuleName=${encodeURIComponent(rule)}`,
   };
 }
 
 const BAND_ICON: Record<SeverityBand, string> = { low: ":large_blue_circle:", medium: ":large_yellow_circle:", high: ":large_orange_circle:", critical: ":red_circle:" };
 
-/** Slack escapes: &, <, > are control characters in mrkdwn. https://api.slack.com/reference/surfaces/formatting#escaping */
-const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-
 export function findingMessage(f: SecurityFinding, accountNames: Record<string, string> = {}): { text: string; blocks: object[] } {
-  const where = `${f.account ? (accountNames[f.account] ? `${accountNames[f.account]} (${f.account})` : f.account) : "unknown account"}, ${f.region ?? "unknown region"}`;
+  const where = `${accountLabel(f.account, accountNames)}, ${mrkdwnText(f.region ?? "unknown region", 30)}`;
   // The notification text (what a phone shows) reads plainly; the message itself leads with a severity colour.
-  const head = f.kind === "guardduty" ? `GuardDuty ${f.band ?? "unrated"} (${f.severity ?? "?"}): ${f.title}` : `AWS Config: ${f.title}`;
+  const head = f.kind === "guardduty" ? `GuardDuty ${f.band ?? "unrated"} (${f.severity ?? "?"}): ${mrkdwnText(f.title, 500)}` : `AWS Config: ${mrkdwnText(f.title, 500)}`;
   const icon = f.kind === "guardduty" ? (f.band ? BAND_ICON[f.band] : ":white_circle:") : ":clipboard:";
+  const seen =
+    f.count !== null
+      ? `${f.count} time${f.count === 1 ? "" : "s"}${f.firstSeen ? `\nfirst ${slackDate(f.firstSeen)}` : ""}${f.lastSeen ? `\nlast ${slackDate(f.lastSeen)}` : ""}`
+      : null;
+  const caller = f.caller
+    ? [
+        f.caller.api ? `${codeSpan(`${f.caller.service ? f.caller.service.replace(/\.amazonaws\.com$/, "") + ":" : ""}${f.caller.api}`, 120)}` : null,
+        f.caller.ip ? `from ${codeSpan(f.caller.ip, 60)}${f.caller.where ? ` (${mrkdwnText(f.caller.where, 120)})` : ""}` : null,
+        f.caller.userAgent ? `agent ${codeSpan(f.caller.userAgent, 300)}` : null,
+      ].filter(Boolean) as string[]
+    : [];
   const fields = [
-    `*Type*\n${esc(f.type)}`,
-    `*Where*\n${esc(where)}`,
-    `*Resource*\n${esc(f.resource)}`,
-    ...(f.count !== null ? [`*Seen*\n${f.count} time${f.count === 1 ? "" : "s"}`] : []),
+    `*Type*\n${mrkdwnText(f.type, 300)}`,
+    `*Where*\n${where}`,
+    `*Resource*\n${mrkdwnText(f.resource, 1000)}`,
+    ...(seen ? [`*Seen*\n${seen}`] : []),
+    ...(caller.length ? [`*Caller*\n${inlineList(caller, 3, "\n")}`] : []),
   ];
-  const blocks: object[] = [
-    { type: "section", text: { type: "mrkdwn", text: `${icon} *${esc(head)}*`.slice(0, 3000) } },
-    { type: "section", fields: fields.map((text) => ({ type: "mrkdwn", text: text.slice(0, 2000) })) },
-  ];
-  if (f.consoleUrl) blocks.push({ type: "actions", elements: [{ type: "button", text: { type: "plain_text", text: "Open in console" }, url: f.consoleUrl }] });
-  return { text: `${head} - ${f.resource} in ${where}`.slice(0, 3000), blocks };
+  const blocks: object[] = [{ type: "section", text: { type: "mrkdwn", text: `${icon} *${head}*` } }];
+  if (f.description) blocks.push({ type: "section", text: { type: "mrkdwn", text: mrkdwnText(f.description, 1500, { multiline: true }) } });
+  blocks.push({ type: "section", fields: fields.map((text) => ({ type: "mrkdwn", text })) });
+  if (f.consoleUrl) blocks.push({ type: "actions", elements: [{ type: "button", text: { type: "plain_text", text: "Open in console" }, url: f.consoleUrl.slice(0, SLACK_LIMITS.buttonUrl) }] });
+  return fitMessage({ text: `${head} - ${mrkdwnText(f.resource, 300)} in ${where}`, blocks });
 }

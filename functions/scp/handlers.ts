@@ -7,6 +7,7 @@ import type { CloudTrailRecord } from "../cloudtrail";
 import type { SlackPort } from "../sg/revert/handlers";
 import { alertMessage, boundedAction, digestMessage, metricLine, openingMessage, policyChangeOf, policyDenyOf, type PolicyChange, type RolloutWindow } from "./watch";
 import type { WindowStore } from "./store";
+import { fitMessage, mrkdwnText, slackDate, userMention } from "../slack/text";
 
 export interface ScpWatchSettings {
   channel: string;
@@ -18,6 +19,8 @@ export interface ScpWatchSettings {
   topActions: number;
   approverUserIds: string[];
   approverUserGroupId?: string;
+  /** Account id -> name for the messages (added; optional). */
+  accountNames?: Record<string, string>;
 }
 
 type Log = (line: object) => void;
@@ -35,9 +38,9 @@ export async function openWindow(w: RolloutWindow, deps: { store: WindowStore; s
   const { extended } = await deps.store.open(w);
   const existing = extended ? await deps.store.get(w.policyId) : null;
   if (extended && existing?.ts) {
-    await deps.slack.post(deps.settings.channel, { ...openingMessage(w), thread_ts: existing.ts });
+    await deps.slack.post(deps.settings.channel, { ...openingMessage(w, { accountNames: deps.settings.accountNames }), thread_ts: existing.ts });
   } else {
-    const { ts } = await deps.slack.post(deps.settings.channel, openingMessage(w));
+    const { ts } = await deps.slack.post(deps.settings.channel, openingMessage(w, { accountNames: deps.settings.accountNames }));
     await deps.store.setMessage(w.policyId, "ts", deps.settings.channel, ts);
   }
   return { extended };
@@ -72,7 +75,7 @@ export async function countDeny(
   let alerted = false;
   const stored = counted.total >= deps.settings.threshold && !counted.alerted ? await deps.store.get(deny.policyId) : null;
   if (stored && counted.total >= stored.window.threshold && (await deps.store.claimAlert(deny.policyId))) {
-    const m = alertMessage(stored.window, counted.total, { rollback: deps.settings.rollback });
+    const m = alertMessage(stored.window, counted.total, { rollback: deps.settings.rollback, accountNames: deps.settings.accountNames, counts: stored.counts });
     const { ts } = await deps.slack.post(deps.settings.channel, stored.ts ? { ...m, thread_ts: stored.ts, reply_broadcast: true } : m);
     await deps.store.setMessage(deny.policyId, "alertTs", deps.settings.channel, ts);
     await deps.notifier.publish(`trailwatch: SCP ${deny.policyId} denies past threshold`, m.text);
@@ -89,7 +92,7 @@ export async function tick(deps: { store: WindowStore; slack: SlackPort; setting
   for (const w of await deps.store.listOpen()) {
     const closing = new Date(w.window.closesAt).getTime() <= deps.now.getTime();
     if (w.total !== w.lastDigestTotal || closing) {
-      const m = digestMessage(w.window, w.counts, w.lastDigestTotal, deps.now);
+      const m = digestMessage(w.window, w.counts, w.lastDigestTotal, deps.now, { accountNames: deps.settings.accountNames });
       await deps.slack.post(w.channel ?? deps.settings.channel, w.ts ? { ...m, thread_ts: w.ts } : m);
       await deps.store.setDigestTotal(w.window.policyId, w.total);
       digests.push(w.window.policyId);
@@ -134,8 +137,8 @@ export async function detachRequested(policyIds: string[], deps: { store: Window
       continue;
     }
     deps.log?.({ level: status === "FAILED" ? "ERROR" : "INFO", message: "detach", policyId, targetId: w.detach.targetId, by: w.detach.by, result });
-    const text = `${policyId} ${result} (requested by <@${w.detach.by}> at ${w.detach.at})`;
-    if (w.alertTs && w.channel) await deps.slack.update(w.channel, w.alertTs, { text, blocks: [{ type: "section", text: { type: "mrkdwn", text: `${status === "FAILED" ? ":x:" : ":white_check_mark:"} *${text}*` } }] });
+    const text = `${mrkdwnText(policyId, 140)} ${mrkdwnText(result, 400)} (requested by ${userMention(w.detach.by)} at ${slackDate(w.detach.at)})`;
+    if (w.alertTs && w.channel) await deps.slack.update(w.channel, w.alertTs, fitMessage({ text, blocks: [{ type: "section", text: { type: "mrkdwn", text: `${status === "FAILED" ? ":x:" : ":white_check_mark:"} *${text}*` } }] }));
     out.push({ policyId, outcome: status === "FAILED" ? "failed" : "detached" });
   }
   return out;

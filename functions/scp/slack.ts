@@ -10,16 +10,19 @@ import { DETACH_ACTION } from "./watch";
 import { openWindow, windowFor, type ScpWatchSettings } from "./handlers";
 import type { WindowStore } from "./store";
 
+import { codeSpan, fitMessage, mrkdwnText, userMention } from "../slack/text";
+
 export const WATCH_COMMAND = "/trailwatch-watch";
 
 /** `p-abc123 30` -> policy id and minutes (default: the configured window), or an explanation. */
 export function parseWatchCommand(text: string, defaultMinutes: number): { policyId: string; minutes: number } | { error: string } {
   const [policyId, minutes, ...rest] = text.trim().split(/\s+/).filter(Boolean);
-  const usage = `usage: ${WATCH_COMMAND} <policy id, e.g. p-abc12345> [minutes, 5-1440]`;
+  // Slash-command responses are mrkdwn: a bare `<…>` would be read as markup.
+  const usage = `usage: ${WATCH_COMMAND} &lt;policy id, e.g. p-abc12345&gt; [minutes, 5-1440]`;
   if (!policyId || rest.length) return { error: usage };
-  if (!/^p-[0-9a-z_]{8,128}$/.test(policyId)) return { error: `"${policyId}" is not a policy id. ${usage}` };
+  if (!/^p-[0-9a-z_]{8,128}$/.test(policyId)) return { error: `"${mrkdwnText(policyId, 140)}" is not a policy id. ${usage}` };
   const m = minutes === undefined ? defaultMinutes : Number(minutes);
-  if (!Number.isInteger(m) || m < 5 || m > 1440) return { error: `"${minutes}" is not a number of minutes between 5 and 1440. ${usage}` };
+  if (!Number.isInteger(m) || m < 5 || m > 1440) return { error: `"${mrkdwnText(minutes, 40)}" is not a number of minutes between 5 and 1440. ${usage}` };
   return { policyId, minutes: m };
 }
 
@@ -43,7 +46,7 @@ export function registerScpWatch(deps: { store: WindowStore; settings: ScpWatchS
       const b = body as { user: { id: string }; channel?: { id: string } };
       const channel = b.channel?.id ?? deps.settings.channel;
       if (!(await isApprover(b.user.id, deps.settings as any, slack))) {
-        await slack.ephemeral(channel, b.user.id, `<@${b.user.id}>, only the security team's approvers can detach policies; nothing was changed.`);
+        await slack.ephemeral(channel, b.user.id, `${userMention(b.user.id)}, only the security team's approvers can detach policies; nothing was changed.`);
         deps.log?.({ level: "WARN", message: "detach click by a non-approver ignored", user: b.user.id });
         return;
       }
@@ -52,10 +55,14 @@ export function registerScpWatch(deps: { store: WindowStore; settings: ScpWatchS
       deps.log?.({ level: "INFO", message: claimed ? "detach requested" : "detach already requested", policyId, targetId, user: b.user.id });
       const w = claimed ? await deps.store.get(policyId) : null;
       if (w?.alertTs && w.channel)
-        await slack.update(w.channel, w.alertTs, {
-          text: `Detaching ${policyId} from ${targetId} (requested by <@${b.user.id}>)`,
-          blocks: [{ type: "section", text: { type: "mrkdwn", text: `:hourglass: *Detaching ${policyId} from ${targetId}* (requested by <@${b.user.id}>)` } }],
-        });
+        await slack.update(
+          w.channel,
+          w.alertTs,
+          fitMessage({
+            text: `Detaching ${mrkdwnText(policyId, 140)} from ${mrkdwnText(targetId, 80)} (requested by ${userMention(b.user.id)})`,
+            blocks: [{ type: "section", text: { type: "mrkdwn", text: `:hourglass: *Detaching ${codeSpan(policyId, 140)} from ${codeSpan(targetId, 80)}* (requested by ${userMention(b.user.id)})` } }],
+          }),
+        );
     });
   };
 }

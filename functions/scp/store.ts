@@ -7,6 +7,7 @@
  */
 import { ConditionalCheckFailedException, DynamoDBClient, GetItemCommand, PutItemCommand, ScanCommand, UpdateItemCommand, type AttributeValue } from "@aws-sdk/client-dynamodb";
 import type { RolloutWindow, WindowCounts } from "./watch";
+import { boundedKey, boundedText } from "../boundedKey";
 
 export interface StoredWindow {
   window: RolloutWindow;
@@ -61,7 +62,8 @@ function fromItem(a: Record<string, AttributeValue>): StoredWindow {
 }
 
 export function dynamoWindowStore(client: DynamoDBClient, table: string): WindowStore {
-  const key = (policyId: string) => ({ pk: { S: `window#${policyId}` } });
+  // Keys within DynamoDB's 2,048 bytes whatever the policy id or action says (functions/boundedKey.ts).
+  const key = (policyId: string) => ({ pk: { S: boundedKey(`window#${policyId}`) } });
   // A plain object, not a Map: CallbackFunction serializes captured module state (see functions/slack/client.ts).
   const topCache: Record<string, { actions: string[]; until: number } | undefined> = {};
   const closesEpoch = (w: RolloutWindow) => ({ N: String(Math.floor(new Date(w.closesAt).getTime() / 1000)) });
@@ -118,7 +120,7 @@ export function dynamoWindowStore(client: DynamoDBClient, table: string): Window
             Key: key(policyId),
             UpdateExpression: "SET counts.#k = if_not_exists(counts.#k, :zero) + :one ADD #total :one",
             ConditionExpression: "#s = :open",
-            ExpressionAttributeNames: { "#k": k, "#s": "status", "#total": "total" },
+            ExpressionAttributeNames: { "#k": boundedKey(k, 512), "#s": "status", "#total": "total" },
             ExpressionAttributeValues: { ":zero": { N: "0" }, ":one": { N: "1" }, ":open": { S: "OPEN" } },
             ReturnValues: "ALL_NEW",
           }),
@@ -126,7 +128,7 @@ export function dynamoWindowStore(client: DynamoDBClient, table: string): Window
         const total = num(out.Attributes?.total);
         // A few principals for the digest: only the first ones, so the item stays small.
         if (principal && (out.Attributes?.samples?.SS?.length ?? 0) < 5)
-          await client.send(new UpdateItemCommand({ TableName: table, Key: key(policyId), UpdateExpression: "ADD samples :p", ExpressionAttributeValues: { ":p": { SS: [principal] } } }));
+          await client.send(new UpdateItemCommand({ TableName: table, Key: key(policyId), UpdateExpression: "ADD samples :p", ExpressionAttributeValues: { ":p": { SS: [boundedText(principal, 2048)] } } }));
         return { total, alerted: out.Attributes?.alerted?.BOOL ?? false };
       } catch (e) {
         if (failed(e)) return null;
@@ -210,7 +212,7 @@ export function dynamoWindowStore(client: DynamoDBClient, table: string): Window
             TableName: table,
             Key: k,
             UpdateExpression: "SET actions.#a = if_not_exists(actions.#a, :zero) + :one",
-            ExpressionAttributeNames: { "#a": action },
+            ExpressionAttributeNames: { "#a": boundedKey(action, 512) },
             ExpressionAttributeValues: { ":zero": { N: "0" }, ":one": { N: "1" } },
           }),
         );

@@ -6,6 +6,7 @@
 import type { CloudTrailRecord } from "../cloudtrail";
 import { accountOf, principalArnOf } from "../cloudtrail";
 import { analyzeDeny, policyIdOf } from "../deny/analyze";
+import { accountLabel, codeSpan, fitMessage, inlineList, linesWithin, link, mrkdwnText, plainText, principalShort, slackDate, SLACK_LIMITS, userMention } from "../slack/text";
 
 export const SCP_METRIC_NAMESPACE = "trailwatch/SCP";
 export const OTHER_ACTION = "other";
@@ -78,6 +79,8 @@ export interface PolicyChange {
   who: string | null;
   eventTime: string | null;
   eventId: string | null;
+  /** The policy's name when the event carries it (UpdatePolicy's request or response); added field. */
+  policyName?: string | null;
 }
 
 const CHANGES: Record<string, PolicyChange["change"]> = { AttachPolicy: "attached", DetachPolicy: "detached", UpdatePolicy: "updated" };
@@ -100,7 +103,15 @@ export function policyChangeOf(record: CloudTrailRecord): PolicyChange | null {
     who: record.userIdentity?.arn ?? principalArnOf(record),
     eventTime: record.eventTime ?? null,
     eventId: record.eventID ?? null,
+    ...(policyNameOf(record) ? { policyName: policyNameOf(record) } : {}),
   };
+}
+
+function policyNameOf(record: CloudTrailRecord): string | null {
+  const req = (record.requestParameters ?? {}) as { name?: unknown };
+  const res = (record.responseElements ?? {}) as { policy?: { policySummary?: { name?: unknown } } };
+  const n = res?.policy?.policySummary?.name ?? req.name;
+  return typeof n === "string" ? n.slice(0, 128) : null;
 }
 
 export interface WindowCounts {
@@ -129,54 +140,99 @@ export function totalOf(counts: WindowCounts): number {
   return Object.values(counts.byAccountAction).reduce((a, b) => a + b, 0);
 }
 
-/** "p-abc attached to ou-xyz by alice" */
-function describeChange(w: RolloutWindow): string {
-  const c = w.change;
-  if (c.change === "manual") return `watch started by hand by <@${c.who}>`;
-  const who = c.who?.split(/[:/]/).slice(-2).join("/") ?? "unknown";
-  return `${c.change}${c.targetId ? ` ${c.change === "attached" ? "to" : "from"} ${c.targetId}` : ""} by ${who}`;
+/** Account id -> name, for the messages (config names over Organizations'). */
+export interface ScpMessageOptions {
+  accountNames?: Record<string, string>;
 }
 
-export function openingMessage(w: RolloutWindow): { text: string; blocks: object[] } {
-  const text = `SCP rollout watch: ${w.policyId} ${describeChange(w)}; watching its denies until ${w.closesAt}`;
-  return { text, blocks: [{ type: "section", text: { type: "mrkdwn", text: `:eyes: *${text}*\nAlert at ${w.threshold} denies caused by ${w.policyId}.` } }] };
+/** An account, OU or root id as a reader knows it: the account's name when known. */
+function targetLabel(targetId: string, names: Record<string, string>, rich: boolean): string {
+  return /^\d{12}$/.test(targetId) ? `account ${accountLabel(targetId, names)}` : rich ? codeSpan(targetId, 80) : mrkdwnText(targetId, 80);
+}
+
+/** "attached to ou-xyz by role/admin/alice" (rich: with mrkdwn emphasis, for blocks; else for the notification text) */
+function describeChange(w: RolloutWindow, names: Record<string, string>, rich = true): string {
+  const c = w.change;
+  if (c.change === "manual") return `watch started by hand by ${userMention(c.who)}`;
+  const who = c.who ? mrkdwnText(principalShort(c.who, 120), 300) : "unknown";
+  return `${c.change}${c.targetId ? ` ${c.change === "attached" ? "to" : "from"} ${targetLabel(c.targetId, names, rich)}` : ""} by ${rich ? `*${who}*` : who}`;
+}
+
+/** The policy as the messages name it: its name when the event carried one, and its id. */
+function policyLabel(w: RolloutWindow, rich = true): string {
+  const name = (w.change as { policyName?: string | null }).policyName;
+  const id = rich ? codeSpan(w.policyId, 140) : mrkdwnText(w.policyId, 140);
+  return name ? `${mrkdwnText(name, 128)} (${id})` : id;
+}
+
+function policyConsoleLink(policyId: string): string {
+  return `https://us-east-1.console.aws.amazon.com/organizations/v2/home/policies/service-control-policy/${encodeURIComponent(policyId)}`;
+}
+
+export function openingMessage(w: RolloutWindow, opts: ScpMessageOptions = {}): { text: string; blocks: object[] } {
+  const names = opts.accountNames ?? {};
+  const text = `SCP rollout watch: ${policyLabel(w, false)} ${describeChange(w, names, false)}`;
+  const lines = [
+    `:eyes: *SCP rollout watch:* ${policyLabel(w)} ${describeChange(w, names)}`,
+    `${w.change.change === "manual" ? "" : `at ${slackDate((w.change as PolicyChange).eventTime)} · `}watching its denies until ${slackDate(w.closesAt)} · ${link(policyConsoleLink(w.policyId), "policy in the console")}`,
+    `Alert at ${w.threshold} denies caused by this policy; digests follow in this thread.`,
+  ];
+  return fitMessage({ text: `${text}; watching its denies until ${new Date(w.closesAt).toISOString().replace(/\.000Z$/, "Z")}`, blocks: [{ type: "section", text: { type: "mrkdwn", text: lines.join("\n") } }] });
+}
+
+/** Top accounts and actions of a window's counts, as a two-field section. */
+function breakdown(counts: WindowCounts, names: Record<string, string>, n: number): object {
+  const byAccount: Record<string, number> = {};
+  const byAction: Record<string, number> = {};
+  for (const [k, c] of Object.entries(counts.byAccountAction)) {
+    const [account, action] = k.split("|");
+    byAccount[account] = (byAccount[account] ?? 0) + c;
+    byAction[action] = (byAction[action] ?? 0) + c;
+  }
+  const list = (pairs: [string, number][], label: (k: string) => string, all: number) => {
+    if (!pairs.length) return "none";
+    const { text: body } = linesWithin(pairs.map(([k, c]) => `• ${label(k)}: ${c}`), SLACK_LIMITS.field - 40);
+    return all > pairs.length ? `${body}\n… and ${all - pairs.length} more` : body;
+  };
+  return {
+    type: "section",
+    fields: [
+      { type: "mrkdwn", text: `*By account*\n${list(top(byAccount, n), (a) => accountLabel(a, names), Object.keys(byAccount).length)}` },
+      { type: "mrkdwn", text: `*By action*\n${list(top(byAction, n), (a) => codeSpan(a, 120), Object.keys(byAction).length)}` },
+    ],
+  };
 }
 
 /** The digest posted every few minutes while a window is open: by account and action, the change since the last digest. */
-export function digestMessage(w: RolloutWindow, counts: WindowCounts, previousTotal: number, now: Date): { text: string; blocks: object[] } {
+export function digestMessage(w: RolloutWindow, counts: WindowCounts, previousTotal: number, now: Date, opts: ScpMessageOptions = {}): { text: string; blocks: object[] } {
+  const names = opts.accountNames ?? {};
   const total = totalOf(counts);
-  const byAccount: Record<string, number> = {};
-  const byAction: Record<string, number> = {};
-  for (const [k, n] of Object.entries(counts.byAccountAction)) {
-    const [account, action] = k.split("|");
-    byAccount[account] = (byAccount[account] ?? 0) + n;
-    byAction[action] = (byAction[action] ?? 0) + n;
-  }
   const delta = total - previousTotal;
-  const text = `${w.policyId}: ${total} denies since ${w.openedAt} (${delta >= 0 ? "+" : ""}${delta} since the last digest)`;
-  const list = (pairs: [string, number][]) => (pairs.length ? pairs.map(([k, n]) => `• ${k}: ${n}`).join("\n") : "none");
-  const blocks: object[] = [
-    { type: "section", text: { type: "mrkdwn", text: `*${text}*` } },
-    {
-      type: "section",
-      fields: [
-        { type: "mrkdwn", text: `*By account*\n${list(top(byAccount, 5))}` },
-        { type: "mrkdwn", text: `*By action*\n${list(top(byAction, 5))}` },
-      ],
-    },
-  ];
-  if (counts.samplePrincipals.length) blocks.push({ type: "context", elements: [{ type: "mrkdwn", text: `Denied principals include: ${counts.samplePrincipals.slice(0, 5).join(", ")}` }] });
+  const change = `(${delta >= 0 ? "+" : ""}${delta} since the last digest)`;
+  const text = `${mrkdwnText(w.policyId, 140)}: ${total} denies since ${new Date(w.openedAt).toISOString().replace(/\.000Z$/, "Z")} ${change}`;
+  const head = `${policyLabel(w)}: ${total} denies since ${slackDate(w.openedAt)} ${change}`;
+  const blocks: object[] = [{ type: "section", text: { type: "mrkdwn", text: `*${head}*` } }, breakdown(counts, names, 5)];
+  if (counts.samplePrincipals.length)
+    blocks.push({
+      type: "context",
+      elements: [{ type: "mrkdwn", text: `Denied principals include: ${inlineList(counts.samplePrincipals.map((p) => mrkdwnText(principalShort(p, 100), 300)), 5)}` }],
+    });
   const left = Math.max(0, Math.round((new Date(w.closesAt).getTime() - now.getTime()) / 60000));
   blocks.push({ type: "context", elements: [{ type: "mrkdwn", text: left > 0 ? `Window closes in ${left} min.` : "Window closed." }] });
-  return { text, blocks };
+  return fitMessage({ text, blocks });
 }
 
 export const DETACH_ACTION = "scp_detach";
 
 /** The threshold alert; with rollback on and a target to detach from, approvers get a Detach button. */
-export function alertMessage(w: RolloutWindow, total: number, opts: { rollback: boolean }): { text: string; blocks: object[] } {
-  const text = `:rotating_light: ${w.policyId} caused ${total} denies since ${w.openedAt} (threshold ${w.threshold})`;
-  const blocks: object[] = [{ type: "section", text: { type: "mrkdwn", text: `*${text}*` } }];
+export function alertMessage(w: RolloutWindow, total: number, opts: { rollback: boolean; counts?: WindowCounts } & ScpMessageOptions): { text: string; blocks: object[] } {
+  const names = opts.accountNames ?? {};
+  const head = `${policyLabel(w)} caused ${total} denies since ${slackDate(w.openedAt)} (threshold ${w.threshold})`;
+  const blocks: object[] = [{ type: "section", text: { type: "mrkdwn", text: `:rotating_light: *${head}*\n${describeChange(w, names)}` } }];
+  // Where the denies are, so the reader can judge the blast radius before detaching.
+  if (opts.counts && Object.keys(opts.counts.byAccountAction).length) blocks.push(breakdown(opts.counts, names, 3));
+  // The text is also the alert topic's message (email, pager): plain words, the time in UTC.
+  const text = `${mrkdwnText(w.policyId, 140)} caused ${total} denies since ${new Date(w.openedAt).toISOString().replace(/\.000Z$/, "Z")} (threshold ${w.threshold})`;
   const c = w.change;
   if (opts.rollback && c.change === "attached" && c.targetId)
     blocks.push({
@@ -186,16 +242,16 @@ export function alertMessage(w: RolloutWindow, total: number, opts: { rollback: 
           type: "button",
           action_id: DETACH_ACTION,
           style: "danger",
-          text: { type: "plain_text", text: `Detach policy from ${c.targetId}` },
+          text: { type: "plain_text", text: plainText(`Detach policy from ${c.targetId}`, SLACK_LIMITS.buttonText) },
           value: JSON.stringify({ policyId: w.policyId, targetId: c.targetId }),
           confirm: {
             title: { type: "plain_text", text: "Detach the SCP?" },
-            text: { type: "mrkdwn", text: `Detach ${w.policyId} from ${c.targetId}. Accounts under it lose the policy's guardrails.` },
+            text: { type: "mrkdwn", text: `Detach ${codeSpan(w.policyId, 80)} from ${codeSpan(c.targetId, 80)}. Accounts under it lose the policy's guardrails.` },
             confirm: { type: "plain_text", text: "Detach" },
             deny: { type: "plain_text", text: "Cancel" },
           },
         },
       ],
     });
-  return { text: text.replace(/^:\w+: /, ""), blocks };
+  return fitMessage({ text, blocks });
 }

@@ -1,10 +1,16 @@
 /**
  * The deny advisor's Slack digest: one message per batch window listing what is new or changed, the fix first,
- * the ones an Allow cannot fix after them with the reason. Block Kit limits: 50 blocks per message, 3000 characters
- * per section text. https://api.slack.com/reference/block-kit/blocks#section
+ * the ones an Allow cannot fix after them with the reason. Who, where and when lead each entry; every value from the
+ * event goes through the text layer (functions/slack/text.ts), and the message is kept within Block Kit's limits.
+ * https://api.slack.com/reference/block-kit/blocks#section
  */
 import type { StoredFinding } from "../deny/store";
 import { compactPolicy } from "../deny/analyze";
+import { consoleLinkOf } from "../changeFeed/normalize";
+import { accountLabel, codeBlock, codeSpan, fitMessage, link, mrkdwnText, plainText, principalShort, slackDate, SLACK_LIMITS, cutMrkdwn, type SlackMessage } from "./text";
+import { ownerText } from "./mentions";
+
+export type { SlackMessage } from "./text";
 
 export interface DigestEntry {
   finding: StoredFinding;
@@ -14,74 +20,77 @@ export interface DigestEntry {
   owner: string | null;
 }
 
-export interface SlackMessage {
-  text: string;
-  blocks: Record<string, unknown>[];
+/** Options only ever added: the digest reads well without any of them. */
+export interface DigestOptions {
+  /** Account id -> name (config names over Organizations'). */
+  accountNames?: Record<string, string>;
+  /** Slack user / user-group ids an owner tag may mention; any other tag value is shown as text. */
+  mentionable?: string[];
+  /** Owner tag value -> Slack user id resolved by users.lookupByEmail (email tags). */
+  resolvedOwners?: Record<string, string>;
 }
+
+/** What the analyzer adds to a stored finding (present at run time; optional so stored findings still fit). */
+type DigestFinding = StoredFinding & { region?: string | null; sessionName?: string | null; eventName?: string | null };
 
 const MAX_ENTRIES = 15; // 2 blocks each + header/context stays under Slack's 50
-const SECTION_LIMIT = 3000;
 
-/** `arn:aws:iam::111122223333:role/ops/deployer` -> `role/ops/deployer (111122223333)`. */
+/** `arn:aws:iam::111122223333:role/ops/deployer` -> `role/ops/deployer (111122223333)`: raw text, bounded. */
 export function shortPrincipal(arn: string | null): string {
   if (!arn) return "unknown principal";
-  const m = /^arn:aws[a-z-]*:(?:iam|sts)::(\d{12}):(.+)$/.exec(arn);
-  return m ? `${m[2]} (${m[1]})` : arn;
-}
-
-function ownerText(owner: string | null): string {
-  if (!owner) return "";
-  return /^[UW][A-Z0-9]{8,12}$/.test(owner) ? ` · owner <@${owner}>` : ` · owner ${escape(owner)}`;
-}
-
-/** Slack mrkdwn needs &, < and > escaped in user-controlled text. */
-export function escape(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-}
-
-function clip(text: string, limit = SECTION_LIMIT): string {
-  return text.length <= limit ? text : text.slice(0, limit - 20) + "\n…(truncated)";
-}
-
-function when(iso: string): string {
-  const t = Date.parse(iso);
-  return Number.isNaN(t) ? iso : `<!date^${Math.floor(t / 1000)}^{date_short_pretty} {time}|${iso}>`;
+  const m = /^arn:aws[a-z-]*:(?:iam|sts)::(\d{12}):/.exec(arn);
+  return m ? `${principalShort(arn)} (${m[1]})` : principalShort(arn);
 }
 
 /** Where a suggested Allow goes: the permission set for Identity Center roles, else the principal's own policy. */
 export function fixWhere(f: Pick<StoredFinding, "permissionSet">): string {
   return f.permissionSet
-    ? `add to permission set ${escape(f.permissionSet)} in IAM Identity Center, which owns this role`
+    ? `add to permission set ${mrkdwnText(f.permissionSet, 200)} in IAM Identity Center, which owns this role`
     : "add to the principal's identity-based policy";
 }
 
-function entryBlocks(e: DigestEntry): Record<string, unknown>[] {
-  const f = e.finding;
-  const what = `\`${escape(f.action ?? "unmapped action")}\` on \`${escape(f.resource ?? "*")}\``;
-  const seen = `${e.count}× since ${when(e.firstSeen)}`;
-  const head = `*${escape(shortPrincipal(f.principalArn))}*${ownerText(e.owner)}\nwas denied ${what} in account ${f.accountId ?? "?"} · ${seen}`;
+/** The session (the person behind a role): the analyzer's field, else the assumed-role ARN's last part. */
+function sessionOf(f: DigestFinding): string | null {
+  if (f.sessionName) return f.sessionName;
+  return null;
+}
+
+function entryBlocks(e: DigestEntry, opts: DigestOptions): Record<string, unknown>[] {
+  const f = e.finding as DigestFinding;
+  const session = sessionOf(f);
+  const who = `*${mrkdwnText(shortPrincipal(f.principalArn), 300)}*${session ? ` · session ${codeSpan(session, 140)}` : ""}${ownerText(e.owner, opts)}`;
+  const what = `was denied ${codeSpan(f.action ?? "unmapped action", 200)} on ${codeSpan(f.resource ?? "*", 600)}`;
+  const where = [
+    `account ${accountLabel(f.accountId, opts.accountNames)}`,
+    f.region ? mrkdwnText(f.region, 30) : null,
+    `${e.count}× since ${slackDate(e.firstSeen)}`,
+    f.eventId || f.region ? link(consoleLinkOf(f.region ?? null, f.eventId ?? null), "CloudTrail event") : null,
+  ]
+    .filter(Boolean)
+    .join(" · ");
+  const head = `${who}\n${what}\n${where}`;
   if (f.suggestion) {
     return [
-      { type: "section", text: { type: "mrkdwn", text: clip(`${head}\n*Suggested fix* (${fixWhere(f)}):`) } },
-      { type: "section", text: { type: "mrkdwn", text: clip("```" + compactPolicy(f.suggestion as Parameters<typeof compactPolicy>[0]) + "```") } },
+      { type: "section", text: { type: "mrkdwn", text: cutMrkdwn(`${head}\n*Suggested fix* (${fixWhere(f)}):`, SLACK_LIMITS.sectionText) } },
+      { type: "section", text: { type: "mrkdwn", text: codeBlock(compactPolicy(f.suggestion as Parameters<typeof compactPolicy>[0])) } },
     ];
   }
   const cause = f.cause.replace(/-/g, " ");
   const why = f.whyNot ?? `caused by a ${cause}: an Allow on the role will not fix it`;
-  return [{ type: "section", text: { type: "mrkdwn", text: clip(`${head}\n:no_entry: ${escape(why)}`) } }];
+  return [{ type: "section", text: { type: "mrkdwn", text: cutMrkdwn(`${head}\n:no_entry: ${mrkdwnText(why, 1000)}`, SLACK_LIMITS.sectionText) } }];
 }
 
 /** Build the digest for the entries that need a notice (new, or suggestion changed). */
-export function buildDenyDigest(entries: DigestEntry[]): SlackMessage {
+export function buildDenyDigest(entries: DigestEntry[], opts: DigestOptions = {}): SlackMessage {
   const fixable = entries.filter((e) => e.finding.suggestion);
   const other = entries.filter((e) => !e.finding.suggestion);
   const ordered = [...fixable, ...other];
   const shown = ordered.slice(0, MAX_ENTRIES);
   const title = `Access denied: ${fixable.length} with a suggested fix, ${other.length} an Allow cannot fix`;
-  const blocks: Record<string, unknown>[] = [{ type: "header", text: { type: "plain_text", text: title.slice(0, 150) } }];
+  const blocks: Record<string, unknown>[] = [{ type: "header", text: { type: "plain_text", text: plainText(title, SLACK_LIMITS.header) } }];
   shown.forEach((e, i) => {
     if (i > 0) blocks.push({ type: "divider" });
-    blocks.push(...entryBlocks(e));
+    blocks.push(...entryBlocks(e, opts));
   });
   const more = ordered.length - shown.length;
   blocks.push({
@@ -89,9 +98,11 @@ export function buildDenyDigest(entries: DigestEntry[]): SlackMessage {
     elements: [
       {
         type: "mrkdwn",
-        text: `${more > 0 ? `…and ${more} more (see the findings table). ` : ""}trailwatch deny advisor · one notice per principal, action and resource until its suggestion changes`,
+        text: `${more > 0 ? `… and ${more} more (see the findings table). ` : ""}trailwatch deny advisor · one notice per principal, action and resource until its suggestion changes`,
       },
     ],
   });
-  return { text: title, blocks };
+  // The notification line names the first principal, so a phone shows who without opening the message.
+  const first = ordered[0] ? ` · ${mrkdwnText(shortPrincipal(ordered[0].finding.principalArn), 200)} ${codeSpan(ordered[0].finding.action ?? "?", 120)}` : "";
+  return fitMessage({ text: `${title}${first}`, blocks });
 }

@@ -115,7 +115,10 @@ export async function decide(
 
 /** Rewrite the change's message from the current state of all its rules. */
 export async function refreshMessage(ruleIds: string[], deps: { store: ReviewStore; slack: SlackPort; settings: BotSettings }): Promise<void> {
-  const items = await deps.store.get(ruleIds);
+  let items = await deps.store.get(ruleIds);
+  // A click decides the rules its button listed; the message shows every rule of the change.
+  const all = items[0]?.ruleIds ?? [];
+  if (all.length > items.length) items = await deps.store.get(all);
   const withMessage = items.find((i) => i.channel && i.ts);
   if (!withMessage) return;
   await deps.slack.update(withMessage.channel!, withMessage.ts!, reviewMessage(items, { accountNames: deps.settings.accountNames }));

@@ -7,6 +7,7 @@
  */
 import {
   BatchGetItemCommand,
+  type BatchGetItemCommandOutput,
   ConditionalCheckFailedException,
   DynamoDBClient,
   PutItemCommand,
@@ -15,6 +16,7 @@ import {
   type AttributeValue,
 } from "@aws-sdk/client-dynamodb";
 import type { SgChange, SgRisk, SgRule } from "../change";
+import { boundedText } from "../../boundedKey";
 
 export type ReviewState = "PENDING" | "APPROVED" | "DENIED" | "EXPIRED" | "REVERTED" | "REVERT_FAILED";
 
@@ -63,12 +65,25 @@ export interface ReviewStore {
   expired(nowEpoch: number): Promise<ReviewItem[]>;
 }
 
+/**
+ * The item's document. Each item carries its change; a change with many long rules (descriptions, paths) would push an
+ * item past DynamoDB's 400 KB, so then the item keeps only its own rule of the change (the message shows each item's
+ * rule), and long strings are shortened, never the item dropped.
+ * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Constraints.html#limits-items
+ */
+function reviewDoc(i: ReviewItem): string {
+  const doc = JSON.stringify({ ...i, state: undefined });
+  if (doc.length <= 200_000) return doc;
+  const change = { ...i.change, principalArn: i.change.principalArn ? boundedText(i.change.principalArn, 4096) : null, rules: [i.rule] };
+  return JSON.stringify({ ...i, state: undefined, change });
+}
+
 const toItem = (i: ReviewItem): Record<string, AttributeValue> => {
   const out: Record<string, AttributeValue> = {
     pk: { S: i.ruleId },
     state: { S: i.state },
     changeId: { S: i.changeId },
-    doc: { S: JSON.stringify({ ...i, state: undefined }) },
+    doc: { S: reviewDoc(i) },
     expiresAt: { N: String(i.expiresAt) },
     // The table's TTL attribute: decided reviews are kept for audit, then removed.
     purgeAt: { N: String(i.expiresAt + PURGE_AFTER_DAYS * 86400) },
@@ -142,8 +157,18 @@ export function dynamoReviewStore(client: DynamoDBClient, table: string): Review
     },
     async get(ruleIds) {
       if (ruleIds.length === 0) return [];
-      const out = await client.send(new BatchGetItemCommand({ RequestItems: { [table]: { Keys: ruleIds.map((id) => ({ pk: { S: id } })), ConsistentRead: true } } }));
-      const items = (out.Responses?.[table] ?? []).map(fromItem);
+      // BatchGetItem takes at most 100 keys and may return some unprocessed (16 MB per response): a change with more
+      // rules is read in pages. https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchGetItem.html
+      const items: ReviewItem[] = [];
+      const unique = [...new Set(ruleIds)];
+      for (let i = 0; i < unique.length; i += 100) {
+        let keys: Record<string, AttributeValue>[] | undefined = unique.slice(i, i + 100).map((id) => ({ pk: { S: id } }));
+        for (let attempt = 0; keys && keys.length > 0 && attempt < 5; attempt++) {
+          const out: BatchGetItemCommandOutput = await client.send(new BatchGetItemCommand({ RequestItems: { [table]: { Keys: keys, ConsistentRead: true } } }));
+          items.push(...(out.Responses?.[table] ?? []).map(fromItem));
+          keys = out.UnprocessedKeys?.[table]?.Keys;
+        }
+      }
       return ruleIds.map((id) => items.find((i) => i.ruleId === id)).filter((i): i is ReviewItem => i !== undefined);
     },
     async expired(nowEpoch) {
