@@ -111,12 +111,19 @@ function formInput(body: string): { action: string; input: Record<string, any> }
 export interface Stub {
   url: string;
   calls: StubCall[];
+  /** Most requests the stub was serving at once (the client's concurrency bound, seen from the server). */
+  maxConcurrent: number;
   close(): Promise<void>;
 }
 
-export async function startStub(handler: StubHandler): Promise<Stub> {
+export async function startStub(handler: StubHandler, opts: { latencyMs?: number } = {}): Promise<Stub> {
   const calls: StubCall[] = [];
+  let inFlight = 0;
+  const stats = { maxConcurrent: 0 };
   const server = http.createServer((req, res) => {
+    inFlight++;
+    stats.maxConcurrent = Math.max(stats.maxConcurrent, inFlight);
+    res.on("finish", () => inFlight--);
     const chunks: Buffer[] = [];
     req.on("data", (c) => chunks.push(c));
     req.on("end", async () => {
@@ -158,6 +165,7 @@ export async function startStub(handler: StubHandler): Promise<Stub> {
       }
       const call: StubCall = { service, operation, account, region, input };
       calls.push(call);
+      if (opts.latencyMs) await new Promise((resolve) => setTimeout(resolve, opts.latencyMs));
       try {
         const output = ((await handler(call)) ?? {}) as Record<string, unknown>;
         if (protocol === "json") res.writeHead(200, { "content-type": "application/x-amz-json-1.1" }).end(JSON.stringify(jsonValue(output)));
@@ -182,6 +190,9 @@ export async function startStub(handler: StubHandler): Promise<Stub> {
   return {
     url: `http://127.0.0.1:${port}`,
     calls,
+    get maxConcurrent() {
+      return stats.maxConcurrent;
+    },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
