@@ -55,7 +55,7 @@ export interface OrgState {
   gdAuto: Map<string, string>;
   gdMembers: Map<string, { AccountId: string; RelationshipStatus: string }[]>;
   aggregatorSources?: Record<string, unknown>[];
-  /** Queue url -> messages waiting. */
+  /** Queue path (account/region/name; its URL is the stub's URL + "/" + path) -> messages waiting. */
   queues: Map<string, { account: string; region: string; name: string; messages: number; bodies: string[] }>;
   functions: Record<string, unknown>[];
   functionUrl?: string;
@@ -110,7 +110,7 @@ export function healthyBefore(nMembers = 3): OrgState {
 const FORWARDER_REGIONS = ["eu-central-1", "eu-west-1", "us-east-1"];
 
 /** The same organization after a good `pulumi up` of Pulumi.prod.yaml (stack prod). */
-export function healthyAfter(nMembers = 3, stubUrl = "http://127.0.0.1:9"): OrgState {
+export function healthyAfter(nMembers = 3): OrgState {
   const s = healthyBefore(nMembers);
   const now = s.now;
   const targets = [SECURITY, LOG_ARCHIVE, ...s.members];
@@ -140,7 +140,7 @@ export function healthyAfter(nMembers = 3, stubUrl = "http://127.0.0.1:9"): OrgS
     { SourceId: ORG_ID, SourceType: "ORGANIZATION", AwsRegion: "eu-west-1", LastUpdateStatus: "SUCCEEDED" },
     { SourceId: ORG_ID, SourceType: "ORGANIZATION", AwsRegion: "eu-central-1", LastUpdateStatus: "SUCCEEDED" },
   ];
-  const q = (account: string, region: string, name: string) => s.queues.set(`${stubUrl}/${account}/${region}/${name}`, { account, region, name, messages: 0, bodies: [] });
+  const q = (account: string, region: string, name: string) => s.queues.set(`${account}/${region}/${name}`, { account, region, name, messages: 0, bodies: [] });
   q(SECURITY, HOME, "central-delivery-dlq-0a1b2c3");
   q(SECURITY, HOME, "deny-advisor-dlq-4d5e6f7");
   q(SECURITY, HOME, "deny-advisor-queue-8a9b0c1");
@@ -170,6 +170,9 @@ function forwardedByChangesStream(entry: any): boolean {
 
 /** The stub handler answering from `s`. */
 export function orgHandler(s: OrgState, stubUrl: () => string) {
+  // The SQS client sends each queue's calls to its QueueUrl (the URL is the endpoint), so queue URLs point at the stub.
+  const queueUrl = (p: string) => `${stubUrl()}/${p}`;
+  const queuePath = (url: string) => new URL(url).pathname.slice(1);
   return (c: StubCall): unknown => {
     const { account, region, input } = c;
     const op = `${c.service}.${c.operation}`;
@@ -297,31 +300,32 @@ export function orgHandler(s: OrgState, stubUrl: () => string) {
       }
       // ---- SQS ----
       case "sqs.ListQueues":
-        return { QueueUrls: [...s.queues.entries()].filter(([, q]) => q.account === account && q.region === region).map(([u]) => u) };
+        return { QueueUrls: [...s.queues.entries()].filter(([, q]) => q.account === account && q.region === region).map(([p]) => queueUrl(p)) };
       case "sqs.GetQueueUrl": {
         const found = [...s.queues.entries()].find(([, q]) => q.account === account && q.region === region && q.name === input.QueueName);
         if (!found) throw new StubError("QueueDoesNotExist", "The specified queue does not exist.");
-        return { QueueUrl: found[0] };
+        return { QueueUrl: queueUrl(found[0]) };
       }
       case "sqs.GetQueueAttributes": {
-        const q = s.queues.get(input.QueueUrl);
+        const q = s.queues.get(queuePath(input.QueueUrl));
         if (!q) throw new StubError("QueueDoesNotExist", "The specified queue does not exist.");
         return { Attributes: { ApproximateNumberOfMessages: String(q.messages) } };
       }
       case "sqs.CreateQueue": {
         if (input.Attributes?.SqsManagedSseEnabled !== "true") throw new StubError("InvalidParameterValue", "test expects an encrypted queue");
-        const url = `${stubUrl()}/${account}/${region}/${input.QueueName}`;
-        s.queues.set(url, { account, region, name: input.QueueName, messages: 0, bodies: [] });
-        return { QueueUrl: url };
+        const p = `${account}/${region}/${input.QueueName}`;
+        s.queues.set(p, { account, region, name: input.QueueName, messages: 0, bodies: [] });
+        return { QueueUrl: queueUrl(p) };
       }
       case "sqs.DeleteQueue":
-        s.queues.delete(input.QueueUrl);
+        s.queues.delete(queuePath(input.QueueUrl));
         return {};
       case "sqs.ReceiveMessage": {
-        const q = s.queues.get(input.QueueUrl);
+        const q = s.queues.get(queuePath(input.QueueUrl));
         if (!q) throw new StubError("QueueDoesNotExist", "The specified queue does not exist.");
+        // The SDK checks each message's MD5OfBody, as SQS sends it.
         const bodies = q.bodies.splice(0, Number(input.MaxNumberOfMessages ?? 1));
-        return new Promise((resolve) => setTimeout(() => resolve({ Messages: bodies.map((Body, i) => ({ MessageId: `m${i}`, ReceiptHandle: `r${i}`, Body })) }), bodies.length ? 0 : 50));
+        return new Promise((resolve) => setTimeout(() => resolve({ Messages: bodies.map((Body, i) => ({ MessageId: `m${i}`, ReceiptHandle: `r${i}`, Body, MD5OfBody: crypto.createHash("md5").update(Body).digest("hex") })) }), bodies.length ? 0 : 50));
       }
       // ---- DynamoDB ----
       case "dynamodb.Scan": {

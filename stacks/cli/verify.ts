@@ -489,7 +489,8 @@ export const verifyChecks: Check<C>[] = [
       });
       const out: Finding[] = [...unreachable];
       for (const { account, region, value } of results) {
-        if (value) queues.push({ account, region, url: value });
+        if (value && !queues.some((q) => q.url === value)) queues.push({ account, region, url: value });
+        else if (value) continue;
         else out.push(fail(`${account} ${region}: the forwarder's queue trailwatch-forwarder-dlq does not exist`, `the forwarder is not deployed there: see the StackSet check (or pulumi up for the management account and direct mode)`));
       }
       let empty = 0;
