@@ -369,17 +369,17 @@ export async function startSlack(state: SlackState, now: () => Date): Promise<{ 
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c) => chunks.push(c));
-    req.on("end", () => {
+    req.on("end", (): void => {
       const body = Buffer.concat(chunks).toString("utf8");
       const json = (o: unknown) => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(o));
       if (req.url === "/api/auth.test") {
-        if (!state.tokenValid || req.headers.authorization !== `Bearer ${BOT_TOKEN}`) return json({ ok: false, error: "invalid_auth" });
-        return json({ ok: true, user: "trailwatch", user_id: "U0BOT0001", team: "Example", team_id: "T0001" });
+        if (!state.tokenValid || req.headers.authorization !== `Bearer ${BOT_TOKEN}`) return void json({ ok: false, error: "invalid_auth" });
+        return void json({ ok: true, user: "trailwatch", user_id: "U0BOT0001", team: "Example", team_id: "T0001" });
       }
       if (req.url === "/api/conversations.info") {
         const params = new URLSearchParams(body);
-        if (params.get("channel") !== CHANNEL) return json({ ok: false, error: "channel_not_found" });
-        return json({ ok: true, channel: { id: CHANNEL, name: "secops", is_member: state.botInChannel } });
+        if (params.get("channel") !== CHANNEL) return void json({ ok: false, error: "channel_not_found" });
+        return void json({ ok: true, channel: { id: CHANNEL, name: "secops", is_member: state.botInChannel } });
       }
       if (req.url === "/app") {
         if (state.urlChecksSignature) {
@@ -387,10 +387,10 @@ export async function startSlack(state: SlackState, now: () => Date): Promise<{ 
           const sig = String(req.headers["x-slack-signature"] ?? "");
           const expected = "v0=" + crypto.createHmac("sha256", state.signingSecret).update(`v0:${ts}:${body}`).digest("hex");
           const fresh = Math.abs(now().getTime() / 1000 - ts) <= 300;
-          if (!fresh || sig.length !== expected.length || !crypto.timingSafeEqual(Buffer.from(sig), Buffer.from(expected))) return res.writeHead(401).end("invalid signature");
+          if (!fresh || sig.length !== expected.length || !crypto.timingSafeEqual(Buffer.from(sig), Buffer.from(expected))) return void res.writeHead(401).end("invalid signature");
         }
-        if (new URLSearchParams(body).get("ssl_check") === "1") return res.writeHead(200).end("");
-        return res.writeHead(400).end("unexpected");
+        if (new URLSearchParams(body).get("ssl_check") === "1") return void res.writeHead(200).end("");
+        return void res.writeHead(400).end("unexpected");
       }
       res.writeHead(404).end();
     });
