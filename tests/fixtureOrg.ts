@@ -43,8 +43,9 @@ export interface OrgState {
   /** Secret names/ARNs in the security account. */
   secrets: Map<string, string>;
   regionsOff: Map<string, string[]>;
-  /** Rules on the default bus per account/region. */
+  /** Rules on the default bus per account/region (default 4), of which with wildcard filters (default 1). */
   rules: Map<string, number>;
+  wildcardRules: Map<string, number>;
   stackSets: number;
   // ---- after pulumi up ----
   instances: Map<string, Record<string, unknown>[]>;
@@ -92,6 +93,7 @@ export function healthyBefore(nMembers = 3): OrgState {
     secrets: new Map(),
     regionsOff: new Map(),
     rules: new Map(),
+    wildcardRules: new Map(),
     stackSets: 3,
     instances: new Map(),
     heartbeats: [],
@@ -266,7 +268,12 @@ export function orgHandler(s: OrgState, stubUrl: () => string) {
       case "events.ListRules": {
         if (input.EventBusName !== "default") throw new StubError("ValidationException", "test expects the default bus");
         const n = s.rules.get(key(account, region)) ?? 4;
-        const p = page(Array.from({ length: n }, (_, i) => ({ Name: `rule-${i}` })), input.NextToken, Number(input.Limit ?? 100));
+        const wild = s.wildcardRules.get(key(account, region)) ?? 1;
+        const rules = Array.from({ length: n }, (_, i) => ({
+          Name: `rule-${i}`,
+          EventPattern: JSON.stringify(i < wild ? { source: [{ wildcard: "com.example.*" }] } : { source: ["aws.s3"] }),
+        }));
+        const p = page(rules, input.NextToken, Number(input.Limit ?? 100));
         return { Rules: p.items, NextToken: p.next };
       }
       case "events.PutRule":

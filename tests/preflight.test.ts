@@ -96,6 +96,8 @@ describe("npm run preflight (local stubs, real SDK clients)", function () {
     s.regionsOff.set(m2, ["eu-central-1"]);
     s.rules.set(key(m1, "us-east-1"), 296);
     s.rules.set(key(m3, HOME), 240);
+    s.rules.set(key(m2, "us-east-1"), 40);
+    s.wildcardRules.set(key(m2, "us-east-1"), 30);
     const { code, report, out } = await run(s, ["--json"]);
     expect(code).to.equal(1);
     const r = report!;
@@ -145,12 +147,15 @@ describe("npm run preflight (local stubs, real SDK clients)", function () {
     expect(regions[0].fix).to.equal(`aws account enable-region --account-id ${m2} --region-name eu-central-1 (management account; takes minutes to hours), or remove eu-central-1 from trailwatch:regions`);
     // The account that cannot be entered is named once, as not checked, not as a region problem.
     expect(check(r, "regions").findings.filter((f) => f.status === "warn").map((f) => f.message)).to.deep.equal([
-      `${LOG_ARCHIVE}: not checked, cannot assume OrganizationAccountAccessRole there (AccessDenied: User: arn:aws:sts::${MGMT}:assumed-role/Admin/tester is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::${LOG_ARCHIVE}:role/OrganizationAccountAccessRole)`,
+      `${LOG_ARCHIVE}: not checked, cannot assume OrganizationAccountAccessRole there (AccessDenied)`,
     ]);
 
     const quotas = check(r, "quotas").findings;
     expect(quotas.find((f) => f.status === "fail")!.message).to.equal(`${m1} us-east-1: the default bus has 296 rules, the forwarder adds 7: 303 is over the default quota of 300`);
     expect(quotas.filter((f) => f.status === "warn").map((f) => f.message)).to.include(`${m3} ${HOME}: the default bus will have 247 of 300 rules (default quota)`);
+    const wild = quotas.find((f) => f.message.includes("wildcard"))!;
+    expect(wild.message).to.equal(`${m2} us-east-1: the default bus has 30 rules with wildcard filters, the forwarder adds 1: over the fixed limit of 30`);
+    expect(wild.status).to.equal("fail");
 
     // Every check has a failing case here, and the human report prints each fix under its check.
     for (const c of preflightChecks.filter((c) => c.id !== "caller")) expect(check(r, c.id).status, c.id).to.not.equal("pass");

@@ -238,7 +238,7 @@ export class AwsContext {
           unreachable.set(
             account,
             warn(
-              `${account}: not checked, cannot assume ${role} there (${describeError(err).split("\n")[0]})`,
+              `${account}: not checked, cannot assume ${role} there (${errorName(err)})`,
               `create the role ${role} in ${account} trusting the management account ${this.config.accounts.management}, or check this account by hand`,
             ),
           );

@@ -75,8 +75,8 @@ export function plannedStackSets(config: StackConfig, stack: string): { name: st
 
 /**
  * The organization's services the enabled features use, and whether trailwatch turns trusted access on itself
- * (components declare `aws.organizations.AwsServiceAccess`; GuardDuty's EnableOrganizationAdminAccount enables it:
- * https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_organizations.html).
+ * (components declare `aws.organizations.AwsServiceAccess`; designating GuardDuty's delegated administrator enables it: "This enables GuardDuty as a trusted service in AWS
+ * Organizations", https://docs.aws.amazon.com/guardduty/latest/ug/organizations_permissions.html).
  */
 export function neededServiceAccess(config: StackConfig): { principal: string; feature: string; enabledByTrailwatch: boolean }[] {
   const f = config.features;
@@ -204,7 +204,7 @@ export const preflightChecks: Check<C>[] = [
         wanted.push({
           principal: "guardduty.amazonaws.com",
           want: security,
-          deregister: (acct) => `aws guardduty disable-organization-admin-account --admin-account-id ${acct} --region <each region> (management account)`,
+          deregister: (acct) => `aws guardduty disable-organization-admin-account --admin-account-id ${acct} --region <each region>`,
         });
       if (features.configAggregation && features.eventBackbone)
         for (const p of ["config.amazonaws.com", "config-multiaccountsetup.amazonaws.com"]) wanted.push({ principal: p, want: security, deregister: orgsDeregister(p) });
@@ -474,29 +474,52 @@ export const preflightChecks: Check<C>[] = [
     async run(ctx) {
       const out: Finding[] = [];
       const { config } = ctx;
-      // EventBridge: 300 rules per event bus by default (adjustable): https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-quota.html
-      const RULES_PER_BUS = 300;
-      const added = forwardedStreams({ changes: true }).length + 1; // + the heartbeat rule
+      // EventBridge: 300 rules per event bus by default (100 in af-south-1 and eu-south-1), adjustable; 30 rules with
+      // wildcard filters per bus, not adjustable. https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-quota.html
+      const rulesPerBus = (region: string) => (["af-south-1", "eu-south-1"].includes(region) ? 100 : 300);
+      const WILDCARD_RULES = 30;
+      const streams = forwardedStreams({ changes: true });
+      const added = streams.length + 1; // + the heartbeat rule
+      const addedWildcard = streams.filter((s) => JSON.stringify(s.pattern).includes('"wildcard"')).length;
       if (config.features.eventBackbone) {
         const accounts = await ctx.aws.forwarderAccounts();
         const { results, unreachable } = await ctx.aws.eachPair(accounts, ctx.aws.forwarderRegions(), async (account, region) => {
           let n = 0;
+          let wildcard = 0;
           let NextToken: string | undefined;
           do {
-            const page = await ctx.aws.send<EventBridgeClient, { Rules?: unknown[]; NextToken?: string }>(EventBridgeClient, account, region, new ListRulesCommand({ EventBusName: "default", NextToken, Limit: 100 }));
-            n += page.Rules?.length ?? 0;
+            const page = await ctx.aws.send<EventBridgeClient, { Rules?: { Name?: string; EventPattern?: string }[]; NextToken?: string }>(
+              EventBridgeClient,
+              account,
+              region,
+              new ListRulesCommand({ EventBusName: "default", NextToken, Limit: 100 }),
+            );
+            // trailwatch's own rules (a re-run after a deploy) are counted once, in `added`.
+            const others = (page.Rules ?? []).filter((r) => !(r.Name ?? "").startsWith("trailwatch-"));
+            n += others.length;
+            wildcard += others.filter((r) => (r.EventPattern ?? "").includes('"wildcard"')).length;
             NextToken = page.NextToken;
           } while (NextToken);
-          return n;
+          return { n, wildcard };
         });
         out.push(...unreachable);
         let ok = 0;
         for (const { account, region, value } of results) {
-          const after = value + added;
+          const limit = rulesPerBus(region);
+          const after = value.n + added;
           const fix = `request more in Service Quotas (Amazon EventBridge, "Maximum number of rules per event bus") for ${account} ${region}, or delete unused rules`;
-          if (after > RULES_PER_BUS) out.push(fail(`${account} ${region}: the default bus has ${value} rules, the forwarder adds ${added}: ${after} is over the default quota of ${RULES_PER_BUS}`, fix));
-          else if (after > RULES_PER_BUS * 0.8) out.push(warn(`${account} ${region}: the default bus will have ${after} of ${RULES_PER_BUS} rules (default quota)`, fix));
-          else ok++;
+          const problems: Finding[] = [];
+          if (after > limit) problems.push(fail(`${account} ${region}: the default bus has ${value.n} rules, the forwarder adds ${added}: ${after} is over the default quota of ${limit}`, fix));
+          else if (after > limit * 0.8) problems.push(warn(`${account} ${region}: the default bus will have ${after} of ${limit} rules (default quota)`, fix));
+          if (value.wildcard + addedWildcard > WILDCARD_RULES)
+            problems.push(
+              fail(
+                `${account} ${region}: the default bus has ${value.wildcard} rules with wildcard filters, the forwarder adds ${addedWildcard}: over the fixed limit of ${WILDCARD_RULES}`,
+                `in ${account} ${region}: rewrite or delete ${value.wildcard + addedWildcard - WILDCARD_RULES} of the other wildcard rules (this quota cannot be raised)`,
+              ),
+            );
+          if (problems.length === 0) ok++;
+          out.push(...problems);
         }
         out.push(pass(`${ok} account/region default buses have room for the forwarder's ${added} rules`));
       }

@@ -195,7 +195,7 @@ export const verifyChecks: Check<C>[] = [
           out.push(pass(`${set.name}: ${current} instances CURRENT`));
         }),
       );
-      return out;
+      return out.sort((a, b) => a.message.localeCompare(b.message));
     },
   },
   {
