@@ -170,6 +170,11 @@ function forwardedByChangesStream(entry: any): boolean {
   return entry.DetailType === "AWS API Call via CloudTrail" && detail.readOnly === false && detail.errorCode === undefined && !["ec2.amazonaws.com", "iam.amazonaws.com", "organizations.amazonaws.com"].includes(detail.eventSource);
 }
 
+/** AWS refuses a page size above the API's maximum; so does the fixture (the stub must not accept what AWS refuses). */
+function maxParam(input: Record<string, any>, name: string, max: number): void {
+  if (input[name] !== undefined && Number(input[name]) > max) throw new StubError("ValidationException", `${name} ${input[name]} is above the maximum ${max}`);
+}
+
 /** The stub handler answering from `s`. */
 export function orgHandler(s: OrgState, stubUrl: () => string) {
   // The SQS client sends each queue's calls to its QueueUrl (the URL is the endpoint), so queue URLs point at the stub.
@@ -183,6 +188,10 @@ export function orgHandler(s: OrgState, stubUrl: () => string) {
       case "sts.GetCallerIdentity":
         return { Account: account, Arn: `arn:aws:sts::${account}:assumed-role/Admin/tester`, UserId: "AROATEST:tester" };
       case "sts.AssumeRole": {
+        // https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html: session name 2-64 of [\w+=,.@-];
+        // a session started from a role session (role chaining) lasts one hour at most.
+        if (!/^[\w+=,.@-]{2,64}$/.test(input.RoleSessionName ?? "")) throw new StubError("ValidationError", "RoleSessionName does not satisfy its constraints");
+        if (Number(input.DurationSeconds ?? 3600) > 3600) throw new StubError("ValidationError", "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.");
         const target = /^arn:aws:iam::(\d{12}):role\/(.+)$/.exec(input.RoleArn ?? "");
         if (!target || s.noRole.has(target[1]) || !allAccounts(s).includes(target[1]))
           throw new StubError("AccessDenied", `User: arn:aws:sts::${account}:assumed-role/Admin/tester is not authorized to perform: sts:AssumeRole on resource: ${input.RoleArn}`, 403);
@@ -206,6 +215,7 @@ export function orgHandler(s: OrgState, stubUrl: () => string) {
       case "cloudformation.ListStackSets":
         return { Summaries: Array.from({ length: s.stackSets }, (_, i) => ({ StackSetName: `other-${i}`, Status: "ACTIVE" })) };
       case "cloudformation.ListStackInstances": {
+        maxParam(input, "MaxResults", 100);
         const all = s.instances.get(input.StackSetName);
         if (!all) throw new StubError("StackSetNotFoundException", `StackSet ${input.StackSetName} not found`);
         const p = page(all, input.NextToken, Number(input.MaxResults ?? 100));
@@ -259,6 +269,7 @@ export function orgHandler(s: OrgState, stubUrl: () => string) {
       }
       // ---- Account ----
       case "account.ListRegions": {
+        maxParam(input, "MaxResults", 50);
         const off = s.regionsOff.get(account) ?? [];
         const want: string[] = input.RegionOptStatusContains ?? ["ENABLED", "ENABLED_BY_DEFAULT", "DISABLED"];
         const regions = DEFAULT_REGIONS.map((r) => ({ RegionName: r, RegionOptStatus: off.includes(r) ? "DISABLED" : "ENABLED_BY_DEFAULT" })).filter((r) => want.includes(r.RegionOptStatus));
@@ -266,6 +277,7 @@ export function orgHandler(s: OrgState, stubUrl: () => string) {
       }
       // ---- EventBridge ----
       case "events.ListRules": {
+        maxParam(input, "Limit", 100);
         if (input.EventBusName !== "default") throw new StubError("ValidationException", "test expects the default bus");
         const n = s.rules.get(key(account, region)) ?? 4;
         const wild = s.wildcardRules.get(key(account, region)) ?? 1;
@@ -307,6 +319,7 @@ export function orgHandler(s: OrgState, stubUrl: () => string) {
       }
       // ---- SQS ----
       case "sqs.ListQueues":
+        maxParam(input, "MaxResults", 1000);
         return { QueueUrls: [...s.queues.entries()].filter(([, q]) => q.account === account && q.region === region).map(([p]) => queueUrl(p)) };
       case "sqs.GetQueueUrl": {
         const found = [...s.queues.entries()].find(([, q]) => q.account === account && q.region === region && q.name === input.QueueName);
@@ -328,6 +341,8 @@ export function orgHandler(s: OrgState, stubUrl: () => string) {
         s.queues.delete(queuePath(input.QueueUrl));
         return {};
       case "sqs.ReceiveMessage": {
+        maxParam(input, "WaitTimeSeconds", 20);
+        maxParam(input, "MaxNumberOfMessages", 10);
         const q = s.queues.get(queuePath(input.QueueUrl));
         if (!q) throw new StubError("QueueDoesNotExist", "The specified queue does not exist.");
         // The SDK checks each message's MD5OfBody, as SQS sends it.
@@ -344,6 +359,7 @@ export function orgHandler(s: OrgState, stubUrl: () => string) {
       }
       // ---- CloudWatch ----
       case "monitoring.DescribeAlarms":
+        maxParam(input, "MaxRecords", 100);
         return { MetricAlarms: s.alarms.get(key(account, region)) ?? [] };
       // ---- Lambda ----
       case "lambda.ListFunctions":
