@@ -75,7 +75,7 @@ export function allAccounts(s: OrgState): string[] {
 }
 
 /** An organization ready for trailwatch's first deploy: nothing in the way. */
-export function healthyBefore(nMembers = 3): OrgState {
+export function healthyBefore(nMembers = 3, now = new Date("2026-12-01T12:00:00Z")): OrgState {
   const members = memberIds(nMembers);
   return {
     featureSet: "ALL",
@@ -105,32 +105,32 @@ export function healthyBefore(nMembers = 3): OrgState {
     functions: [],
     forwarding: new Set(),
     centralRules: new Map(),
-    now: new Date("2026-12-01T12:00:00Z"),
+    now,
   };
 }
 
 const FORWARDER_REGIONS = ["eu-central-1", "eu-west-1", "us-east-1"];
 
 /** The same organization after a good `pulumi up` of Pulumi.prod.yaml (stack prod). */
-export function healthyAfter(nMembers = 3): OrgState {
-  const s = healthyBefore(nMembers);
-  const now = s.now;
+export function healthyAfter(nMembers = 3, now?: Date): OrgState {
+  const s = healthyBefore(nMembers, now);
+  const { now: at } = s;
   const targets = [SECURITY, LOG_ARCHIVE, ...s.members];
   for (const p of ["cloudtrail.amazonaws.com", "guardduty.amazonaws.com", "config.amazonaws.com", "config-multiaccountsetup.amazonaws.com"]) s.serviceAccess.add(p);
   const inst = (regions: string[]) => targets.flatMap((a) => regions.map((r) => ({ Account: a, Region: r, Status: "CURRENT", StackInstanceStatus: { DetailedStatus: "SUCCEEDED" }, StackSetId: "x" })));
   s.instances.set(`trailwatch-${STACK}-forwarders`, inst(FORWARDER_REGIONS));
   s.instances.set(`trailwatch-${STACK}-config`, inst(REGIONS));
   s.instances.set(`trailwatch-${STACK}-sg-revert-spokes`, inst([HOME]));
-  const fresh = new Date(now.getTime() - 4 * 60_000).toISOString();
+  const fresh = new Date(at.getTime() - 4 * 60_000).toISOString();
   for (const a of [MGMT, ...targets]) for (const r of FORWARDER_REGIONS) s.heartbeats.push({ account: a, region: r, lastSeen: fresh });
-  s.trailStatus = { IsLogging: true, LatestDeliveryTime: new Date(now.getTime() - 3 * 60_000), StartLoggingTime: new Date(now.getTime() - 86_400_000) };
+  s.trailStatus = { IsLogging: true, LatestDeliveryTime: new Date(at.getTime() - 3 * 60_000), StartLoggingTime: new Date(at.getTime() - 86_400_000) };
   s.alarms.set(key(SECURITY, HOME), [
-    { AlarmName: "central-delivery-dlq-depth-1a2b3c4", AlarmDescription: "trailwatch: events no target could take after retries are waiting", StateValue: "OK", StateUpdatedTimestamp: new Date(now.getTime() - 86_400_000), Namespace: "AWS/SQS", MetricName: "ApproximateNumberOfMessagesVisible" },
-    { AlarmName: "central-quiet-forwarders-5d6e7f8", AlarmDescription: "trailwatch: a forwarder sent no heartbeat for 30 minutes", StateValue: "OK", StateUpdatedTimestamp: new Date(now.getTime() - 86_400_000), Namespace: "trailwatch/Backbone", MetricName: "QuietForwarders" },
-    { AlarmName: "someone-elses-alarm", AlarmDescription: "not ours", StateValue: "ALARM", StateUpdatedTimestamp: new Date(now.getTime() - 86_400_000), Namespace: "AWS/EC2", MetricName: "CPUUtilization" },
+    { AlarmName: "central-delivery-dlq-depth-1a2b3c4", AlarmDescription: "trailwatch: events no target could take after retries are waiting", StateValue: "OK", StateUpdatedTimestamp: new Date(at.getTime() - 86_400_000), Namespace: "AWS/SQS", MetricName: "ApproximateNumberOfMessagesVisible" },
+    { AlarmName: "central-quiet-forwarders-5d6e7f8", AlarmDescription: "trailwatch: a forwarder sent no heartbeat for 30 minutes", StateValue: "OK", StateUpdatedTimestamp: new Date(at.getTime() - 86_400_000), Namespace: "trailwatch/Backbone", MetricName: "QuietForwarders" },
+    { AlarmName: "someone-elses-alarm", AlarmDescription: "not ours", StateValue: "ALARM", StateUpdatedTimestamp: new Date(at.getTime() - 86_400_000), Namespace: "AWS/EC2", MetricName: "CPUUtilization" },
   ]);
   s.alarms.set(key(MGMT, HOME), [
-    { AlarmName: `trailwatch-${STACK}-root-account-usage`, AlarmDescription: "Root account usage", StateValue: "OK", StateUpdatedTimestamp: new Date(now.getTime() - 86_400_000), Namespace: "trailwatch/OrgTrail", MetricName: "RootAccountUsage" },
+    { AlarmName: `trailwatch-${STACK}-root-account-usage`, AlarmDescription: "Root account usage", StateValue: "OK", StateUpdatedTimestamp: new Date(at.getTime() - 86_400_000), Namespace: "trailwatch/OrgTrail", MetricName: "RootAccountUsage" },
   ]);
   for (const r of REGIONS) {
     s.gdAdmin.set(r, SECURITY);
@@ -385,8 +385,9 @@ export interface SlackState {
 
 /**
  * A Slack stand-in: `/api/auth.test` and `/api/conversations.info` as the Web API answers them, and `/app` as the
- * trailwatch request URL behaves: a Slack signature check (v0 HMAC-SHA256 of `v0:<ts>:<body>`, 5-minute window) before
- * anything, then 200 to `ssl_check`. https://api.slack.com/authentication/verifying-requests-from-slack
+ * trailwatch request URL (Bolt's AwsLambdaReceiver) behaves: 200 to `ssl_check`, then a Slack signature check (v0
+ * HMAC-SHA256 of `v0:<ts>:<body>`, 5-minute window), then the `url_verification` challenge.
+ * https://api.slack.com/authentication/verifying-requests-from-slack . The real handler is run in tests/verify.test.ts.
  */
 export async function startSlack(state: SlackState, now: () => Date): Promise<{ url: string; close(): Promise<void> }> {
   const server = http.createServer((req, res) => {
@@ -405,15 +406,21 @@ export async function startSlack(state: SlackState, now: () => Date): Promise<{ 
         return void json({ ok: true, channel: { id: CHANNEL, name: "secops", is_member: state.botInChannel } });
       }
       if (req.url === "/app") {
+        // As Bolt's AwsLambdaReceiver: ssl_check first (no signature check), then the signature, then url_verification.
+        const form = new URLSearchParams(body);
+        if (form.get("ssl_check") !== null && !String(req.headers["content-type"]).includes("json")) return void res.writeHead(200).end("");
         if (state.urlChecksSignature) {
           const ts = Number(req.headers["x-slack-request-timestamp"]);
           const sig = String(req.headers["x-slack-signature"] ?? "");
           const expected = "v0=" + crypto.createHmac("sha256", state.signingSecret).update(`v0:${ts}:${body}`).digest("hex");
           const fresh = Math.abs(now().getTime() / 1000 - ts) <= 300;
-          if (!fresh || sig.length !== expected.length || !crypto.timingSafeEqual(Buffer.from(sig), Buffer.from(expected))) return void res.writeHead(401).end("invalid signature");
+          if (!fresh || sig.length !== expected.length || !crypto.timingSafeEqual(Buffer.from(sig), Buffer.from(expected))) return void res.writeHead(401).end("");
         }
-        if (new URLSearchParams(body).get("ssl_check") === "1") return void res.writeHead(200).end("");
-        return void res.writeHead(400).end("unexpected");
+        if (String(req.headers["content-type"]).includes("json")) {
+          const o = JSON.parse(body);
+          if (o.type === "url_verification") return void res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ challenge: o.challenge }));
+        }
+        return void res.writeHead(200).end("");
       }
       res.writeHead(404).end();
     });

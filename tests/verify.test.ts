@@ -13,6 +13,9 @@ import type { Report } from "../stacks/cli/checklist";
 import { startStub, type Stub } from "./awsStub";
 import { CHANNEL, HOME, LOG_ARCHIVE, MGMT, SECURITY, SIGNING_SECRET, STACK, healthyAfter, key, orgHandler, startSlack, type OrgState, type SlackState } from "./fixtureOrg";
 import { withAwsEnv } from "./cliEnv";
+import * as http from "http";
+import type { AddressInfo } from "net";
+import { slackAppHandler } from "../functions/slack/app";
 
 const PROD = path.resolve(__dirname, "../Pulumi.prod.yaml");
 
@@ -139,16 +142,66 @@ describe("npm run verify (local stubs, real SDK clients)", function () {
     expect(out.trim()).to.not.contain("\n");
   });
 
-  it("the Slack URL must accept a correctly signed ssl_check: a wrong signing secret fails, an invalid token fails", async () => {
+  it("a request signed with the stored secret must pass the URL's check: a wrong signing secret fails, an invalid token fails", async () => {
     const s = healthyAfter();
     s.secrets.set(`trailwatch/${STACK}/slackSigningSecret`, "not-the-apps-secret");
     const { report } = await run(s, ["--json"], { slack: { ...healthySlack(), tokenValid: false } });
-    expect(fails(report!, "slack-url").map((f) => f.message)).to.deep.equal([`${s.functionUrl} answered 401 to a signed ssl_check (expected 200)`]);
+    // ssl_check still answers 200 (Bolt answers it before the signature); the signed url_verification shows the wrong secret.
+    expect(fails(report!, "slack-url").map((f) => f.message)).to.deep.equal([
+      `${s.functionUrl} answered 401 to a request signed with the secret in trailwatch/${STACK}/slackSigningSecret (expected 200 with the challenge): that secret is not the one the function checks against`,
+    ]);
     expect(fails(report!, "slack-bot")[0].message).to.equal(`the bot token in trailwatch/${STACK}/slackBotToken is refused: invalid_auth`);
     // The signature is Slack's: v0= HMAC-SHA256("v0:<ts>:<body>") in hex (the example from Slack's documentation).
     expect(slackSignature("8f742231b10e8888abcd99yyyzzz85a5", 1531420618, "token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c")).to.equal(
       "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503",
     );
+  });
+
+  it("the real Slack app handler (functions/slack/app.ts, Bolt's AwsLambdaReceiver): 401 unsigned, 200 to the signed ssl_check and url_verification; a wrong stored secret fails", async () => {
+    // The handler the slack-app Lambda runs, behind a Function URL stand-in (payload format 2.0), its secrets read from
+    // the stub as the security account (the function's account) on its first request.
+    const s = healthyAfter(3, new Date()); // Bolt checks the signature's timestamp against the real clock
+    const handler = slackAppHandler({ signingSecretId: `trailwatch/${STACK}/slackSigningSecret`, botTokenSecretId: `trailwatch/${STACK}/slackBotToken`, register: [] });
+    const seen: number[] = [];
+    const server = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c) => chunks.push(c));
+      req.on("end", async () => {
+        const event = {
+          version: "2.0",
+          rawPath: "/",
+          rawQueryString: "",
+          headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)])),
+          requestContext: { http: { method: req.method, path: "/" } },
+          body: Buffer.concat(chunks).toString("utf8"),
+          isBase64Encoded: false,
+        };
+        const out = (await handler(event, {})) as { statusCode: number; body?: string };
+        seen.push(out.statusCode);
+        res.writeHead(out.statusCode).end(out.body ?? "");
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    s.functionUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    let url = "";
+    const warm = await startStub(orgHandler(s, () => url));
+    url = warm.url;
+    try {
+      await withAwsEnv(warm.url, SECURITY, {}, () => handler({ version: "2.0", headers: { "content-type": "application/x-www-form-urlencoded" }, requestContext: { http: { method: "POST", path: "/" } }, body: "ssl_check=1", isBase64Encoded: false }, {}));
+      expect(warm.calls.filter((c) => c.operation === "GetSecretValue").map((c) => c.account)).to.deep.equal([SECURITY, SECURITY]);
+      const { report } = await run(s, ["--json"]);
+      expect(check(report!, "slack-url").findings).to.deep.equal([{ status: "pass", message: `${s.functionUrl}: 401 unsigned, 200 to a signed ssl_check and url_verification` }]);
+      expect(seen).to.deep.equal([401, 200, 200]); // verify's unsigned command, signed ssl_check, signed url_verification
+      // The secret verify reads is not the one the function checks against (rotated in the secret, the function warm).
+      s.secrets.set(`trailwatch/${STACK}/slackSigningSecret`, "rotated-but-not-in-the-app");
+      const stale = await run(s, ["--json"]);
+      expect(fails(stale.report!, "slack-url").map((f) => f.message)).to.deep.equal([
+        `${s.functionUrl} answered 401 to a request signed with the secret in trailwatch/${STACK}/slackSigningSecret (expected 200 with the challenge): that secret is not the one the function checks against`,
+      ]);
+    } finally {
+      await warm.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 
   it("names the deployment not there yet: missing stack sets, trail, aggregator and heartbeat function", async () => {

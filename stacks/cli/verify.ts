@@ -321,30 +321,44 @@ export const verifyChecks: Check<C>[] = [
   {
     id: "slack-url",
     title: "The Slack request URL checks signatures",
-    // Slack signs every request; the endpoint must refuse an unsigned one and answer a signed ssl_check with 200.
-    // https://api.slack.com/authentication/verifying-requests-from-slack , https://api.slack.com/interactivity/slash-commands (ssl_check)
+    // Slack signs every request (https://api.slack.com/authentication/verifying-requests-from-slack) and checks a
+    // slash-command URL with a signed `ssl_check`. Bolt's AwsLambdaReceiver (the app's handler, functions/slack/app.ts)
+    // answers ssl_check with 200 before it looks at the signature (@slack/bolt dist/receivers/AwsLambdaReceiver.js
+    // toHandler), so an ssl_check proves the URL answers, not the secret: the unsigned request is a command-shaped body
+    // (401 expected), and a signed Events API `url_verification` (200 with the challenge echoed only after the
+    // signature matched) proves the stored signing secret is the app's.
     async run(ctx) {
       if (!slackOn(ctx.config)) return [pass("no feature takes decisions in Slack")];
       const url = await slackUrl(ctx);
       if (!url) return [fail(`cannot find the Slack request URL in ${sec(ctx.config)} ${ctx.config.homeRegion}`, "pass --outputs <file> (pulumi stack output --json) with slackRequestUrl")];
-      const body = "ssl_check=1&token=trailwatch-verify";
-      const post = (headers: Record<string, string>) =>
-        fetch(url, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", ...headers }, body, signal: AbortSignal.timeout(15_000) });
+      const secretId = slackSecretId(ctx.config, ctx.stack, "slackSigningSecret");
+      const secret = tokenFromSecret(await readSecret(ctx, secretId));
+      const ts = Math.floor(ctx.now.getTime() / 1000);
+      const post = (body: string, contentType: string, signed: boolean) =>
+        fetch(url, {
+          method: "POST",
+          headers: { "content-type": contentType, ...(signed ? { "x-slack-request-timestamp": String(ts), "x-slack-signature": slackSignature(secret, ts, body) } : {}) },
+          body,
+          signal: AbortSignal.timeout(15_000),
+        });
+      const form = "application/x-www-form-urlencoded";
       const out: Finding[] = [];
-      const unsigned = await post({});
+      const unsigned = await post("command=%2Ftrailwatch-verify&text=&user_id=U00VERIFY00&channel_id=C00VERIFY00", form, false);
       if (unsigned.status !== 401)
         out.push(fail(`${url} answered ${unsigned.status} to an unsigned request (expected 401)`, "the function must verify the Slack signature before anything else: redeploy (pulumi up) and check its log for errors"));
-      const secret = tokenFromSecret(await readSecret(ctx, slackSecretId(ctx.config, ctx.stack, "slackSigningSecret")));
-      const ts = Math.floor(ctx.now.getTime() / 1000);
-      const signed = await post({ "x-slack-request-timestamp": String(ts), "x-slack-signature": slackSignature(secret, ts, body) });
-      if (signed.status !== 200)
+      const ssl = await post("ssl_check=1&token=trailwatch-verify", form, true);
+      if (ssl.status !== 200) out.push(fail(`${url} answered ${ssl.status} to a signed ssl_check (expected 200)`, "the function does not answer Slack: check its log (errors reading the Slack secrets are the usual cause) and pulumi up"));
+      const challenge = crypto.randomBytes(12).toString("hex");
+      const verification = await post(JSON.stringify({ type: "url_verification", token: "trailwatch-verify", challenge }), "application/json", true);
+      const echoed = verification.status === 200 && (await verification.text()).includes(challenge);
+      if (!echoed)
         out.push(
           fail(
-            `${url} answered ${signed.status} to a signed ssl_check (expected 200)`,
-            `the signing secret in ${slackSecretId(ctx.config, ctx.stack, "slackSigningSecret")} must be the app's (api.slack.com/apps -> Basic Information -> Signing Secret); check the function's log`,
+            `${url} answered ${verification.status} to a request signed with the secret in ${secretId} (expected 200 with the challenge): that secret is not the one the function checks against`,
+            `put the app's signing secret (api.slack.com/apps -> Basic Information -> Signing Secret) in ${secretId}: aws secretsmanager put-secret-value --secret-id ${secretId} --secret-string '<secret>' (security account ${sec(ctx.config)}); a running function reads it on its next cold start`,
           ),
         );
-      if (out.length === 0) out.push(pass(`${url}: 401 unsigned, 200 signed`));
+      if (out.length === 0) out.push(pass(`${url}: 401 unsigned, 200 to a signed ssl_check and url_verification`));
       return out;
     },
   },
