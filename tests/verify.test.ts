@@ -16,6 +16,8 @@ import { withAwsEnv } from "./cliEnv";
 import * as http from "http";
 import type { AddressInfo } from "net";
 import { slackAppHandler } from "../functions/slack/app";
+import { beatOf, dynamoHeartbeatStore } from "../functions/heartbeat";
+import { createTable, startDynalite } from "./localServices";
 
 const PROD = path.resolve(__dirname, "../Pulumi.prod.yaml");
 
@@ -201,6 +203,29 @@ describe("npm run verify (local stubs, real SDK clients)", function () {
     } finally {
       await warm.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it("reads the heartbeat rows functions/heartbeat.ts writes (dynalite, a real DynamoDB, through AWS_ENDPOINT_URL_DYNAMODB)", async () => {
+    const s = healthyAfter();
+    const [m1] = s.members;
+    const db = await startDynalite();
+    try {
+      await createTable(db.client, "central-heartbeats-2b4c6d8", "pk");
+      const store = dynamoHeartbeatStore(db.client, "central-heartbeats-2b4c6d8");
+      // What a forwarder's heartbeat rule puts on the central bus (a scheduled event), as the heartbeat function records it.
+      for (const b of s.heartbeats) {
+        const time = b.account === m1 && b.region === "us-east-1" ? new Date(s.now.getTime() - 45 * 60_000).toISOString() : b.lastSeen;
+        const beat = beatOf({ source: "aws.events", "detail-type": "Scheduled Event", account: b.account, region: b.region, time, resources: [`arn:aws:events:${b.region}:${b.account}:rule/trailwatch-heartbeat`], detail: {} });
+        await store.record(beat!);
+      }
+      s.heartbeats = []; // the fixture's own table is not used: every row comes from dynalite
+      const { report } = await run(s, ["--json"], { env: { AWS_ENDPOINT_URL_DYNAMODB: db.url } });
+      const hb = check(report!, "heartbeats").findings;
+      expect(hb.filter((f) => f.status === "fail").map((f) => f.message)).to.deep.equal([`${m1} us-east-1: last heartbeat 45 minutes ago (${new Date(s.now.getTime() - 45 * 60_000).toISOString()}; eventBus.heartbeatMinutes 30)`]);
+      expect(hb.find((f) => f.status === "pass")!.message).to.match(/^17 of 18 forwarders sent a heartbeat within 30 minutes/);
+    } finally {
+      await db.close();
     }
   });
 
