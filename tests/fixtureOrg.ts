@@ -34,7 +34,7 @@ export interface OrgState {
   stackSetsAccess: "ENABLED" | "DISABLED";
   delegated: Map<string, string[]>;
   trails: Record<string, unknown>[];
-  recorders: Map<string, { name: string }[]>;
+  recorders: Map<string, { name: string; servicePrincipal?: string }[]>;
   channels: Map<string, { name: string; s3BucketName: string }[]>;
   detectors: Map<string, string[]>;
   /** Accounts where the deployment role cannot be assumed. */

@@ -290,8 +290,9 @@ export const preflightChecks: Check<C>[] = [
   {
     id: "config-recorders",
     title: "Existing Config recorders and delivery channels",
-    // One configuration recorder and one delivery channel per account and region.
+    // One customer managed configuration recorder and one delivery channel per account and region.
     // https://docs.aws.amazon.com/config/latest/developerguide/stop-start-recorder.html
+    // https://docs.aws.amazon.com/config/latest/APIReference/API_PutDeliveryChannel.html
     async run(ctx) {
       const { features } = ctx.config;
       if (!features.configAggregation || !features.eventBackbone) return [pass("features.configAggregation is off")];
@@ -306,8 +307,9 @@ export const preflightChecks: Check<C>[] = [
       const findings: Finding[] = [...unreachable];
       let clean = 0;
       for (const { account, region, value } of results) {
-        // Service-linked recorders (recordingScope INTERNAL/ServicePrincipal set) do not take the customer recorder's place.
-        const recorders = value.recorders.filter((r) => !(r as { servicePrincipal?: string }).servicePrincipal);
+        // "One customer managed configuration recorder per account per Region"; service-linked recorders (servicePrincipal
+        // set) are another kind and do not take its place (same page as above).
+        const recorders = value.recorders.filter((r) => !r.servicePrincipal);
         const where = `${account} ${region}`;
         const controlTower = recorders.some((r) => /controltower/i.test(r.name ?? ""));
         const away = controlTower
