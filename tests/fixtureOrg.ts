@@ -131,6 +131,8 @@ export function healthyAfter(nMembers = 3, now?: Date): OrgState {
   ]);
   s.alarms.set(key(MGMT, HOME), [
     { AlarmName: `trailwatch-${STACK}-root-account-usage`, AlarmDescription: "Root account usage", StateValue: "OK", StateUpdatedTimestamp: new Date(at.getTime() - 86_400_000), Namespace: "trailwatch/OrgTrail", MetricName: "RootAccountUsage" },
+    // Another stack's alarm in the same account is not this stack's business.
+    { AlarmName: "trailwatch-staging-root-account-usage", AlarmDescription: "Root account usage", StateValue: "ALARM", StateUpdatedTimestamp: new Date(at.getTime() - 86_400_000), Namespace: "trailwatch/OrgTrail", MetricName: "RootAccountUsage" },
   ]);
   for (const r of REGIONS) {
     s.gdAdmin.set(r, SECURITY);

@@ -293,7 +293,8 @@ export const verifyChecks: Check<C>[] = [
           do {
             const page = await ctx.aws.send<CloudWatchClient, { MetricAlarms?: MetricAlarm[]; NextToken?: string }>(CloudWatchClient, account, region, new DescribeAlarmsCommand({ NextToken, MaxRecords: 100 }));
             for (const alarm of page.MetricAlarms ?? [])
-              if ((alarm.AlarmName ?? "").startsWith("trailwatch") || (alarm.AlarmDescription ?? "").startsWith("trailwatch")) alarms.push({ account, alarm });
+              // The org trail's rows are named trailwatch-<stack>-<row>; the others Pulumi names, their descriptions start "trailwatch:".
+              if ((alarm.AlarmName ?? "").startsWith(`trailwatch-${ctx.stack}-`) || (alarm.AlarmDescription ?? "").startsWith("trailwatch:")) alarms.push({ account, alarm });
             NextToken = page.NextToken;
           } while (NextToken);
         }),
