@@ -240,6 +240,14 @@ describe("npm run verify (local stubs, real SDK clients)", function () {
     expect(fails(report!, "org-trail")[0].fix).to.equal(`pulumi up --stack ${STACK}`);
     expect(fails(report!, "config-aggregator")[0].message).to.equal(`aggregator trailwatch-prod-organization does not exist in ${SECURITY} ${HOME}`);
     expect(fails(report!, "heartbeats")[0].fix).to.contain("--outputs");
+    // The Slack secrets the stack creates are not there either: each says how to get them there.
+    const t = healthyAfter();
+    t.secrets.clear();
+    const noSecrets = (await run(t, ["--json"])).report!;
+    expect(fails(noSecrets, "slack-bot")).to.deep.equal([
+      { status: "fail", message: `secret trailwatch/${STACK}/slackBotToken does not exist in the security account ${SECURITY} (${HOME})`, fix: `pulumi config set --secret trailwatch:slackBotToken '<value>' and pulumi up (the stack creates trailwatch/${STACK}/slackBotToken)` },
+    ]);
+    expect(fails(noSecrets, "slack-url")[0].message).to.equal(`secret trailwatch/${STACK}/slackSigningSecret does not exist in the security account ${SECURITY} (${HOME})`);
   });
 
   it("--outputs: names from pulumi stack output --json replace the lookup through the functions", async () => {

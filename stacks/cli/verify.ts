@@ -105,10 +105,33 @@ export function slackSecretId(config: StackConfig, stack: string, key: "slackBot
   return config.secrets[key] ?? `trailwatch/${stack}/${key}`;
 }
 
-async function readSecret(ctx: C, id: string): Promise<string> {
+/** A missing or empty secret is a finding (with the command that fixes it), not a crash. */
+class SecretProblem extends Error {
+  constructor(readonly finding: Finding) {
+    super(finding.message);
+  }
+}
+
+async function readSecret(ctx: C, id: string, key: "slackBotToken" | "slackSigningSecret"): Promise<string> {
   const m = /^arn:aws[a-z-]*:secretsmanager:([a-z0-9-]+):/.exec(id);
-  const out = await ctx.aws.send<SecretsManagerClient, { SecretString?: string }>(SecretsManagerClient, sec(ctx.config), m ? m[1] : ctx.config.homeRegion, new GetSecretValueCommand({ SecretId: id }));
-  if (out.SecretString === undefined) throw new Error(`secret ${id} has no string value`);
+  const region = m ? m[1] : ctx.config.homeRegion;
+  const where = `the security account ${sec(ctx.config)} (${region})`;
+  let out: { SecretString?: string };
+  try {
+    out = await ctx.aws.send(SecretsManagerClient, sec(ctx.config), region, new GetSecretValueCommand({ SecretId: id }));
+  } catch (err) {
+    if (errorName(err) !== "ResourceNotFoundException") throw err;
+    throw new SecretProblem(
+      fail(
+        `secret ${id} does not exist in ${where}`,
+        ctx.config.secrets[key]
+          ? `create it there (aws secretsmanager create-secret --name ${id} --secret-string '<value>' --region ${region}) or fix trailwatch:secrets.${key}`
+          : `pulumi config set --secret trailwatch:${key} '<value>' and pulumi up (the stack creates ${id})`,
+      ),
+    );
+  }
+  if (!out.SecretString)
+    throw new SecretProblem(fail(`secret ${id} in ${where} has no string value`, `aws secretsmanager put-secret-value --secret-id ${id} --secret-string '<value>' --region ${region}`));
   return out.SecretString;
 }
 
@@ -333,7 +356,13 @@ export const verifyChecks: Check<C>[] = [
       const url = await slackUrl(ctx);
       if (!url) return [fail(`cannot find the Slack request URL in ${sec(ctx.config)} ${ctx.config.homeRegion}`, "pass --outputs <file> (pulumi stack output --json) with slackRequestUrl")];
       const secretId = slackSecretId(ctx.config, ctx.stack, "slackSigningSecret");
-      const secret = tokenFromSecret(await readSecret(ctx, secretId));
+      let secret: string;
+      try {
+        secret = tokenFromSecret(await readSecret(ctx, secretId, "slackSigningSecret"));
+      } catch (err) {
+        if (err instanceof SecretProblem) return [err.finding];
+        throw err;
+      }
       const ts = Math.floor(ctx.now.getTime() / 1000);
       const post = (body: string, contentType: string, signed: boolean) =>
         fetch(url, {
@@ -371,7 +400,13 @@ export const verifyChecks: Check<C>[] = [
       const { config } = ctx;
       if (!config.features.eventBackbone) return [pass("nothing posts to Slack")];
       const secretId = slackSecretId(config, ctx.stack, "slackBotToken");
-      const token = tokenFromSecret(await readSecret(ctx, secretId));
+      let token: string;
+      try {
+        token = tokenFromSecret(await readSecret(ctx, secretId, "slackBotToken"));
+      } catch (err) {
+        if (err instanceof SecretProblem) return [err.finding];
+        throw err;
+      }
       const auth = await slackApi(ctx, token, "auth.test");
       if (!auth.ok) return [fail(`the bot token in ${secretId} is refused: ${auth.error}`, `reinstall the app to the workspace and put its Bot User OAuth Token (xoxb-...) in ${secretId} (aws secretsmanager put-secret-value --secret-id ${secretId} --secret-string xoxb-...)`)];
       const info = await slackApi(ctx, token, "conversations.info", { channel: config.slack.channelId });
