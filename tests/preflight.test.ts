@@ -209,6 +209,26 @@ describe("npm run preflight (local stubs, real SDK clients)", function () {
     expect(err).to.contain(`stack prod's management account is ${MGMT}`);
   });
 
+  it("deployment.managementRoleArn: the management account is entered through it; a refused role is one line, exit 2", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "trailwatch-preflight-"));
+    const file = path.join(dir, "Pulumi.prod.yaml");
+    fs.writeFileSync(file, fs.readFileSync(PROD, "utf8").replace("    roleName: OrganizationAccountAccessRole\n", `    roleName: OrganizationAccountAccessRole\n    managementRoleArn: arn:aws:iam::${MGMT}:role/TrailwatchDeployer\n`));
+    try {
+      // Signed in to the security account, the management account is reached through the role.
+      const ok = await run(healthyBefore(), ["--json", "--config", file], { AWS_ACCESS_KEY_ID: accessKeyFor(SECURITY) });
+      expect(ok.code).to.equal(0, JSON.stringify(ok.report?.checks.filter((c) => c.status !== "pass")));
+      expect(ok.stub.calls.find((c) => c.operation === "AssumeRole")!.input.RoleArn).to.equal(`arn:aws:iam::${MGMT}:role/TrailwatchDeployer`);
+      const refused = healthyBefore();
+      refused.noRole.add(MGMT);
+      const bad = await run(refused, ["--config", file], { AWS_ACCESS_KEY_ID: accessKeyFor(SECURITY) });
+      expect(bad.code).to.equal(2);
+      expect(bad.err.trim().split("\n")).to.have.length(1);
+      expect(bad.err).to.match(new RegExp(`^preflight: cannot assume trailwatch:deployment.managementRoleArn arn:aws:iam::${MGMT}:role/TrailwatchDeployer with these credentials: AccessDenied`));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("bad arguments exit 2 with the usage; an invalid config exits 1 with every problem", async () => {
     expect((await run(healthyBefore(), ["--bogus"])).code).to.equal(2);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "trailwatch-preflight-"));

@@ -128,8 +128,14 @@ export class AwsContext {
   /** Who the management credentials are; no credentials or the wrong account is a StartError (exit 2). */
   async caller(): Promise<Caller> {
     let out;
+    let credentials: AwsCredentialIdentity | undefined;
     try {
-      const credentials = await this.credentialsFor(this.config.accounts.management);
+      credentials = await this.credentialsFor(this.config.accounts.management);
+    } catch (err) {
+      if (isCredentialError(err)) throw new StartError(`no usable AWS credentials (${describeError(err).split("\n")[0]}): sign in (AWS_PROFILE, aws sso login, or environment variables) and run again`);
+      throw new StartError(`cannot assume trailwatch:deployment.managementRoleArn ${this.config.deployment.managementRoleArn} with these credentials: ${describeError(err).split("\n")[0]}`);
+    }
+    try {
       const sts = new STSClient({ region: this.home, credentials, maxAttempts: 2 });
       out = await sts.send(new GetCallerIdentityCommand({}));
       sts.destroy();
