@@ -36,7 +36,6 @@ import {
   exitCode,
   fail,
   formatReport,
-  pairs,
   parseCommonArgs,
   pass,
   runChecks,
