@@ -83,6 +83,8 @@ describe("npm run preflight (local stubs, real SDK clients)", function () {
     const [m1, m2, m3] = s.members;
     s.featureSet = "CONSOLIDATED_BILLING";
     s.stackSetsAccess = "DISABLED";
+    s.serviceAccess.add("cloudtrail.amazonaws.com");
+    s.serviceAccess.add("guardduty.amazonaws.com");
     s.delegated.set("guardduty.amazonaws.com", [m3]);
     s.delegated.set("config.amazonaws.com", [SECURITY]);
     s.trails.push(
@@ -107,6 +109,11 @@ describe("npm run preflight (local stubs, real SDK clients)", function () {
     const findings = (id: string, status: string) => check(r, id).findings.filter((f) => f.status === status);
 
     expect(findings("organization", "fail")[0].fix).to.match(/^aws organizations enable-all-features/);
+    const adopted = findings("trusted-access", "warn");
+    expect(adopted.map((f) => f.message)).to.deep.equal([
+      "cloudtrail.amazonaws.com is already enabled (since 2025-01-01): the stack takes it over as org-trail-trusted-access, and pulumi destroy or features.orgTrail: false would disable it for the whole organization",
+    ]);
+    expect(adopted[0].fix).to.contain("pulumi state delete the org-trail-trusted-access resource");
     const access = findings("trusted-access", "fail");
     expect(access).to.have.length(1);
     expect(access[0].message).to.contain("trailwatch-prod-forwarders");

@@ -77,14 +77,21 @@ export function plannedStackSets(config: StackConfig, stack: string): { name: st
  * (components declare `aws.organizations.AwsServiceAccess`; designating GuardDuty's delegated administrator enables it: "This enables GuardDuty as a trusted service in AWS
  * Organizations", https://docs.aws.amazon.com/guardduty/latest/ug/organizations_permissions.html).
  */
-export function neededServiceAccess(config: StackConfig): { principal: string; feature: string; enabledByTrailwatch: boolean }[] {
+export interface ServiceAccessNeed {
+  principal: string;
+  feature: string;
+  enabledByTrailwatch: boolean;
+  /** The stack's `aws.organizations.AwsServiceAccess` resource for it, when the stack owns the setting. */
+  resource?: string;
+}
+export function neededServiceAccess(config: StackConfig): ServiceAccessNeed[] {
   const f = config.features;
-  const out: { principal: string; feature: string; enabledByTrailwatch: boolean }[] = [];
-  if (f.orgTrail) out.push({ principal: "cloudtrail.amazonaws.com", feature: "orgTrail", enabledByTrailwatch: true });
+  const out: ServiceAccessNeed[] = [];
+  if (f.orgTrail) out.push({ principal: "cloudtrail.amazonaws.com", feature: "orgTrail", enabledByTrailwatch: true, resource: "org-trail-trusted-access" });
   if (f.guardDuty && f.eventBackbone) out.push({ principal: "guardduty.amazonaws.com", feature: "guardDuty", enabledByTrailwatch: true });
   if (f.configAggregation && f.eventBackbone) {
-    out.push({ principal: "config.amazonaws.com", feature: "configAggregation", enabledByTrailwatch: true });
-    out.push({ principal: "config-multiaccountsetup.amazonaws.com", feature: "configAggregation", enabledByTrailwatch: true });
+    out.push({ principal: "config.amazonaws.com", feature: "configAggregation", enabledByTrailwatch: true, resource: "config-trusted-config" });
+    out.push({ principal: "config-multiaccountsetup.amazonaws.com", feature: "configAggregation", enabledByTrailwatch: true, resource: "config-trusted-config-multiaccountsetup" });
   }
   return out;
 }
@@ -162,9 +169,17 @@ export const preflightChecks: Check<C>[] = [
         for (const p of page.EnabledServicePrincipals ?? []) enabled.set(p.ServicePrincipal!, p);
         NextToken = page.NextToken;
       } while (NextToken);
-      const out: Finding[] = neededServiceAccess(ctx.config).map(({ principal, feature, enabledByTrailwatch }) =>
+      // A stack that declares the trusted access owns it: deleting the resource (pulumi destroy, the feature switched off)
+      // calls DisableAWSServiceAccess, for every other user of it too (Control Tower, other tools).
+      // https://docs.aws.amazon.com/organizations/latest/APIReference/API_DisableAWSServiceAccess.html
+      const out: Finding[] = neededServiceAccess(ctx.config).map(({ principal, feature, enabledByTrailwatch, resource }) =>
         enabled.has(principal)
-          ? pass(`${principal} enabled`)
+          ? resource
+            ? warn(
+                `${principal} is already enabled (since ${enabled.get(principal)!.DateEnabled?.toISOString().slice(0, 10) ?? "?"}): the stack takes it over as ${resource}, and pulumi destroy or features.${feature}: false would disable it for the whole organization`,
+                `nothing to do before pulumi up; before a destroy, pulumi state delete the ${resource} resource (its URN: pulumi stack --show-urns) so trusted access stays on for the others`,
+              )
+            : pass(`${principal} enabled`)
           : enabledByTrailwatch
             ? pass(`${principal} not enabled yet: pulumi up enables it (features.${feature})`)
             : fail(`${principal} (features.${feature}) is not enabled`, `aws organizations enable-aws-service-access --service-principal ${principal}`),
