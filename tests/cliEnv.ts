@@ -2,7 +2,8 @@
  * Environment for running preflight / verify in-process against the local stub: every SDK client reaches the stub
  * through `AWS_ENDPOINT_URL` (the SDK's own setting: https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html),
  * with static keys naming the caller's account; no profile, no shared files, no instance metadata, so a test without
- * keys really has no credentials. Restored afterwards.
+ * keys really has no credentials. Service-specific endpoint variables other tests set are cleared (a test passes the
+ * ones it wants in `overrides`). Restored afterwards.
  */
 import * as path from "path";
 import * as os from "os";
@@ -10,7 +11,10 @@ import { accessKeyFor } from "./awsStub";
 
 export async function withAwsEnv<T>(endpoint: string, account: string, overrides: Record<string, string | undefined>, fn: () => Promise<T>): Promise<T> {
   const nowhere = path.join(os.tmpdir(), "trailwatch-no-such-aws-file");
+  // Service-specific endpoints win over AWS_ENDPOINT_URL: clear any another test file left set (useLocalAwsEnv).
+  const serviceEndpoints = Object.fromEntries(Object.keys(process.env).filter((k) => k.startsWith("AWS_ENDPOINT_URL_")).map((k) => [k, undefined]));
   const env: Record<string, string | undefined> = {
+    ...serviceEndpoints,
     AWS_ENDPOINT_URL: endpoint,
     AWS_ACCESS_KEY_ID: accessKeyFor(account),
     AWS_SECRET_ACCESS_KEY: "stub-secret",
