@@ -282,7 +282,8 @@ export const preflightChecks: Check<C>[] = [
       );
       const findings: Finding[] = [];
       for (const t of out.trailList ?? []) {
-        if (t.Name === name && t.HomeRegion === ctx.config.homeRegion)
+        // A multi-region trail shows in every region (shadow trails): a name taken anywhere is taken.
+        if (t.Name === name)
           findings.push(
             fail(
               `a trail named ${name} already exists (${t.TrailARN}); pulumi up creates one with that name and fails (TrailAlreadyExistsException)`,
