@@ -9,7 +9,7 @@ import type { CentralEventBus } from "../components/centralEventBus";
 import { GuardDutyOrg } from "../components/guardDutyOrg";
 import { ConfigAggregation } from "../components/configAggregation";
 import { FindingsRouter } from "../components/findingsRouter";
-import { slackSecrets } from "./slackSecrets";
+import { slackOutbox } from "./slackOutbox";
 
 export function wireBaseline(config: StackConfig, providers: AccountProviders, bus: CentralEventBus): Outputs {
   const outputs: Outputs = {};
@@ -59,7 +59,7 @@ export function wireBaseline(config: StackConfig, providers: AccountProviders, b
       "findings",
       {
         bus,
-        slackBotTokenSecretArn: slackSecrets(config, providers).botTokenArn,
+        outbox: slackOutbox(config, providers, bus),
         slackChannelId: config.slack.channelId,
         slackMinSeverity: config.findings.slackMinSeverity,
         guardDuty: gdOn,
