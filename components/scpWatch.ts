@@ -21,6 +21,7 @@ import { detachThroughRole, snsNotifier, DETACH_ROLE_NAME } from "../functions/s
 import { SCP_METRIC_NAMESPACE } from "../functions/scp/watch";
 import { slackPort } from "../functions/sg/revert/adapters";
 import { slackClient } from "../functions/slack/client";
+import { onAsyncFailure } from "./asyncFailures";
 
 export interface ScpWatchArgs {
   bus: CentralEventBus;
@@ -102,6 +103,8 @@ export class ScpWatch extends pulumi.ComponentResource {
       p,
     );
     bus.subscribe(`${name}-denies`, policyDenyPattern, { kind: "lambda", function: counter.function }, "SCP and RCP denies, counted", readAll);
+    const failures = { queueArn: bus.deliveryDeadLetter.arn, keyArn: bus.key.arn, alertTopicArn: bus.alertTopic.arn };
+    onAsyncFailure(`${name}-counter`, counter, failures, this);
 
     const windows = new InlineFunction(
       `${name}-windows`,
@@ -126,7 +129,12 @@ export class ScpWatch extends pulumi.ComponentResource {
     bus.subscribe(`${name}-policy-changes`, orgPolicyChangePattern, { kind: "lambda", function: windows.function }, "Organizations policy changes open rollout windows");
     const digest = new aws.cloudwatch.EventRule(`${name}-digest`, { scheduleExpression: `rate(${args.digestMinutes} minutes)`, description: "trailwatch: SCP rollout digests" }, p);
     new aws.lambda.Permission(`${name}-digest-invoke`, { action: "lambda:InvokeFunction", function: windows.function.name, principal: "events.amazonaws.com", sourceArn: digest.arn }, p);
-    new aws.cloudwatch.EventTarget(`${name}-digest-target`, { rule: digest.name, arn: windows.function.arn, retryPolicy: { maximumEventAgeInSeconds: 300, maximumRetryAttempts: 2 } }, p);
+    new aws.cloudwatch.EventTarget(
+      `${name}-digest-target`,
+      { rule: digest.name, arn: windows.function.arn, deadLetterConfig: { arn: bus.deliveryDeadLetter.arn }, retryPolicy: { maximumEventAgeInSeconds: 300, maximumRetryAttempts: 2 } },
+      p,
+    );
+    onAsyncFailure(`${name}-windows`, windows, failures, this);
 
     this.slackFeature = {
       environment: { SCP_WATCH_TABLE: this.table.name, SCP_WATCH_SETTINGS: JSON.stringify(args.settings) },

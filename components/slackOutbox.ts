@@ -54,12 +54,15 @@ export class SlackOutbox extends pulumi.ComponentResource {
 
     this.deadLetter = new aws.sqs.Queue(
       `${name}-dlq`,
-      { fifoQueue: true, kmsMasterKeyId: args.key.id, messageRetentionSeconds: 1209600 },
+      // A FIFO queue's dead-letter queue must be FIFO too, and a FIFO queue's name must end in ".fifo".
+      // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/FIFO-queues-understanding-logic.html
+      { name: `trailwatch-${pulumi.getStack()}-${name}-dlq.fifo`, fifoQueue: true, kmsMasterKeyId: args.key.id, messageRetentionSeconds: 1209600 },
       p,
     );
     this.queue = new aws.sqs.Queue(
       `${name}-queue`,
       {
+        name: `trailwatch-${pulumi.getStack()}-${name}.fifo`,
         fifoQueue: true,
         // Deduplication by the notice id the sender gives, not by content (a digest and its re-send may differ).
         contentBasedDeduplication: false,

@@ -4,14 +4,14 @@ import type { AccountProviders } from "./providers";
 import type { Outputs } from "./program";
 import type { CentralEventBus } from "../components/centralEventBus";
 import { DenyAdvisor } from "../components/denyAdvisor";
-import { slackSecrets } from "./slackSecrets";
+import { slackOutbox } from "./slackOutbox";
 
 export function wireDenyAdvisor(config: StackConfig, providers: AccountProviders, bus: CentralEventBus): Outputs {
   const advisor = new DenyAdvisor(
     "deny-advisor",
     {
       bus,
-      slackBotTokenSecretArn: slackSecrets(config, providers).botTokenArn,
+      outbox: slackOutbox(config, providers, bus),
       slackChannelId: config.slack.channelId,
       ownerTagKey: config.denyAdvisor.ownerTagKey,
       batchWindowSeconds: config.denyAdvisor.batchWindowSeconds,
