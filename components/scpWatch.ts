@@ -22,12 +22,16 @@ import { SCP_METRIC_NAMESPACE } from "../functions/scp/watch";
 import { slackPort } from "../functions/sg/revert/adapters";
 import { slackClient } from "../functions/slack/client";
 import { onAsyncFailure } from "./asyncFailures";
+import { envNoticeSender } from "../functions/slack/outboxAdapters";
+import type { SlackOutbox } from "./slackOutbox";
 
 export interface ScpWatchArgs {
   bus: CentralEventBus;
   region: string;
   managementAccountId: string;
   slackBotTokenSecretArn: pulumi.Input<string>;
+  /** New messages (openings, alerts, digests) go through the Slack outbox; the window records their ts. */
+  outbox: SlackOutbox;
   settings: ScpWatchSettings;
   digestMinutes: number;
   logRetentionDays: number;
@@ -82,22 +86,21 @@ export class ScpWatch extends pulumi.ComponentResource {
         description: "Counts SCP/RCP denies per policy, account and action; alerts rollout windows past their threshold",
         logFormat: "Text",
         logRetentionDays: args.logRetentionDays,
-        environment: { ...env, ALERT_TOPIC_ARN: bus.alertTopic.arn },
+        environment: { SCP_WATCH_TABLE: this.table.name, SCP_WATCH_SETTINGS: JSON.stringify(args.settings), ALERT_TOPIC_ARN: bus.alertTopic.arn, ...args.outbox.senderEnvironment() },
         statements: [
           { Sid: "Windows", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:UpdateItem"], Resource: [this.table.arn] },
           tableKey,
-          botToken,
           { Sid: "AlertTopic", Effect: "Allow", Action: "sns:Publish", Resource: [bus.alertTopic.arn] },
+          ...args.outbox.senderStatements(),
         ],
         callbackFactory: () => {
           const store = dynamoWindowStore(new DynamoDBClient({}), process.env.SCP_WATCH_TABLE!);
           const settings = JSON.parse(process.env.SCP_WATCH_SETTINGS!);
           const notifier = snsNotifier(process.env.ALERT_TOPIC_ARN!);
-          return async (event: { detail: any }) => {
-            const slack = slackPort(await slackClient(process.env.SLACK_BOT_TOKEN_SECRET!));
+          const posting = { outbox: envNoticeSender(), table: process.env.SCP_WATCH_TABLE! };
+          return async (event: { detail: any }) =>
             // EMF: one raw JSON line per deny on stdout (the function logs as Text so Lambda does not wrap it).
-            return countDeny(event.detail, { store, slack, notifier, settings, now: new Date(), emit: (l) => process.stdout.write(JSON.stringify(l) + "\n") });
-          };
+            countDeny(event.detail, { store, posting, notifier, settings, now: new Date(), emit: (l) => process.stdout.write(JSON.stringify(l) + "\n") });
         },
       },
       p,
@@ -111,14 +114,18 @@ export class ScpWatch extends pulumi.ComponentResource {
       {
         description: "Opens SCP rollout windows from Organizations policy changes; posts digests; closes windows",
         logRetentionDays: args.logRetentionDays,
-        environment: env,
-        statements: [{ Sid: "Windows", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Scan"], Resource: [this.table.arn] }, tableKey, botToken],
+        environment: { SCP_WATCH_TABLE: this.table.name, SCP_WATCH_SETTINGS: JSON.stringify(args.settings), ...args.outbox.senderEnvironment() },
+        statements: [
+          { Sid: "Windows", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Scan"], Resource: [this.table.arn] },
+          tableKey,
+          ...args.outbox.senderStatements(),
+        ],
         callbackFactory: () => {
           const store = dynamoWindowStore(new DynamoDBClient({}), process.env.SCP_WATCH_TABLE!);
           const settings = JSON.parse(process.env.SCP_WATCH_SETTINGS!);
+          const posting = { outbox: envNoticeSender(), table: process.env.SCP_WATCH_TABLE! };
           return async (event: { source?: string; detail?: any }) => {
-            const slack = slackPort(await slackClient(process.env.SLACK_BOT_TOKEN_SECRET!));
-            const deps = { store, slack, settings, now: new Date() };
+            const deps = { store, posting, settings, now: new Date() };
             return event.source === "aws.events" ? tick(deps) : onPolicyChange(event.detail, deps);
           };
         },
@@ -136,9 +143,16 @@ export class ScpWatch extends pulumi.ComponentResource {
     );
     onAsyncFailure(`${name}-windows`, windows, failures, this);
 
+    // The outbox records posted openings' and alerts' ts on the window.
+    args.outbox.recordPostsIn(`${name}-windows`, this.table, bus.key);
     this.slackFeature = {
-      environment: { SCP_WATCH_TABLE: this.table.name, SCP_WATCH_SETTINGS: JSON.stringify(args.settings) },
-      statements: [{ Sid: "ScpWindows", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], Resource: [this.table.arn] }, { ...tableKey, Sid: "ScpTableKey" }],
+      // /trailwatch-watch opens windows from the Slack app: its opening message goes through the outbox too.
+      environment: { SCP_WATCH_TABLE: this.table.name, SCP_WATCH_SETTINGS: JSON.stringify(args.settings), ...args.outbox.senderEnvironment() },
+      statements: [
+        { Sid: "ScpWindows", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], Resource: [this.table.arn] },
+        { ...tableKey, Sid: "ScpTableKey" },
+        ...args.outbox.senderStatements().map((st) => ({ ...st, Sid: `Scp${st.Sid}` })),
+      ],
     };
 
     if (args.settings.rollback) {

@@ -70,12 +70,12 @@ describe("Slack outbox in the prod plan", function () {
     expect(by("DeadLetters").Resource[0]).to.match(/slack-outbox-dlq\.fifo$/);
     expect(by("Ledger").Action).to.deep.equal(["dynamodb:GetItem", "dynamodb:UpdateItem"]);
     const records = ofType(plan(), "aws:iam/rolePolicy:RolePolicy", /^slack-outbox-records-/);
-    expect(records.map((r) => r.name).sort()).to.deep.equal(["slack-outbox-records-deny-advisor-findings", "slack-outbox-records-findings-notified", "slack-outbox-records-sg-bot-reviews"]);
+    expect(records.map((r) => r.name).sort()).to.deep.equal(["slack-outbox-records-deny-advisor-findings", "slack-outbox-records-findings-notified", "slack-outbox-records-scp-watch-windows", "slack-outbox-records-sg-bot-reviews"]);
     for (const r of records) expect(stmts(r.inputs.policy)[0]).to.deep.include({ Action: ["dynamodb:UpdateItem"] });
   });
 
   it("features hand notices to the outbox: no Slack token, SendMessage on the outbox queue only", () => {
-    for (const name of ["findings-notifier", "sg-bot-detect", "deny-advisor-processor"]) {
+    for (const name of ["findings-notifier", "sg-bot-detect", "deny-advisor-processor", "scp-watch-counter", "scp-watch-windows"]) {
       const env = fn(name).inputs.environment.variables;
       expect(env, name).to.not.have.property("SLACK_BOT_TOKEN_SECRET");
       expect(env.SLACK_OUTBOX_QUEUE_URL, name).to.be.a("string");

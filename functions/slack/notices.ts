@@ -48,3 +48,25 @@ export function denyDigestNotice(m: Message, marks: { key: string; hash: string 
 export function changeDigestNotice(m: Message, environment: string, messageIds: string[], opts: { channel: string }): Notice {
   return { id: noticeId("change-digest", environment, ...[...messageIds].sort()), source: "change-feed", channel: opts.channel, ...m };
 }
+
+/** The SCP watch's window item (functions/scp/store.ts keys windows this way). */
+export const scpWindowKey = (policyId: string) => `window#${policyId}`;
+
+/**
+ * An SCP rollout window's message: the opening (its ts becomes the window's thread), the threshold alert (its ts is
+ * where a detach result is written), or a digest (`part` says which, and makes the id: one per window and step).
+ */
+export function scpWindowNotice(
+  m: Message & { thread_ts?: string; reply_broadcast?: boolean },
+  w: { policyId: string; openedAt: string },
+  part: string,
+  opts: { channel: string; table: string; record?: "ts" | "alertTs" },
+): Notice {
+  return {
+    id: noticeId("scp-window", w.policyId, w.openedAt, part),
+    source: "scp-watch",
+    channel: opts.channel,
+    ...m,
+    onPosted: opts.record ? [{ table: opts.table, pk: scpWindowKey(w.policyId), set: { channel: "{channel}", [opts.record]: "{ts}" } }] : undefined,
+  };
+}
