@@ -114,7 +114,7 @@ export class SlackOutbox extends pulumi.ComponentResource {
           const record = dynamoPostedRecorder(ddb);
           const deadLetter = sqsDeadLetter(new SQSClient({}), process.env.OUTBOX_DLQ_URL!);
           const minIntervalMs = Number(process.env.SLACK_MIN_INTERVAL_MS) || 1000;
-          return async (event: { Records: { messageId: string; body: string }[] }, context: { getRemainingTimeInMillis?: () => number }) => {
+          return async (event: { Records: { messageId: string; body: string; messageAttributes?: Record<string, { stringValue?: string }> }[] }, context: { getRemainingTimeInMillis?: () => number }) => {
             const slack = webClientOutboxSlack(await outboxSlackClient(process.env.SLACK_BOT_TOKEN_SECRET!));
             return processOutboxBatch(event.Records ?? [], {
               ledger,

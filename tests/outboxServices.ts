@@ -192,7 +192,16 @@ export async function drainOutbox(
     const batch = q.slice(0, 10);
     for (const m of batch) m.receiveCount++;
     const out = await handler(
-      { Records: batch.map((m) => ({ messageId: m.messageId, body: m.body, attributes: { MessageGroupId: m.groupId, ApproximateReceiveCount: String(m.receiveCount) }, eventSource: "aws:sqs" })) },
+      {
+        Records: batch.map((m) => ({
+          messageId: m.messageId,
+          body: m.body,
+          attributes: { MessageGroupId: m.groupId, ApproximateReceiveCount: String(m.receiveCount) },
+          // As Lambda's SQS event carries them.
+          messageAttributes: Object.fromEntries(Object.entries(m.attributes).map(([k, v]) => [k, { stringValue: v, dataType: "String" }])),
+          eventSource: "aws:sqs",
+        })),
+      },
       { getRemainingTimeInMillis: () => opts.remainingMs ?? 60_000 },
     );
     invocations++;

@@ -306,7 +306,7 @@ describe("SgRevertBot in the prod plan", function () {
     const manifest = JSON.parse(JSON.parse(fs.readFileSync(path.join(plan().dir, "outputs.json"), "utf8")).slackAppManifest);
     const url = JSON.parse(fs.readFileSync(path.join(plan().dir, "outputs.json"), "utf8")).slackRequestUrl;
     expect(manifest.settings.interactivity).to.deep.equal({ is_enabled: true, request_url: url });
-    expect(manifest.oauth_config.scopes.bot).to.have.members(["chat:write", "usergroups:read", "commands"]);
+    expect(manifest.oauth_config.scopes.bot).to.have.members(["chat:write", "usergroups:read", "channels:history", "groups:history", "commands"]);
     expect(manifest.features.slash_commands.map((c: any) => [c.command, c.url])).to.deep.equal([["/trailwatch-watch", url]]);
   });
 });

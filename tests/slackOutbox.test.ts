@@ -238,6 +238,19 @@ describe("Slack outbox poster (from the plan's archive) against a scripted Slack
     expect(line).to.deep.include({ message: "dead-lettered: Slack refused the notice", reason: "channel_not_found", source: "findings", channel: CHANNEL });
   });
 
+  it("after the cause is fixed, a redrive from the DLQ posts the notice once; a feature's plain re-send of it does not", async () => {
+    // A plain re-send (no DLQ reason attribute) of the dead notice is skipped: the DLQ already holds it.
+    await poster({ Records: [{ messageId: "resend", body: JSON.stringify(notice("lost-1", { source: "findings" })) }] }, { getRemainingTimeInMillis: () => 60_000 });
+    expect(posted("lost-1")).to.have.length(0);
+    // The bot was invited; the DLQ is redriven to the outbox (the message keeps its attributes).
+    const dead = sqs.queues[OUTBOX_DLQ].filter((m) => JSON.parse(m.body).id === "lost-1");
+    sqs.queues[OUTBOX_DLQ] = sqs.queues[OUTBOX_DLQ].filter((m) => !dead.includes(m));
+    sqs.queues[OUTBOX_QUEUE] = [...(sqs.queues[OUTBOX_QUEUE] ?? []), ...dead.map((m) => ({ ...m, receiveCount: 0 }))];
+    await drain();
+    expect(posted("lost-1")).to.have.length(1);
+    expect(await ledger("lost-1")).to.deep.include({ state: { S: "POSTED" } });
+  });
+
   it("a body that is not a notice goes to the DLQ too; the batch after it is still posted", async () => {
     const out = await poster({ Records: [{ messageId: "junk", body: "{not json" }, { messageId: "ok", body: JSON.stringify(notice("after-junk")) }] }, { getRemainingTimeInMillis: () => 60_000 });
     expect(out).to.deep.equal({ batchItemFailures: [] });

@@ -172,8 +172,12 @@ export interface OutboxDeps {
 
 export type DeliveryOutcome = "posted" | "found" | "duplicate" | "dead" | "retry";
 
-/** Post one notice exactly once, or dead-letter it, or leave it for a later try ("retry"). */
-export async function deliverNotice(n: Notice, body: string, deps: OutboxDeps): Promise<DeliveryOutcome> {
+/**
+ * Post one notice exactly once, or dead-letter it, or leave it for a later try ("retry"). `redriven`: the message came
+ * back from the DLQ (it carries the DLQ's `reason` attribute): a notice dead-lettered before is tried again, since
+ * someone fixed the cause; a feature's re-send of a dead notice is not.
+ */
+export async function deliverNotice(n: Notice, body: string, deps: OutboxDeps, redriven = false): Promise<DeliveryOutcome> {
   const interval = deps.minIntervalMs ?? 1000;
   const reserve = deps.reserveMs ?? 15_000;
   const log = (level: string, message: string, extra: object = {}) => deps.log({ level, message, notice: n.id, source: n.source, channel: n.channel, ...extra });
@@ -191,8 +195,8 @@ export async function deliverNotice(n: Notice, body: string, deps: OutboxDeps): 
     log("INFO", "already posted", { ts: prev.ts });
     return "duplicate";
   }
-  if (prev?.state === "DEAD") {
-    log("WARN", "already dead-lettered", { reason: prev.reason });
+  if (prev?.state === "DEAD" && !redriven) {
+    log("WARN", "already dead-lettered (redrive the DLQ to try again)", { reason: prev.reason });
     return "duplicate";
   }
   let searchSince = prev?.state === "POSTING" && prev.attemptAt ? prev.attemptAt : null;
@@ -253,6 +257,7 @@ export async function deliverNotice(n: Notice, body: string, deps: OutboxDeps): 
 export interface SqsRecord {
   messageId: string;
   body: string;
+  messageAttributes?: Record<string, { stringValue?: string } | undefined>;
 }
 
 /**
@@ -274,7 +279,7 @@ export async function processOutboxBatch(records: SqsRecord[], deps: OutboxDeps)
         deps.log({ level: "ERROR", message: "dead-lettered: not a notice", messageId: r.messageId, reason: n.invalid });
         await deps.deadLetter(r.body, "unknown", `invalid notice: ${n.invalid}`);
         outcome = "dead";
-      } else outcome = await deliverNotice(n, r.body, deps);
+      } else outcome = await deliverNotice(n, r.body, deps, r.messageAttributes?.reason?.stringValue !== undefined);
     } catch (err) {
       deps.log({ level: "ERROR", message: "delivery failed", messageId: r.messageId, error: (err as Error).message });
       outcome = "retry";

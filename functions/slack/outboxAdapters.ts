@@ -62,9 +62,10 @@ export function dynamoOutboxLedger(client: DynamoDBClient, table: string): Outbo
             TableName: table,
             Key: key(id),
             UpdateExpression: "SET #state = :posting, channel = :c, attemptAt = :now, expiresAt = :ttl ADD attempts :one",
-            ConditionExpression: "attribute_not_exists(pk) OR #state = :posting",
+            // A DEAD notice is begun again only when it was redriven from the DLQ (deliverNotice decides).
+        ConditionExpression: "attribute_not_exists(pk) OR #state <> :posted",
             ExpressionAttributeNames: { "#state": "state" },
-            ExpressionAttributeValues: { ":posting": { S: "POSTING" }, ":c": { S: channel }, ":now": { N: String(now) }, ":ttl": ttl(now), ":one": { N: "1" } },
+            ExpressionAttributeValues: { ":posting": { S: "POSTING" }, ":posted": { S: "POSTED" }, ":c": { S: channel }, ":now": { N: String(now) }, ":ttl": ttl(now), ":one": { N: "1" } },
           }),
         );
         return true;
