@@ -69,6 +69,7 @@ describe("SgRevertBot (functions from the plan's archives)", function () {
       SLACK_BOT_TOKEN_SECRET: BOT_SECRET_ID,
       SLACK_SIGNING_SECRET_SECRET: SIGNING_SECRET_ID,
       SLACK_API_URL: slack.apiUrl,
+      SLACK_OUTBOX_QUEUE_URL: outbox.sqs.urlOf("outbox.fifo"),
     });
     [detect, interact, worker, expire] = ["sg-bot-detect", "slack-app", "sg-bot-worker", "sg-bot-expire"].map((f) => load(plan(), f));
   });
