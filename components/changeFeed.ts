@@ -420,7 +420,7 @@ export class ChangeFeed extends pulumi.ComponentResource {
             // An idempotency key per change where the receiver takes one (IETF Idempotency-Key header; the value is a
             // dynamic path into the event). PagerDuty change events have no dedup key; FireHydrant's carry external_id.
             // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-targets.html#dynamic-path-parameters
-            ...(w.kind === "generic" ? { httpTarget: { headerParameters: { "Idempotency-Key": "$.detail.responsePayload.change.eventId" } } } : {}),
+            ...(w.kind === "generic" ? { httpTarget: { headerParameters: GENERIC_IDEMPOTENCY_HEADER } } : {}),
             deadLetterConfig: { arn: bus.deliveryDeadLetter.arn },
             retryPolicy: TARGET_RETRY,
           },
@@ -491,6 +491,9 @@ export class ChangeFeed extends pulumi.ComponentResource {
     });
   }
 }
+
+/** The generic webhook's idempotency key: the CloudTrail event id of the change, a dynamic path into the event. */
+export const GENERIC_IDEMPOTENCY_HEADER = { "Idempotency-Key": "$.detail.responsePayload.change.eventId" };
 
 /** Under the mock runtime (npm run plan) the secret has no value: the template shows this instead. */
 const PLAN_PLACEHOLDER_KEY = "PLANROUTINGKEYPLACEHOLDER0000000";

@@ -14,7 +14,7 @@ import { allRecords, type SourcedRecord } from "./sharedData";
 import * as http from "http";
 import { createTable, startDynalite, startSecretsStub, startSlackStub, useLocalAwsEnv } from "./localServices";
 import { outboxHarness } from "./outboxServices";
-import { pagerDutyInputTransformer, WEBHOOK_RATE_LIMITS } from "../components/changeFeed";
+import { GENERIC_IDEMPOTENCY_HEADER, pagerDutyInputTransformer, WEBHOOK_RATE_LIMITS } from "../components/changeFeed";
 import { toEnvelope, type CloudTrailRecord } from "../functions/cloudtrail";
 import { matchesPattern, validatePattern } from "../functions/eventPattern";
 import { DEFAULT_NOISE, fireHydrantChangeEvent, pagerDutyChangeEvent, toChangeRecord, type EnvironmentMap } from "../functions/changeFeed";
@@ -182,6 +182,10 @@ describe("change feed in a variant plan (two webhooks, environments, Slack, vend
     // Lambda retries the normalizer twice and returns every result, success or failure, to the central bus.
     const results = r("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig", "change-feed-normalizer-results").inputs;
     expect(results).to.deep.include({ maximumRetryAttempts: 2, destinationConfig: { onFailure: { destination: BUS_ARN }, onSuccess: { destination: BUS_ARN } } });
+    // A result the bus refuses (too large, a permission problem) is lost without an alarm on the destination's failures.
+    const alarm = r("aws:cloudwatch/metricAlarm:MetricAlarm", "change-feed-normalizer-destination-failures").inputs;
+    expect(alarm).to.deep.include({ namespace: "AWS/Lambda", metricName: "DestinationDeliveryFailures", threshold: 0, comparisonOperator: "GreaterThanThreshold" });
+    expect(alarm.dimensions.FunctionName).to.equal(r("aws:lambda/function:Function", "change-feed-normalizer").inputs.name);
   });
 
   it("lets the normalizer put events on the central bus and write its own logs, nothing else; it packs no package", () => {
@@ -321,6 +325,8 @@ describe("change feed in a variant plan (two webhooks, environments, Slack, vend
       const inputPath = r("aws:cloudwatch/eventTarget:EventTarget", "change-feed-firehydrant-target").inputs.inputPath;
       expect(atPath(onBus, inputPath)).to.deep.equal(out.firehydrant);
       expect(JSON.parse(transform(pagerDutyInputTransformer(PD_ROUTING_KEY), onBus))).to.deep.equal({ routing_key: PD_ROUTING_KEY, ...out.pagerduty });
+      // A generic webhook's Idempotency-Key header resolves, on the result Lambda puts on the bus, to the change's event id.
+      expect(atPath(onBus, GENERIC_IDEMPOTENCY_HEADER["Idempotency-Key"])).to.equal(STOP_LOGGING.eventID);
       expect(atPath(onBus, "$.detail.responsePayload.pagerduty").payload.summary).to.match(/^prod 143434273843 .*cloudtrail StopLogging/);
       // Prod, made outside IaC: Slack too. The same result from another account of the organization: nowhere.
       expect(matchesPattern(rulePattern("change-feed-slack-rule"), onBus)).to.equal(true);

@@ -94,6 +94,18 @@ describe("Slack outbox in the prod plan", function () {
     for (const m of sqsFed) expect(m.inputs.functionResponseTypes, m.name).to.deep.equal(["ReportBatchItemFailures"]);
   });
 
+  it("every Lambda destination has an alarm on DestinationDeliveryFailures", () => {
+    const configs = ofType(plan(), "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig").filter((c) => c.inputs.destinationConfig);
+    expect(configs.length).to.be.at.least(5);
+    const alarms = ofType(plan(), "aws:cloudwatch/metricAlarm:MetricAlarm").filter((a) => a.inputs.metricName === "DestinationDeliveryFailures");
+    for (const c of configs) {
+      const a = alarms.find((x) => x.inputs.dimensions?.FunctionName === c.inputs.functionName);
+      expect(a, c.name).to.not.equal(undefined);
+      expect(a!.inputs).to.deep.include({ namespace: "AWS/Lambda", statistic: "Sum", threshold: 0, comparisonOperator: "GreaterThanThreshold" });
+      expect(a!.inputs.alarmActions[0], c.name).to.match(/:central-alerts/);
+    }
+  });
+
   it("every Lambda EventBridge invokes has an on-failure destination (an alarmed queue) and a DestinationDeliveryFailures alarm", () => {
     const functions = ofType(plan(), "aws:lambda/function:Function");
     const arnOf = (f: Resource) => `arn:aws:lambda:eu-west-1:444455556666:function:${f.inputs.name}`;
