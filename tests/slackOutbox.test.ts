@@ -350,3 +350,100 @@ describe("Slack outbox: a burst of 200 notices to one channel (simulated time)",
     }
   });
 });
+
+describe("Slack outbox: exactly once or dead-lettered, whatever Slack answers (property)", () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const fc = require("fast-check") as typeof import("fast-check");
+  type Answer = "ok" | "429" | "500-before" | "500-after" | "timeout-after" | "dead";
+  const error = (a: Exclude<Answer, "ok">) =>
+    a === "429"
+      ? Object.assign(new Error("rate limited"), { code: "slack_webapi_rate_limited_error", retryAfter: 2 })
+      : a === "dead"
+        ? Object.assign(new Error("An API error occurred: channel_not_found"), { code: "slack_webapi_platform_error", data: { ok: false, error: "channel_not_found" } })
+        : a === "500-before" || a === "500-after"
+          ? Object.assign(new Error("HTTP 500"), { code: "slack_webapi_http_error", statusCode: 500 })
+          : Object.assign(new Error("The operation was aborted due to timeout"), { code: "slack_webapi_request_error" });
+
+  it("every notice ends posted exactly once or in the DLQ (never both, never lost, never twice), under any answers and re-sends", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.constantFrom<Answer>("ok", "429", "500-before", "500-after", "timeout-after", "dead"), { maxLength: 25 }),
+        fc.array(fc.nat(5), { maxLength: 6 }), // notices re-sent by their feature (0-5), while others wait
+        async (answers, resends) => {
+          const script = [...answers]; // consumed below; fast-check reports the original on a failure
+          let clock = 0;
+          const entries: Record<string, any> = {};
+          const nextAllowed: Record<string, number> = {};
+          const messages: { id: string; at: number; ts: string }[] = [];
+          const dlq: string[] = [];
+          const deps = {
+            ledger: {
+              get: async (id: string) => entries[id] ?? null,
+              begin: async (id: string, channel: string, now: number) => {
+                if (entries[id]?.state === "POSTED") return false;
+                entries[id] = { ...entries[id], state: "POSTING", channel, attemptAt: now };
+                return true;
+              },
+              clear: async (id: string) => {
+                if (entries[id]?.state === "POSTING") delete entries[id].attemptAt;
+              },
+              posted: async (id: string, channel: string, ts: string) => void (entries[id] = { state: "POSTED", channel, ts }),
+              dead: async (id: string, channel: string, reason: string) => {
+                if (entries[id]?.state !== "POSTED") entries[id] = { state: "DEAD", channel, reason };
+              },
+              nextAllowed: async (c: string) => nextAllowed[c] ?? 0,
+              setNextAllowed: async (c: string, at: number) => void (nextAllowed[c] = at),
+            },
+            slack: {
+              post: async (n: Notice) => {
+                const a = script.shift() ?? "ok";
+                const keep = () => messages.push({ id: n.id, at: clock, ts: `${messages.length + 1}.000` });
+                if (a === "ok") {
+                  keep();
+                  return { ts: messages.at(-1)!.ts };
+                }
+                if (a === "500-after" || a === "timeout-after") keep();
+                throw error(a);
+              },
+              find: async (n: Notice, since: number) => messages.find((m) => m.id === n.id && m.at >= since)?.ts ?? null,
+            },
+            record: async () => undefined,
+            deadLetter: async (body: string) => void dlq.push(JSON.parse(body).id),
+            now: () => clock,
+            sleep: async (ms: number) => void (clock += ms),
+            log: () => undefined,
+          };
+          const ids = Array.from({ length: 6 }, (_, i) => `n-${i}`);
+          let queue = ids.map((id, i) => ({ messageId: `m-${i}`, body: JSON.stringify(notice(id)), receives: 0 }));
+          let extra = 0;
+          for (let round = 0; round < 200 && queue.length; round++) {
+            // A feature re-sends a notice (after SQS's dedup window): it joins the back of the queue.
+            if (round < resends.length) queue.push({ messageId: `r-${extra++}`, body: JSON.stringify(notice(ids[resends[round]])), receives: 0 });
+            const batch = queue.slice(0, 10);
+            batch.forEach((m) => m.receives++);
+            const started = clock;
+            const out = await processOutboxBatch(batch, { ...deps, remainingMs: () => 60_000 - (clock - started) });
+            clock += 1000;
+            const failed = new Set(out.batchItemFailures.map((f) => f.itemIdentifier));
+            queue = [...batch.filter((m) => failed.has(m.messageId)), ...queue.slice(batch.length)];
+            // The redrive policy: after 10 receives, SQS moves the message to the DLQ.
+            for (const m of queue.filter((x) => x.receives >= 10)) dlq.push(JSON.parse(m.body).id);
+            queue = queue.filter((x) => x.receives < 10);
+          }
+          expect(queue, "nothing left waiting").to.have.length(0);
+          for (const id of ids) {
+            const posts = messages.filter((m) => m.id === id).length;
+            expect(posts, `${id} posted at most once`).to.be.at.most(1);
+            expect(posts === 1 || dlq.includes(id), `${id} posted or in the DLQ`).to.equal(true);
+            expect(posts === 1 && dlq.includes(id), `${id} not both posted and dead-lettered`).to.equal(false);
+            if (posts === 1) expect(entries[id].state, `${id} recorded as posted`).to.equal("POSTED");
+          }
+          // Posts into the channel are at least 1 s apart.
+          const gaps = messages.slice(1).map((m, i) => m.at - messages[i].at);
+          if (gaps.length) expect(Math.min(...gaps)).to.be.at.least(1000);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+});
