@@ -59,9 +59,11 @@ export interface ChangeFeedWebhook {
 
 /**
  * Default invocation rate per kind, within what each vendor allows:
- * - PagerDuty Events API v2: 120 events per minute per integration (routing) key, 429 beyond.
- *   https://developer.pagerduty.com/docs/events-api-v2-overview#api-limits
- * - FireHydrant API: 50 requests per 10 seconds per account. https://docs.firehydrant.com/reference/rate-limits
+ * - PagerDuty Events API: 120 events per minute, enforced per integration (routing) key (PagerDuty staff on the
+ *   community forum; the Events API v2 overview https://developer.pagerduty.com/docs/events-api-v2-overview lists the
+ *   API's limits), 429 beyond;
+ * - FireHydrant API: 50 requests every 10 seconds per account, shared by every key of the account, 429 with
+ *   Retry-After beyond (https://docs.firehydrant.com/reference/firehydrant-api, rate limiting);
  * - generic: a modest 10 per second.
  * EventBridge holds events back (and retries them) beyond the destination's rate; it does not drop them.
  * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-api-destinations.html
