@@ -9,6 +9,7 @@ import { denyInsecureTransport, policy, policyJson } from "./iam";
 import { accountKeyPolicy } from "./kms";
 import { alarmTopic } from "./alarmTopic";
 import { InlineFunction } from "./lambda";
+import { onAsyncFailure } from "./asyncFailures";
 import { TARGET_RETRY, type RuleState } from "./forwarderTemplate";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import * as heartbeat from "../functions/heartbeat";
@@ -306,6 +307,8 @@ export class CentralEventBus extends pulumi.ComponentResource {
       { kind: "lambda", function: fn.function },
       "Forwarder heartbeats from every account and region",
     );
+    // A heartbeat invocation that fails after Lambda's retries is kept (and alarmed), not discarded.
+    onAsyncFailure(`${name}-heartbeat`, fn, { queueArn: this.deliveryDeadLetter.arn, keyArn: this.key.arn, alertTopicArn: this.alertTopic.arn, maximumEventAgeInSeconds: 3600 }, this);
     const tick = new aws.cloudwatch.EventRule(
       `${name}-heartbeat-check`,
       { scheduleExpression: "rate(5 minutes)", description: "trailwatch: check for quiet forwarders" },

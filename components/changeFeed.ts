@@ -38,7 +38,10 @@ import {
   type EnvironmentMap,
 } from "../functions/changeFeed";
 import type { CloudTrailRecord } from "../functions/cloudtrail";
-import { slackClient } from "../functions/slack/client";
+import { envNoticeSender } from "../functions/slack/outboxAdapters";
+import { changeDigestNotice } from "../functions/slack/notices";
+import type { SlackOutbox } from "./slackOutbox";
+import { destinationFailureAlarm } from "./asyncFailures";
 
 export type WebhookKind = "firehydrant" | "pagerduty" | "generic";
 
@@ -50,7 +53,27 @@ export interface ChangeFeedWebhook {
   readonly url: string;
   /** Secrets Manager secret (name or ARN, this account) holding the auth value; read at deploy time into the connection. */
   readonly secret: string;
-  readonly rateLimitPerSecond: number;
+  /** @default WEBHOOK_RATE_LIMITS[kind] */
+  readonly rateLimitPerSecond?: number;
+}
+
+/**
+ * Default invocation rate per kind, within what each vendor allows:
+ * - PagerDuty Events API: 120 events per minute, enforced per integration (routing) key (PagerDuty staff on the
+ *   community forum; the Events API v2 overview https://developer.pagerduty.com/docs/events-api-v2-overview lists the
+ *   API's limits), 429 beyond;
+ * - FireHydrant API: 50 requests every 10 seconds per account, shared by every key of the account, 429 with
+ *   Retry-After beyond (https://docs.firehydrant.com/reference/firehydrant-api, rate limiting);
+ * - generic: a modest 10 per second.
+ * EventBridge holds events back (and retries them) beyond the destination's rate; it does not drop them.
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-api-destinations.html
+ */
+export const WEBHOOK_RATE_LIMITS: Record<WebhookKind, number> = { pagerduty: 2, firehydrant: 5, generic: 10 };
+
+/** FireHydrant ids for the change events: environment name -> environment id; owner / account id / environment -> service ids. */
+export interface FireHydrantMapping {
+  readonly environments: Record<string, string>;
+  readonly services: Record<string, string[]>;
 }
 
 export interface ChangeFeedArgs {
@@ -62,9 +85,12 @@ export interface ChangeFeedArgs {
   /** On top of DEFAULT_NOISE. */
   readonly noise: { eventNames: string[]; principals: string[] };
   readonly webhooks: ChangeFeedWebhook[];
+  /** Links FireHydrant change events to environments and services (so they show on incidents). */
+  readonly fireHydrant?: FireHydrantMapping;
   /** Post changes of these environments to Slack (one digest per environment per SQS batch). */
   readonly slack?: {
-    botTokenSecretArn: pulumi.Input<string>;
+    /** Digests go through the Slack outbox. */
+    outbox: SlackOutbox;
     channelId: string;
     environments: string[];
     outsideIacOnly: boolean;
@@ -83,13 +109,14 @@ export interface NormalizerSettings {
   environments: EnvironmentMap;
   extraNoise: { eventNames: string[]; principals: string[] };
   kinds: WebhookKind[];
+  fireHydrant?: { environments: Record<string, string>; services: Record<string, string[]> };
 }
 
 export interface ChangePayload {
   schema: typeof CHANGE_SCHEMA;
   change: ChangeRecord;
   firehydrant?: ReturnType<typeof fireHydrantChangeEvent>;
-  /** Without `routing_key`: the PagerDuty connection adds it to the body from its secret. */
+  /** Without `routing_key`: the PagerDuty target's input transformer adds it (pagerDutyInputTransformer). */
   pagerduty?: Omit<ReturnType<typeof pagerDutyChangeEvent>, "routing_key">;
   generic?: ReturnType<typeof genericWebhook>;
 }
@@ -103,7 +130,7 @@ export function changePayload(detail: unknown, s: NormalizerSettings): ChangePay
   if (!isChange(record, DEFAULT_NOISE, s.extraNoise)) return null;
   const change = toChangeRecord(record, s.environments);
   const out: ChangePayload = { schema: CHANGE_SCHEMA, change };
-  if (s.kinds.includes("firehydrant")) out.firehydrant = fireHydrantChangeEvent(change);
+  if (s.kinds.includes("firehydrant")) out.firehydrant = fireHydrantChangeEvent(change, fireHydrantIds(change, s.fireHydrant));
   if (s.kinds.includes("pagerduty")) {
     const { routing_key: _fromConnection, ...body } = pagerDutyChangeEvent(change, "");
     out.pagerduty = body;
@@ -112,15 +139,43 @@ export function changePayload(detail: unknown, s: NormalizerSettings): ChangePay
   return out;
 }
 
+/** The FireHydrant environment and service ids of a change: services by owner, then account id, then environment. */
+export function fireHydrantIds(change: ChangeRecord, m?: NormalizerSettings["fireHydrant"]): { environmentIds?: Record<string, string>; serviceIds?: string[] } {
+  if (!m) return {};
+  const own = (o: Record<string, string[]>, k: string | null) => (k !== null && Object.prototype.hasOwnProperty.call(o, k) ? o[k] : []);
+  const serviceIds = [...new Set([...own(m.services, change.where.owner), ...own(m.services, change.where.account), ...own(m.services, change.where.environment)])];
+  return { environmentIds: m.environments, serviceIds };
+}
+
+/**
+ * The PagerDuty target's input transformer: Events API v2 takes the routing key in the JSON body, which the
+ * normalizer's result must not carry (it would sit on the bus and in its archive). EventBridge's input transformer
+ * is the documented way to shape an API destination's body: the template holds the key, the variables insert the
+ * normalizer's payload and links as JSON. The key is then part of this rule target's configuration (readable with
+ * events:ListTargetsByRule in the security account, and in Pulumi state as a secret).
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-transform-target-input.html
+ * https://developer.pagerduty.com/docs/send-change-event (routing_key, payload.summary, payload.source required)
+ */
+export function pagerDutyInputTransformer(routingKey: string): { inputPaths: Record<string, string>; inputTemplate: string } {
+  // PagerDuty integration keys are 32 characters of letters and digits; anything else would break the template.
+  if (!/^[A-Za-z0-9]{20,64}$/.test(routingKey)) throw new Error("the PagerDuty webhook's secret must hold the routing (integration) key: 32 letters and digits");
+  return {
+    inputPaths: { payload: "$.detail.responsePayload.pagerduty.payload", links: "$.detail.responsePayload.pagerduty.links" },
+    inputTemplate: `{"routing_key": ${JSON.stringify(routingKey)}, "payload": <payload>, "links": <links>}`,
+  };
+}
+
 /**
  * One Slack digest per environment for a batch of SQS messages, each a central-bus "invocation result" event
  * carrying a change payload. Unreadable messages are logged and dropped (they cannot succeed on retry).
  */
 export async function postChangeDigests(
   records: { messageId: string; body: string }[],
-  opts: { outsideIacOnly: boolean; post: (m: { text: string; blocks: object[] }) => Promise<void>; log: (entry: object) => void },
-): Promise<{ posted: number; changes: number }> {
+  opts: { outsideIacOnly: boolean; post: (m: { text: string; blocks: object[] }, environment: string, messageIds: string[]) => Promise<void>; log: (entry: object) => void },
+): Promise<{ posted: number; changes: number; batchItemFailures: { itemIdentifier: string }[] }> {
   const byEnvironment: Record<string, ChangeRecord[]> = {};
+  const idsByEnvironment: Record<string, string[]> = {};
+  const batchItemFailures: { itemIdentifier: string }[] = [];
   let changes = 0;
   for (const r of records) {
     let change: ChangeRecord | undefined;
@@ -136,6 +191,7 @@ export async function postChangeDigests(
       continue;
     }
     (byEnvironment[env] = byEnvironment[env] ?? []).push(change);
+    (idsByEnvironment[env] = idsByEnvironment[env] ?? []).push(r.messageId);
     changes++;
   }
   let posted = 0;
@@ -143,10 +199,16 @@ export async function postChangeDigests(
     const list = byEnvironment[env].sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
     const message = slackDigest(list, env, { outsideIacOnly: opts.outsideIacOnly });
     if (message.blocks.length <= 2) continue; // every change was filtered out
-    await opts.post(message);
-    posted++;
+    try {
+      await opts.post(message, env, idsByEnvironment[env]);
+      posted++;
+    } catch (err) {
+      // Only this environment's messages come back (partial batch response); the others' digests are not re-sent.
+      opts.log({ level: "ERROR", message: "digest not queued", environment: env, error: (err as Error).message });
+      batchItemFailures.push(...idsByEnvironment[env].map((itemIdentifier) => ({ itemIdentifier })));
+    }
   }
-  return { posted, changes };
+  return { posted, changes, batchItemFailures };
 }
 
 /**
@@ -198,6 +260,7 @@ export class ChangeFeed extends pulumi.ComponentResource {
       environments: { accounts: { ...args.environments.accounts }, defaultEnvironment: args.environments.defaultEnvironment },
       extraNoise: { eventNames: [...args.noise.eventNames], principals: [...args.noise.principals] },
       kinds: [...new Set(args.webhooks.map((w) => w.kind))].sort(),
+      ...(args.fireHydrant ? { fireHydrant: { environments: { ...args.fireHydrant.environments }, services: { ...args.fireHydrant.services } } } : {}),
     };
     const normalizerName = `${name}-normalizer`;
     // InlineFunction's naming: the result rules must name the function before it exists.
@@ -234,6 +297,8 @@ export class ChangeFeed extends pulumi.ComponentResource {
       // Lambda checks the role may PutEvents when the destinations are set: wait for its policy.
       { parent: this, dependsOn: [this.normalizer] },
     );
+    // A result the bus refuses (over 256 KB, or a permission problem) is lost: alarm on it.
+    destinationFailureAlarm(`${name}-normalizer`, this.normalizer.function.name, bus.alertTopic.arn, this);
     bus.subscribe(
       `${name}-writes`,
       writeCallsPattern(args.noise.eventNames),
@@ -316,7 +381,7 @@ export class ChangeFeed extends pulumi.ComponentResource {
             connectionArn: connection.arn,
             invocationEndpoint: w.url,
             httpMethod: "POST",
-            invocationRateLimitPerSecond: w.rateLimitPerSecond,
+            invocationRateLimitPerSecond: w.rateLimitPerSecond ?? WEBHOOK_RATE_LIMITS[w.kind],
           },
           p,
         );
@@ -350,8 +415,14 @@ export class ChangeFeed extends pulumi.ComponentResource {
             eventBusName: bus.bus.name,
             arn: this.destinations[w.name].arn,
             roleArn: invokeRole.arn,
-            // The body the normalizer built for this kind of receiver.
-            inputPath: `$.detail.responsePayload.${w.kind}`,
+            // The body the normalizer built for this kind of receiver; PagerDuty's gets the routing key added.
+            ...(w.kind === "pagerduty"
+              ? { inputTransformer: pulumi.secret(aws.secretsmanager.getSecretVersionOutput({ secretId: w.secret }, p).secretString.apply((v) => pagerDutyInputTransformer(v ?? PLAN_PLACEHOLDER_KEY))) }
+              : { inputPath: `$.detail.responsePayload.${w.kind}` }),
+            // An idempotency key per change where the receiver takes one (IETF Idempotency-Key header; the value is a
+            // dynamic path into the event). PagerDuty change events have no dedup key; FireHydrant's carry external_id.
+            // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-targets.html#dynamic-path-parameters
+            ...(w.kind === "generic" ? { httpTarget: { headerParameters: GENERIC_IDEMPOTENCY_HEADER } } : {}),
             deadLetterConfig: { arn: bus.deliveryDeadLetter.arn },
             retryPolicy: TARGET_RETRY,
           },
@@ -376,26 +447,27 @@ export class ChangeFeed extends pulumi.ComponentResource {
       const poster = new InlineFunction(
         `${name}-slack`,
         {
-          description: "Change feed: posts a digest of changes per environment to Slack",
+          description: "Change feed: hands a digest of changes per environment to the Slack outbox",
           timeout: 30,
           logRetentionDays,
-          environment: { SLACK_CHANNEL_ID: s.channelId, SLACK_BOT_TOKEN_SECRET: s.botTokenSecretArn },
+          environment: { SLACK_CHANNEL_ID: s.channelId, ...s.outbox.senderEnvironment() },
           statements: [
             { Sid: "ReceiveChanges", Effect: "Allow", Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], Resource: [this.slackQueue.arn] },
             { Sid: "QueueKey", Effect: "Allow", Action: ["kms:Decrypt"], Resource: [bus.key.arn] },
-            { Sid: "SlackToken", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [s.botTokenSecretArn] },
+            ...s.outbox.senderStatements(),
           ],
           callbackFactory: () => {
             const iacFiltered = outsideIacOnly;
-            return async (event: { Records: { messageId: string; body: string }[] }) =>
-              postChangeDigests(event.Records ?? [], {
+            const outbox = envNoticeSender();
+            return async (event: { Records: { messageId: string; body: string }[] }) => {
+              const out = await postChangeDigests(event.Records ?? [], {
                 outsideIacOnly: iacFiltered,
-                post: async (m) => {
-                  const slack = await slackClient(process.env.SLACK_BOT_TOKEN_SECRET!);
-                  await slack.chat.postMessage({ channel: process.env.SLACK_CHANNEL_ID!, text: m.text, blocks: m.blocks as any, unfurl_links: false });
-                },
+                post: (m, environment, messageIds) => outbox.send(changeDigestNotice(m, environment, messageIds, { channel: process.env.SLACK_CHANNEL_ID! })),
                 log: (e) => console.log(JSON.stringify(e)),
               });
+              console.log(JSON.stringify({ level: "INFO", message: "batch done", posted: out.posted, changes: out.changes, failed: out.batchItemFailures.length }));
+              return { batchItemFailures: out.batchItemFailures };
+            };
           },
         },
         p,
@@ -408,6 +480,8 @@ export class ChangeFeed extends pulumi.ComponentResource {
           // SQS allows more than 10 per batch only with a batching window.
           batchSize: windowSeconds > 0 ? 100 : 10,
           maximumBatchingWindowInSeconds: windowSeconds,
+          // One environment's failed hand-over returns only its messages; the others are not posted twice.
+          functionResponseTypes: ["ReportBatchItemFailures"],
         },
         p,
       );
@@ -420,22 +494,25 @@ export class ChangeFeed extends pulumi.ComponentResource {
   }
 }
 
+/** The generic webhook's idempotency key: the CloudTrail event id of the change, a dynamic path into the event. */
+export const GENERIC_IDEMPOTENCY_HEADER = { "Idempotency-Key": "$.detail.responsePayload.change.eventId" };
+
+/** Under the mock runtime (npm run plan) the secret has no value: the template shows this instead. */
+const PLAN_PLACEHOLDER_KEY = "PLANROUTINGKEYPLACEHOLDER0000000";
+
 /**
  * The connection's auth, from the secret's value (a Secrets Manager read at deploy time; Pulumi keeps it secret in
  * state, EventBridge in its own KMS-encrypted secret):
  * - FireHydrant: `Authorization: Bearer <bot token>` (a value that already names its scheme is sent as is);
- * - PagerDuty: Events API v2 takes the routing key in the JSON body (`routing_key`), so the connection adds it as a
- *   secret body parameter; connections require an auth method, so the key also goes in `X-Routing-Key`, to PagerDuty only;
+ * - PagerDuty: Events API v2 takes the routing key in the JSON body (`routing_key`), which the target's input
+ *   transformer writes (pagerDutyInputTransformer); connections require an auth method, so the key also goes in an
+ *   `X-Routing-Key` header, to PagerDuty only, which PagerDuty ignores;
  * - generic: the secret is the whole `Authorization` header value (`Bearer ...`, `Basic ...`).
  */
 function connectionAuth(kind: WebhookKind, secretValue: pulumi.Output<string>): pulumi.Input<aws.types.input.cloudwatch.EventConnectionAuthParameters> {
   const value = pulumi.secret(secretValue);
   if (kind === "firehydrant")
     return { apiKey: { key: "Authorization", value: pulumi.secret(secretValue.apply((v) => (/^(Bearer|Basic|Token)\s/i.test(v ?? "") ? v : `Bearer ${v}`))) } };
-  if (kind === "pagerduty")
-    return {
-      apiKey: { key: "X-Routing-Key", value },
-      invocationHttpParameters: { bodies: [{ key: "routing_key", value, isValueSecret: true }] },
-    };
+  if (kind === "pagerduty") return { apiKey: { key: "X-Routing-Key", value } };
   return { apiKey: { key: "Authorization", value } };
 }

@@ -15,10 +15,16 @@ import { dynamoRoleInventory, tagsFromRequest } from "../functions/roleInventory
 import { parseRoleChange } from "../functions/roles";
 import { slackClient } from "../functions/slack/client";
 import { resolvingOwnerOf } from "../functions/slack/mentions";
+import { envNoticeSender } from "../functions/slack/outboxAdapters";
+import { denyDigestNotice } from "../functions/slack/notices";
+import type { SlackOutbox } from "./slackOutbox";
+import { onAsyncFailure } from "./asyncFailures";
 
 export interface DenyAdvisorArgs {
   readonly bus: CentralEventBus;
-  /** Secret (ARN) holding the Slack bot token; read at run time. */
+  /** Digests go through the Slack outbox (posted once, paced; findings marked notified once posted). */
+  readonly outbox: SlackOutbox;
+  /** Secret (ARN) holding the Slack bot token: read at run time only to resolve email owner tags (users.lookupByEmail). */
   readonly slackBotTokenSecretArn: pulumi.Input<string>;
   readonly slackChannelId: string;
   /** Role tag naming its owner (a Slack user id is mentioned). @default "owner" */
@@ -80,6 +86,7 @@ export class DenyAdvisor extends pulumi.ComponentResource {
           SLACK_CHANNEL_ID: args.slackChannelId,
           SLACK_BOT_TOKEN_SECRET: args.slackBotTokenSecretArn,
           ...(args.digest && (Object.keys(args.digest.accountNames ?? {}).length || args.digest.mentionable?.length) ? { DIGEST_OPTIONS: JSON.stringify(args.digest) } : {}),
+          ...args.outbox.senderEnvironment(),
         },
         statements: [
           { Sid: "ReceiveDenies", Effect: "Allow", Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], Resource: [this.queue.arn] },
@@ -87,9 +94,11 @@ export class DenyAdvisor extends pulumi.ComponentResource {
           { Sid: "RoleOwners", Effect: "Allow", Action: ["dynamodb:GetItem"], Resource: [this.rolesTable.arn] },
           { Sid: "BusKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: [key.arn] },
           { Sid: "SlackToken", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [args.slackBotTokenSecretArn] },
+          ...args.outbox.senderStatements(),
         ],
         callbackFactory: () => {
           const ddb = new DynamoDBClient({});
+          const outbox = envNoticeSender();
           const store = dynamoDenyStore(ddb, process.env.FINDINGS_TABLE!);
           const roles = dynamoRoleInventory(ddb, process.env.ROLES_TABLE!, process.env.OWNER_TAG_KEY!);
           const digestOptions = { ...(process.env.DIGEST_OPTIONS ? JSON.parse(process.env.DIGEST_OPTIONS) : {}), resolvedOwners: {} as Record<string, string> };
@@ -107,10 +116,7 @@ export class DenyAdvisor extends pulumi.ComponentResource {
               store,
               digestOptions,
               ownerOf,
-              post: async (m) => {
-                const slack = await slackClient(process.env.SLACK_BOT_TOKEN_SECRET!);
-                await slack.chat.postMessage({ channel: process.env.SLACK_CHANNEL_ID!, text: m.text, blocks: m.blocks as any, unfurl_links: false });
-              },
+              post: (m, marks) => outbox.send(denyDigestNotice(m, marks, { channel: process.env.SLACK_CHANNEL_ID!, table: process.env.FINDINGS_TABLE! })),
               log: (e) => console.log(JSON.stringify(e)),
               now: () => new Date(),
             });
@@ -130,6 +136,8 @@ export class DenyAdvisor extends pulumi.ComponentResource {
       },
       p,
     );
+    // The outbox marks findings notified (notifiedHash) once their digest is posted.
+    args.outbox.recordPostsIn(`${name}-findings`, this.findingsTable, key);
 
     const inventory = new InlineFunction(
       `${name}-roles`,
@@ -155,6 +163,7 @@ export class DenyAdvisor extends pulumi.ComponentResource {
       p,
     );
     args.bus.subscribe(`${name}-role-changes`, roleChangePattern, { kind: "lambda", function: inventory.function }, "IAM role changes for the role inventory");
+    onAsyncFailure(`${name}-roles`, inventory, { queueArn: args.bus.deliveryDeadLetter.arn, keyArn: key.arn, alertTopicArn: args.bus.alertTopic.arn }, this);
 
     this.registerOutputs({ findingsTable: this.findingsTable.name, queueUrl: this.queue.url });
   }

@@ -12,7 +12,9 @@ import type { CentralEventBus } from "./centralEventBus";
 import { denyInsecureTransport, policy, policyJson } from "./iam";
 import { SEVERITY_BANDS, atLeastPattern, configNonCompliantPattern, severityPattern, type SeverityBand } from "../functions/findings/severity";
 import { dynamoFindingStore, handleFindingEvent } from "../functions/findings/notify";
-import { slackClient } from "../functions/slack/client";
+import { envNoticeSender } from "../functions/slack/outboxAdapters";
+import type { SlackOutbox } from "./slackOutbox";
+import { onAsyncFailure } from "./asyncFailures";
 
 export interface TopicSubscriptions {
   emails: string[];
@@ -21,8 +23,9 @@ export interface TopicSubscriptions {
 
 export interface FindingsRouterArgs {
   bus: CentralEventBus;
-  /** Unset (with slackChannelId) = Slack off: the topics only, no notifier. */
-  slackBotTokenSecretArn?: pulumi.Input<string>;
+  /** Every Slack notice goes through the outbox (posted once, paced, failures to its DLQ). Unset (with
+   * slackChannelId) = Slack off: the topics only, no notifier. */
+  outbox?: SlackOutbox;
   slackChannelId?: string;
   /** GuardDuty findings at or above this band go to Slack. */
   slackMinSeverity: SeverityBand;
@@ -96,8 +99,8 @@ export class FindingsRouter extends pulumi.ComponentResource {
       );
     }
 
-    const slackToken = args.slackBotTokenSecretArn;
-    if (slackToken === undefined || args.slackChannelId === undefined) {
+    const outbox = args.outbox;
+    if (outbox === undefined || args.slackChannelId === undefined) {
       this.registerOutputs({ topics: SEVERITY_BANDS.map((b) => this.topics[b].arn) });
       return;
     }
@@ -116,34 +119,43 @@ export class FindingsRouter extends pulumi.ComponentResource {
     this.notifier = new InlineFunction(
       `${name}-notifier`,
       {
-        description: "Posts GuardDuty findings and Config non-compliance to Slack, once per finding",
+        description: "Hands GuardDuty findings and Config non-compliance to the Slack outbox, once per finding",
         timeout: 30,
         logRetentionDays: args.logRetentionDays,
         environment: {
           NOTIFIED_TABLE: this.table.name,
           SLACK_CHANNEL_ID: args.slackChannelId,
-          SLACK_BOT_TOKEN_SECRET: slackToken,
+          ...outbox.senderEnvironment(),
           ...(args.accountNames && Object.keys(args.accountNames).length ? { ACCOUNT_NAMES: JSON.stringify(args.accountNames) } : {}),
         },
         statements: [
           { Sid: "Dedupe", Effect: "Allow", Action: ["dynamodb:PutItem", "dynamodb:DeleteItem"], Resource: [this.table.arn] },
           { Sid: "TableKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: [bus.key.arn] },
-          { Sid: "SlackToken", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [slackToken] },
+          ...outbox.senderStatements(),
         ],
         callbackFactory: () => {
           const store = dynamoFindingStore(new DynamoDBClient({}), process.env.NOTIFIED_TABLE!);
-          const poster = {
-            post: async (m: { text: string; blocks: object[] }) => {
-              const slack = await slackClient(process.env.SLACK_BOT_TOKEN_SECRET!);
-              await slack.chat.postMessage({ channel: process.env.SLACK_CHANNEL_ID!, text: m.text, blocks: m.blocks as any, unfurl_links: false });
-            },
-          };
+          const outbox = envNoticeSender();
           const accountNames = process.env.ACCOUNT_NAMES ? JSON.parse(process.env.ACCOUNT_NAMES) : {};
-          return (event: unknown) => handleFindingEvent(event, { store, poster, now: new Date(), accountNames, log: (l) => console.log(JSON.stringify(l)) });
+          return (event: unknown) =>
+            handleFindingEvent(event, {
+              store,
+              outbox,
+              channel: process.env.SLACK_CHANNEL_ID!,
+              table: process.env.NOTIFIED_TABLE!,
+              now: new Date(),
+              accountNames,
+              log: (l) => console.log(JSON.stringify(l)),
+            });
         },
       },
       p,
     );
+    // The outbox writes postedTs on the claim once Slack accepted the message.
+    outbox.recordPostsIn(`${name}-notified`, this.table, bus.key);
+    // EventBridge invokes the notifier asynchronously: after Lambda's two retries a failed event goes to the bus's
+    // delivery DLQ (alarmed), not nowhere.
+    onAsyncFailure(`${name}-notifier`, this.notifier, { queueArn: bus.deliveryDeadLetter.arn, keyArn: bus.key.arn, alertTopicArn: bus.alertTopic.arn }, this);
     if (args.guardDuty)
       bus.subscribe(`${name}-guardduty-slack`, atLeastPattern(args.slackMinSeverity), { kind: "lambda", function: this.notifier.function }, `GuardDuty findings of ${args.slackMinSeverity} severity and above, to Slack`);
     if (args.configNonCompliantBand && args.configToSlack)

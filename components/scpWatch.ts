@@ -21,12 +21,17 @@ import { detachThroughRole, snsNotifier, DETACH_ROLE_NAME } from "../functions/s
 import { SCP_METRIC_NAMESPACE } from "../functions/scp/watch";
 import { slackPort } from "../functions/sg/revert/adapters";
 import { slackClient } from "../functions/slack/client";
+import { onAsyncFailure } from "./asyncFailures";
+import { envNoticeSender } from "../functions/slack/outboxAdapters";
+import type { SlackOutbox } from "./slackOutbox";
 
 export interface ScpWatchArgs {
   bus: CentralEventBus;
   region: string;
   managementAccountId: string;
   slackBotTokenSecretArn: pulumi.Input<string>;
+  /** New messages (openings, alerts, digests) go through the Slack outbox; the window records their ts. */
+  outbox: SlackOutbox;
   settings: ScpWatchSettings;
   digestMinutes: number;
   logRetentionDays: number;
@@ -81,41 +86,46 @@ export class ScpWatch extends pulumi.ComponentResource {
         description: "Counts SCP/RCP denies per policy, account and action; alerts rollout windows past their threshold",
         logFormat: "Text",
         logRetentionDays: args.logRetentionDays,
-        environment: { ...env, ALERT_TOPIC_ARN: bus.alertTopic.arn },
+        environment: { SCP_WATCH_TABLE: this.table.name, SCP_WATCH_SETTINGS: JSON.stringify(args.settings), ALERT_TOPIC_ARN: bus.alertTopic.arn, ...args.outbox.senderEnvironment() },
         statements: [
           { Sid: "Windows", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:UpdateItem"], Resource: [this.table.arn] },
           tableKey,
-          botToken,
           { Sid: "AlertTopic", Effect: "Allow", Action: "sns:Publish", Resource: [bus.alertTopic.arn] },
+          ...args.outbox.senderStatements(),
         ],
         callbackFactory: () => {
           const store = dynamoWindowStore(new DynamoDBClient({}), process.env.SCP_WATCH_TABLE!);
           const settings = JSON.parse(process.env.SCP_WATCH_SETTINGS!);
           const notifier = snsNotifier(process.env.ALERT_TOPIC_ARN!);
-          return async (event: { detail: any }) => {
-            const slack = slackPort(await slackClient(process.env.SLACK_BOT_TOKEN_SECRET!));
+          const posting = { outbox: envNoticeSender(), table: process.env.SCP_WATCH_TABLE! };
+          return async (event: { detail: any }) =>
             // EMF: one raw JSON line per deny on stdout (the function logs as Text so Lambda does not wrap it).
-            return countDeny(event.detail, { store, slack, notifier, settings, now: new Date(), emit: (l) => process.stdout.write(JSON.stringify(l) + "\n") });
-          };
+            countDeny(event.detail, { store, posting, notifier, settings, now: new Date(), emit: (l) => process.stdout.write(JSON.stringify(l) + "\n") });
         },
       },
       p,
     );
     bus.subscribe(`${name}-denies`, policyDenyPattern, { kind: "lambda", function: counter.function }, "SCP and RCP denies, counted", readAll);
+    const failures = { queueArn: bus.deliveryDeadLetter.arn, keyArn: bus.key.arn, alertTopicArn: bus.alertTopic.arn };
+    onAsyncFailure(`${name}-counter`, counter, failures, this);
 
     const windows = new InlineFunction(
       `${name}-windows`,
       {
         description: "Opens SCP rollout windows from Organizations policy changes; posts digests; closes windows",
         logRetentionDays: args.logRetentionDays,
-        environment: env,
-        statements: [{ Sid: "Windows", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Scan"], Resource: [this.table.arn] }, tableKey, botToken],
+        environment: { SCP_WATCH_TABLE: this.table.name, SCP_WATCH_SETTINGS: JSON.stringify(args.settings), ...args.outbox.senderEnvironment() },
+        statements: [
+          { Sid: "Windows", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Scan"], Resource: [this.table.arn] },
+          tableKey,
+          ...args.outbox.senderStatements(),
+        ],
         callbackFactory: () => {
           const store = dynamoWindowStore(new DynamoDBClient({}), process.env.SCP_WATCH_TABLE!);
           const settings = JSON.parse(process.env.SCP_WATCH_SETTINGS!);
+          const posting = { outbox: envNoticeSender(), table: process.env.SCP_WATCH_TABLE! };
           return async (event: { source?: string; detail?: any }) => {
-            const slack = slackPort(await slackClient(process.env.SLACK_BOT_TOKEN_SECRET!));
-            const deps = { store, slack, settings, now: new Date() };
+            const deps = { store, posting, settings, now: new Date() };
             return event.source === "aws.events" ? tick(deps) : onPolicyChange(event.detail, deps);
           };
         },
@@ -126,11 +136,23 @@ export class ScpWatch extends pulumi.ComponentResource {
     bus.subscribe(`${name}-policy-changes`, orgPolicyChangePattern, { kind: "lambda", function: windows.function }, "Organizations policy changes open rollout windows");
     const digest = new aws.cloudwatch.EventRule(`${name}-digest`, { scheduleExpression: `rate(${args.digestMinutes} minutes)`, description: "trailwatch: SCP rollout digests" }, p);
     new aws.lambda.Permission(`${name}-digest-invoke`, { action: "lambda:InvokeFunction", function: windows.function.name, principal: "events.amazonaws.com", sourceArn: digest.arn }, p);
-    new aws.cloudwatch.EventTarget(`${name}-digest-target`, { rule: digest.name, arn: windows.function.arn, retryPolicy: { maximumEventAgeInSeconds: 300, maximumRetryAttempts: 2 } }, p);
+    new aws.cloudwatch.EventTarget(
+      `${name}-digest-target`,
+      { rule: digest.name, arn: windows.function.arn, deadLetterConfig: { arn: bus.deliveryDeadLetter.arn }, retryPolicy: { maximumEventAgeInSeconds: 300, maximumRetryAttempts: 2 } },
+      p,
+    );
+    onAsyncFailure(`${name}-windows`, windows, failures, this);
 
+    // The outbox records posted openings' and alerts' ts on the window.
+    args.outbox.recordPostsIn(`${name}-windows`, this.table, bus.key);
     this.slackFeature = {
-      environment: { SCP_WATCH_TABLE: this.table.name, SCP_WATCH_SETTINGS: JSON.stringify(args.settings) },
-      statements: [{ Sid: "ScpWindows", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], Resource: [this.table.arn] }, { ...tableKey, Sid: "ScpTableKey" }],
+      // /trailwatch-watch opens windows from the Slack app: its opening message goes through the outbox too.
+      environment: { SCP_WATCH_TABLE: this.table.name, SCP_WATCH_SETTINGS: JSON.stringify(args.settings), ...args.outbox.senderEnvironment() },
+      statements: [
+        { Sid: "ScpWindows", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], Resource: [this.table.arn] },
+        { ...tableKey, Sid: "ScpTableKey" },
+        ...args.outbox.senderStatements().map((st) => ({ ...st, Sid: `Scp${st.Sid}` })),
+      ],
     };
 
     if (args.settings.rollback) {

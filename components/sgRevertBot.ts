@@ -14,7 +14,10 @@ import { policy, policyJson, type Statement } from "./iam";
 import type { CfnTemplate } from "./forwarderTemplate";
 import { securityGroupChangePattern } from "../functions/patterns";
 import { dynamoReviewStore } from "../functions/sg/revert/state";
-import { detectChange, expireReviews, revertRules, type BotSettings } from "../functions/sg/revert/handlers";
+import { detectChange, expireReviews, requeueUnposted, revertRules, type BotSettings } from "../functions/sg/revert/handlers";
+import { envNoticeSender } from "../functions/slack/outboxAdapters";
+import type { SlackOutbox } from "./slackOutbox";
+import { onAsyncFailure } from "./asyncFailures";
 import { slackPort, spokeEc2, SPOKE_ROLE_NAME } from "../functions/sg/revert/adapters";
 import type { SlackFeature } from "./slackApp";
 import { slackClient } from "../functions/slack/client";
@@ -26,6 +29,8 @@ export interface SgRevertBotArgs {
   memberTargets: string[];
   homeRegion: string;
   slackBotTokenSecretArn: pulumi.Input<string>;
+  /** New review messages go through the Slack outbox (posted once; the ts recorded on the review items). */
+  outbox: SlackOutbox;
   settings: BotSettings;
   externalId: string;
   logRetentionDays: number;
@@ -69,25 +74,31 @@ export class SgRevertBot extends pulumi.ComponentResource {
     const botToken: Statement = { Sid: "SlackBotToken", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [args.slackBotTokenSecretArn] };
 
     // ---- detect --------------------------------------------------------------------------------------------------
+    const failures = { queueArn: args.bus.deliveryDeadLetter.arn, keyArn: key.arn, alertTopicArn: args.bus.alertTopic.arn };
     const detect = new InlineFunction(
       `${name}-detect`,
       {
-        description: "Records new security-group rules for review and posts them to Slack",
+        description: "Records new security-group rules for review and queues their Slack message",
         logRetentionDays: args.logRetentionDays,
-        environment: env,
-        statements: [{ Sid: "Reviews", Effect: "Allow", Action: ["dynamodb:PutItem", "dynamodb:UpdateItem"], Resource: [this.table.arn] }, tableKey, botToken],
+        environment: { REVIEW_TABLE: this.table.name, [SETTINGS_ENV]: JSON.stringify(args.settings), ...args.outbox.senderEnvironment() },
+        statements: [
+          { Sid: "Reviews", Effect: "Allow", Action: ["dynamodb:PutItem", "dynamodb:BatchGetItem"], Resource: [this.table.arn] },
+          tableKey,
+          ...args.outbox.senderStatements(),
+        ],
         callbackFactory: () => {
           const store = dynamoReviewStore(new DynamoDBClient({}), process.env.REVIEW_TABLE!);
           const settings = JSON.parse(process.env.SG_BOT_SETTINGS!);
-          return async (event: { detail: any }) => {
-            const slack = slackPort(await slackClient(process.env.SLACK_BOT_TOKEN_SECRET!));
-            return detectChange(event.detail, { store, slack, settings, now: new Date(), log: (l) => console.log(JSON.stringify(l)) });
-          };
+          const posting = { outbox: envNoticeSender(), table: process.env.REVIEW_TABLE! };
+          return async (event: { detail: any }) => detectChange(event.detail, { store, posting, settings, now: new Date(), log: (l) => console.log(JSON.stringify(l)) });
         },
       },
       p,
     );
     args.bus.subscribe(`${name}-changes`, securityGroupChangePattern, { kind: "lambda", function: detect.function }, "Security-group rules added, for review in Slack");
+    onAsyncFailure(`${name}-detect`, detect, failures, this);
+    // The outbox records each review message's channel and ts on its items.
+    args.outbox.recordPostsIn(`${name}-reviews`, this.table, key);
 
     // ---- decisions: the review buttons' listeners run in the shared Slack app (components/slackApp.ts) ------------
     this.slackFeature = {
@@ -146,20 +157,30 @@ export class SgRevertBot extends pulumi.ComponentResource {
       p,
     );
 
-    // ---- expiry --------------------------------------------------------------------------------------------------
+    // ---- expiry, and the sweep that re-queues review messages that were never posted --------------------------
     const expire = new InlineFunction(
       `${name}-expire`,
       {
-        description: "Expires undecided security-group reviews",
+        description: "Expires undecided security-group reviews; re-queues review messages that were never posted",
         logRetentionDays: args.logRetentionDays,
-        environment: env,
-        statements: [{ Sid: "Reviews", Effect: "Allow", Action: ["dynamodb:Scan", "dynamodb:UpdateItem", "dynamodb:BatchGetItem"], Resource: [this.table.arn] }, tableKey, botToken],
+        environment: { ...env, ...args.outbox.senderEnvironment() },
+        statements: [
+          { Sid: "Reviews", Effect: "Allow", Action: ["dynamodb:Scan", "dynamodb:UpdateItem", "dynamodb:BatchGetItem"], Resource: [this.table.arn] },
+          tableKey,
+          botToken,
+          ...args.outbox.senderStatements(),
+        ],
         callbackFactory: () => {
           const store = dynamoReviewStore(new DynamoDBClient({}), process.env.REVIEW_TABLE!);
           const settings = JSON.parse(process.env.SG_BOT_SETTINGS!);
+          const posting = { outbox: envNoticeSender(), table: process.env.REVIEW_TABLE! };
           return async () => {
+            const log = (l: object) => console.log(JSON.stringify(l));
+            const now = new Date();
+            const requeued = await requeueUnposted({ store, posting, settings, now, log });
             const slack = slackPort(await slackClient(process.env.SLACK_BOT_TOKEN_SECRET!));
-            return expireReviews({ store, slack, settings, now: new Date(), log: (l) => console.log(JSON.stringify(l)) });
+            const expired = await expireReviews({ store, slack, settings, now, log });
+            return { expired, requeued };
           };
         },
       },
@@ -167,7 +188,12 @@ export class SgRevertBot extends pulumi.ComponentResource {
     );
     const tick = new aws.cloudwatch.EventRule(`${name}-expire-tick`, { scheduleExpression: "rate(5 minutes)", description: "trailwatch: expire undecided security-group reviews" }, p);
     new aws.lambda.Permission(`${name}-expire-invoke`, { action: "lambda:InvokeFunction", function: expire.function.name, principal: "events.amazonaws.com", sourceArn: tick.arn }, p);
-    new aws.cloudwatch.EventTarget(`${name}-expire-target`, { rule: tick.name, arn: expire.function.arn, retryPolicy: { maximumEventAgeInSeconds: 300, maximumRetryAttempts: 2 } }, p);
+    new aws.cloudwatch.EventTarget(
+      `${name}-expire-target`,
+      { rule: tick.name, arn: expire.function.arn, deadLetterConfig: { arn: args.bus.deliveryDeadLetter.arn }, retryPolicy: { maximumEventAgeInSeconds: 300, maximumRetryAttempts: 2 } },
+      p,
+    );
+    onAsyncFailure(`${name}-expire`, expire, { ...failures, maximumEventAgeInSeconds: 300 }, this);
 
     // ---- spoke roles: members through a StackSet, the management account directly -------------------------------
     const template = spokeRoleTemplate();

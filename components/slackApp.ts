@@ -79,7 +79,10 @@ export class SlackApp extends pulumi.ComponentResource {
             bot_user: { display_name: "trailwatch", always_online: true },
             ...(args.commands.length ? { slash_commands: args.commands.map((c) => ({ command: c.command, url: u, description: c.description, usage_hint: c.usageHint, should_escape: false })) } : {}),
           },
-          oauth_config: { scopes: { bot: ["chat:write", "usergroups:read", "users:read", "users:read.email", ...(args.commands.length ? ["commands"] : [])] } },
+          // channels:history / groups:history: the Slack outbox looks a message up by its metadata after an attempt
+          // whose outcome it could not know (a timeout), instead of posting it twice (functions/slack/outbox.ts).
+          // users:read / users:read.email: an email owner tag becomes a mention only when Slack resolves it.
+          oauth_config: { scopes: { bot: ["chat:write", "usergroups:read", "users:read", "users:read.email", "channels:history", "groups:history", ...(args.commands.length ? ["commands"] : [])] } },
           settings: { interactivity: { is_enabled: true, request_url: u }, org_deploy_enabled: false, socket_mode_enabled: false, token_rotation_enabled: false },
         },
         null,

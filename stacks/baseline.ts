@@ -9,7 +9,7 @@ import type { CentralEventBus } from "../components/centralEventBus";
 import { GuardDutyOrg } from "../components/guardDutyOrg";
 import { ConfigAggregation } from "../components/configAggregation";
 import { FindingsRouter } from "../components/findingsRouter";
-import { slackSecrets } from "./slackSecrets";
+import { slackOutbox } from "./slackOutbox";
 
 export function wireBaseline(config: StackConfig, providers: AccountProviders, bus: CentralEventBus): Outputs {
   const outputs: Outputs = {};
@@ -67,8 +67,8 @@ export function wireBaseline(config: StackConfig, providers: AccountProviders, b
       "findings",
       {
         bus,
-        // Slack off: the severity topics alone (no notifier, no secret).
-        slackBotTokenSecretArn: config.slack ? slackSecrets(config, providers).botTokenArn : undefined,
+        // Slack off: the severity topics alone (no notifier, no outbox).
+        outbox: config.slack ? slackOutbox(config, providers, bus) : undefined,
         slackChannelId: config.slack?.channelId,
         slackMinSeverity: config.findings.slackMinSeverity,
         guardDuty: gdOn,

@@ -9,7 +9,7 @@ import type { Outputs } from "./program";
 import type { CentralEventBus } from "../components/centralEventBus";
 import { ChangeFeed } from "../components/changeFeed";
 import { ThirdPartyRole } from "../components/thirdPartyRole";
-import { slackSecrets } from "./slackSecrets";
+import { slackOutbox } from "./slackOutbox";
 
 export function wireChangeFeed(config: StackConfig, providers: AccountProviders, bus: CentralEventBus): Outputs {
   const cf = config.changeFeed;
@@ -22,9 +22,10 @@ export function wireChangeFeed(config: StackConfig, providers: AccountProviders,
       environments: { accounts: cf.environments, defaultEnvironment: cf.defaultEnvironment },
       noise: cf.noise,
       webhooks: cf.webhooks,
+      fireHydrant: cf.fireHydrant,
       slack: cf.slackDigest.enabled
         ? {
-            botTokenSecretArn: slackSecrets(config, providers).botTokenArn,
+            outbox: slackOutbox(config, providers, bus),
             channelId: config.slack!.channelId,
             environments: cf.slackDigest.environments,
             outsideIacOnly: cf.slackDigest.outsideIacOnly,

@@ -38,8 +38,24 @@ const webhook = z
      * routing key (sent as `routing_key` in the body), or, for `generic`, the whole `Authorization` header value.
      */
     secret: secretRef,
-    /** EventBridge API destination invocation rate limit (1-300 per second). */
-    rateLimitPerSecond: z.number().int().min(1).max(300).default(10),
+    /**
+     * EventBridge API destination invocation rate limit (1-300 per second). Default per kind, within the vendor's
+     * limit: pagerduty 2 (120 events a minute per routing key), firehydrant 5 (50 requests per 10 s), generic 10.
+     */
+    rateLimitPerSecond: z.number().int().min(1).max(300).optional(),
+  })
+  .strict();
+
+/** FireHydrant ids are UUIDs. */
+const fireHydrantId = z.string().regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, "a FireHydrant id (a UUID)");
+
+/** Links FireHydrant change events to environments and services, so FireHydrant shows them on matching incidents. */
+const fireHydrant = z
+  .object({
+    /** Environment name (as in `environments`) -> FireHydrant environment id. */
+    environments: z.record(environmentName, fireHydrantId).default({}),
+    /** Owner (team), account id or environment name -> FireHydrant service ids; a change gets the union of its matches. */
+    services: z.record(z.string().min(1).max(128), uniqueList(fireHydrantId, "FireHydrant service id")).default({}),
   })
   .strict();
 
@@ -82,6 +98,7 @@ export const changeFeedConfig = z
       .strict()
       .default({ eventNames: [], principals: [] }),
     webhooks: z.array(webhook).default([]),
+    fireHydrant: fireHydrant.optional(),
     slackDigest: slackDigest.default(slackDigest.parse({})),
     thirdPartyRole: thirdPartyRole.optional(),
   })

@@ -4,6 +4,7 @@ import type { AccountProviders } from "./providers";
 import type { Outputs } from "./program";
 import type { CentralEventBus } from "../components/centralEventBus";
 import { DenyAdvisor } from "../components/denyAdvisor";
+import { slackOutbox } from "./slackOutbox";
 import { slackSecrets } from "./slackSecrets";
 
 export function wireDenyAdvisor(config: StackConfig, providers: AccountProviders, bus: CentralEventBus): Outputs {
@@ -11,6 +12,7 @@ export function wireDenyAdvisor(config: StackConfig, providers: AccountProviders
     "deny-advisor",
     {
       bus,
+      outbox: slackOutbox(config, providers, bus),
       slackBotTokenSecretArn: slackSecrets(config, providers).botTokenArn,
       slackChannelId: config.slack!.channelId,
       ownerTagKey: config.denyAdvisor.ownerTagKey,

@@ -4,6 +4,7 @@ import type { AccountProviders } from "./providers";
 import type { CentralEventBus } from "../components/centralEventBus";
 import { ScpWatch } from "../components/scpWatch";
 import { slackSecrets } from "./slackSecrets";
+import { slackOutbox } from "./slackOutbox";
 
 export function wireScpWatch(config: StackConfig, providers: AccountProviders, bus: CentralEventBus): ScpWatch {
   const c = config.scpWatch;
@@ -14,6 +15,7 @@ export function wireScpWatch(config: StackConfig, providers: AccountProviders, b
       region: config.homeRegion,
       managementAccountId: config.accounts.management,
       slackBotTokenSecretArn: slackSecrets(config, providers).botTokenArn,
+      outbox: slackOutbox(config, providers, bus),
       settings: {
         channel: config.slack!.channelId,
         windowMinutes: c.windowMinutes,

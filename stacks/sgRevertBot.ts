@@ -4,6 +4,7 @@ import type { AccountProviders } from "./providers";
 import type { CentralEventBus } from "../components/centralEventBus";
 import { SgRevertBot } from "../components/sgRevertBot";
 import { slackSecrets } from "./slackSecrets";
+import { slackOutbox } from "./slackOutbox";
 
 export function wireSgRevertBot(config: StackConfig, providers: AccountProviders, bus: CentralEventBus): SgRevertBot {
   const c = config.sgRevertBot;
@@ -17,6 +18,7 @@ export function wireSgRevertBot(config: StackConfig, providers: AccountProviders
       memberTargets: config.memberTargets,
       homeRegion: config.homeRegion,
       slackBotTokenSecretArn: secrets.botTokenArn,
+      outbox: slackOutbox(config, providers, bus),
       settings: {
         channel: config.slack!.channelId,
         minRisk: c.minRisk,

@@ -105,12 +105,13 @@ describe("FindingsRouter in the prod plan", function () {
     ]);
   });
 
-  it("sends high and critical GuardDuty findings and Config non-compliance to the notifier, which may only dedupe and read the token", () => {
+  it("sends high and critical GuardDuty findings and Config non-compliance to the notifier, which may only dedupe and hand notices to the Slack outbox", () => {
     expect(json(one(plan(), "aws:cloudwatch/eventRule:EventRule", "findings-guardduty-slack-rule").inputs.eventPattern)).to.deep.equal(atLeastPattern("high"));
     expect(json(one(plan(), "aws:cloudwatch/eventRule:EventRule", "findings-config-slack-rule").inputs.eventPattern)).to.deep.equal(configNonCompliantPattern);
-    const policyDoc = json(one(plan(), "aws:iam/rolePolicy:RolePolicy", /^findings-notifier/).inputs.policy);
+    const policyDoc = json(one(plan(), "aws:iam/rolePolicy:RolePolicy", "findings-notifier-policy").inputs.policy);
     const actions = policyDoc.Statement.flatMap((s: any) => [s.Action].flat()).sort();
-    expect(actions).to.include.members(["dynamodb:DeleteItem", "dynamodb:PutItem", "secretsmanager:GetSecretValue"]);
+    expect(actions).to.include.members(["dynamodb:DeleteItem", "dynamodb:PutItem", "sqs:SendMessage"]);
+    expect(actions).to.not.include("secretsmanager:GetSecretValue"); // the outbox's poster holds the token
     expect(actions.some((a: string) => a.endsWith("*"))).to.equal(false);
     const table = one(plan(), "aws:dynamodb/table:Table", "findings-notified").inputs;
     expect(table.ttl).to.deep.equal({ attributeName: "expiresAt", enabled: true });

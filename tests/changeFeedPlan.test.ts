@@ -11,7 +11,10 @@ import * as path from "path";
 import * as yaml from "js-yaml";
 import { json, one, ofType, prodPlan, runPlan, ROOT, type PlanRun, type Resource } from "./planFixture";
 import { allRecords, type SourcedRecord } from "./sharedData";
-import { startSecretsStub, startSlackStub, useLocalAwsEnv } from "./localServices";
+import * as http from "http";
+import { createTable, startDynalite, startSecretsStub, startSlackStub, useLocalAwsEnv } from "./localServices";
+import { outboxHarness } from "./outboxServices";
+import { GENERIC_IDEMPOTENCY_HEADER, pagerDutyInputTransformer, WEBHOOK_RATE_LIMITS } from "../components/changeFeed";
 import { toEnvelope, type CloudTrailRecord } from "../functions/cloudtrail";
 import { matchesPattern, validatePattern } from "../functions/eventPattern";
 import { DEFAULT_NOISE, fireHydrantChangeEvent, pagerDutyChangeEvent, toChangeRecord, type EnvironmentMap } from "../functions/changeFeed";
@@ -25,6 +28,9 @@ const VENDOR = "arn:aws:iam::012345678901:role/FireHydrantCloudTrail";
 const FH_SECRET = "trailwatch/prod/firehydrant-bot-token";
 const PD_SECRET = `arn:aws:secretsmanager:eu-west-1:${SECURITY}:secret:trailwatch/prod/pagerduty-routing-key-AbCdEf`;
 const SUCCESS = "Lambda Function Invocation Result - Success";
+const FH_PROD_ENV = "0b9a4c55-3f1e-4f0e-9a53-6a3f0f2d8e11";
+const FH_PLATFORM_SERVICE = "7d2e1f44-8c6b-4a0a-b1c2-2f9e5d3c4b21";
+const PD_ROUTING_KEY = "R0123456789ABCDEF0123456789ABCDE"; // 32 letters and digits, as PagerDuty integration keys are
 
 const ALL = allRecords();
 function byOrigin(origin: string): CloudTrailRecord {
@@ -75,6 +81,18 @@ function invocationResult(functionArn: string, request: unknown, response: unkno
 /** EventBridge InputPath, for the simple `$.a.b.c` paths the targets use. */
 const atPath = (event: unknown, p: string) => p.replace(/^\$\./, "").split(".").reduce((o: any, k) => (o == null ? undefined : o[k]), event);
 
+/**
+ * EventBridge's input transformer as documented: each `<name>` in the template is replaced by the value at its input
+ * path; objects and arrays are inserted as JSON. https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-transform-target-input.html
+ */
+function transform(t: { inputPaths: Record<string, string>; inputTemplate: string }, event: unknown): string {
+  return t.inputTemplate.replace(/<([A-Za-z0-9_.-]+)>/g, (_, name: string) => {
+    if (!(name in t.inputPaths)) throw new Error(`template variable <${name}> has no input path`);
+    const v = atPath(event, t.inputPaths[name]);
+    return v === undefined ? "null" : JSON.stringify(v);
+  });
+}
+
 describe("change feed in a variant plan (two webhooks, environments, Slack, vendor role for the organization)", function () {
   this.timeout(300_000);
   let plan: PlanRun;
@@ -91,6 +109,7 @@ describe("change feed in a variant plan (two webhooks, environments, Slack, vend
         { name: "firehydrant", kind: "firehydrant", url: "https://api.firehydrant.io/v1/changes/events", secret: FH_SECRET, rateLimitPerSecond: 5 },
         { name: "pagerduty", kind: "pagerduty", url: "https://events.pagerduty.com/v2/change/enqueue", secret: PD_SECRET },
       ],
+      fireHydrant: { environments: { prod: FH_PROD_ENV }, services: { platform: [FH_PLATFORM_SERVICE] } },
       slackDigest: { enabled: true, environments: ["prod"], everyMinutes: 5 },
       thirdPartyRole: { principalArn: VENDOR, externalIdSecret: "trailwatch/prod/firehydrant-external-id", maxSessionDurationSeconds: 7200, deployTo: "organization" },
     };
@@ -118,11 +137,14 @@ describe("change feed in a variant plan (two webhooks, environments, Slack, vend
     }
   });
 
-  it("calls each webhook over https, POST, at its rate limit (5 configured, 10 by default)", () => {
+  it("calls each webhook over https, POST, at its rate limit (5 configured; PagerDuty's default within its 120 a minute per key)", () => {
     const fh = r("aws:cloudwatch/eventApiDestination:EventApiDestination", "change-feed-firehydrant").inputs;
     const pd = r("aws:cloudwatch/eventApiDestination:EventApiDestination", "change-feed-pagerduty").inputs;
     expect(fh).to.include({ invocationEndpoint: "https://api.firehydrant.io/v1/changes/events", httpMethod: "POST", invocationRateLimitPerSecond: 5 });
-    expect(pd).to.include({ invocationEndpoint: "https://events.pagerduty.com/v2/change/enqueue", httpMethod: "POST", invocationRateLimitPerSecond: 10 });
+    expect(pd).to.include({ invocationEndpoint: "https://events.pagerduty.com/v2/change/enqueue", httpMethod: "POST", invocationRateLimitPerSecond: 2 });
+    // Vendors' documented limits: PagerDuty Events API v2 120 per minute per routing key; FireHydrant 50 per 10 s.
+    expect(WEBHOOK_RATE_LIMITS.pagerduty * 60).to.be.at.most(120);
+    expect(WEBHOOK_RATE_LIMITS.firehydrant * 10).to.be.at.most(50);
     expect(fh.connectionArn).to.match(/tw-prod-firehydrant$/);
     expect(pd.connectionArn).to.match(/tw-prod-pagerduty$/);
   });
@@ -144,9 +166,13 @@ describe("change feed in a variant plan (two webhooks, environments, Slack, vend
     const destinations = ofType(plan, "aws:cloudwatch/eventApiDestination:EventApiDestination");
     for (const kind of ["firehydrant", "pagerduty"]) {
       const t = r("aws:cloudwatch/eventTarget:EventTarget", `change-feed-${kind}-target`).inputs;
-      expect(t.inputPath).to.equal(`$.detail.responsePayload.${kind}`);
       expect(t.roleArn).to.match(/^arn:aws:iam::444455556666:role\/change-feed-invoke/);
     }
+    expect(r("aws:cloudwatch/eventTarget:EventTarget", "change-feed-firehydrant-target").inputs.inputPath).to.equal("$.detail.responsePayload.firehydrant");
+    // PagerDuty's body is built by an input transformer that adds the routing key: a secret in the plan and state.
+    const pdTarget = r("aws:cloudwatch/eventTarget:EventTarget", "change-feed-pagerduty-target").inputs;
+    expect(pdTarget.inputPath).to.equal(undefined);
+    expect(pdTarget.inputTransformer).to.equal("[secret]");
     const invoke = r("aws:iam/rolePolicy:RolePolicy", "change-feed-invoke").inputs;
     expect(stmts(invoke.policy)).to.have.length(1);
     expect(stmts(invoke.policy)[0]).to.deep.include({ Effect: "Allow", Action: "events:InvokeApiDestination" });
@@ -156,6 +182,10 @@ describe("change feed in a variant plan (two webhooks, environments, Slack, vend
     // Lambda retries the normalizer twice and returns every result, success or failure, to the central bus.
     const results = r("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig", "change-feed-normalizer-results").inputs;
     expect(results).to.deep.include({ maximumRetryAttempts: 2, destinationConfig: { onFailure: { destination: BUS_ARN }, onSuccess: { destination: BUS_ARN } } });
+    // A result the bus refuses (too large, a permission problem) is lost without an alarm on the destination's failures.
+    const alarm = r("aws:cloudwatch/metricAlarm:MetricAlarm", "change-feed-normalizer-destination-failures").inputs;
+    expect(alarm).to.deep.include({ namespace: "AWS/Lambda", metricName: "DestinationDeliveryFailures", threshold: 0, comparisonOperator: "GreaterThanThreshold" });
+    expect(alarm.dimensions.FunctionName).to.equal(r("aws:lambda/function:Function", "change-feed-normalizer").inputs.name);
   });
 
   it("lets the normalizer put events on the central bus and write its own logs, nothing else; it packs no package", () => {
@@ -281,7 +311,9 @@ describe("change feed in a variant plan (two webhooks, environments, Slack, vend
       expect(Object.keys(out).sort()).to.deep.equal(["change", "firehydrant", "pagerduty", "schema"]); // no generic webhook configured
       expect(out.schema).to.equal("trailwatch.change/v1");
       expect(out.change).to.deep.equal(JSON.parse(JSON.stringify(change)));
-      expect(out.firehydrant).to.deep.equal(JSON.parse(JSON.stringify(fireHydrantChangeEvent(change))));
+      expect(out.firehydrant).to.deep.equal(JSON.parse(JSON.stringify(fireHydrantChangeEvent(change, { environmentIds: { prod: FH_PROD_ENV }, serviceIds: [FH_PLATFORM_SERVICE] }))));
+      // Linked to the FireHydrant environment and the owner's service from config, so incidents show the change.
+      expect(out.firehydrant).to.deep.include({ environments: [FH_PROD_ENV], services: [FH_PLATFORM_SERVICE], external_id: STOP_LOGGING.eventID });
       const { routing_key, ...pd } = pagerDutyChangeEvent(change, "from-the-connection");
       expect(routing_key).to.equal("from-the-connection");
       expect(out.pagerduty).to.deep.equal(JSON.parse(JSON.stringify(pd)));
@@ -289,11 +321,12 @@ describe("change feed in a variant plan (two webhooks, environments, Slack, vend
 
       // What Lambda puts on the bus, through the deployed rules and input paths, is what each webhook receives.
       const onBus = invocationResult(fnArn, event, out);
-      for (const kind of ["firehydrant", "pagerduty"]) {
-        expect(matchesPattern(rulePattern(`change-feed-${kind}-rule`), onBus), kind).to.equal(true);
-        const inputPath = r("aws:cloudwatch/eventTarget:EventTarget", `change-feed-${kind}-target`).inputs.inputPath;
-        expect(atPath(onBus, inputPath), kind).to.deep.equal(out[kind]);
-      }
+      for (const kind of ["firehydrant", "pagerduty"]) expect(matchesPattern(rulePattern(`change-feed-${kind}-rule`), onBus), kind).to.equal(true);
+      const inputPath = r("aws:cloudwatch/eventTarget:EventTarget", "change-feed-firehydrant-target").inputs.inputPath;
+      expect(atPath(onBus, inputPath)).to.deep.equal(out.firehydrant);
+      expect(JSON.parse(transform(pagerDutyInputTransformer(PD_ROUTING_KEY), onBus))).to.deep.equal({ routing_key: PD_ROUTING_KEY, ...out.pagerduty });
+      // A generic webhook's Idempotency-Key header resolves, on the result Lambda puts on the bus, to the change's event id.
+      expect(atPath(onBus, GENERIC_IDEMPOTENCY_HEADER["Idempotency-Key"])).to.equal(STOP_LOGGING.eventID);
       expect(atPath(onBus, "$.detail.responsePayload.pagerduty").payload.summary).to.match(/^prod 143434273843 .*cloudtrail StopLogging/);
       // Prod, made outside IaC: Slack too. The same result from another account of the organization: nowhere.
       expect(matchesPattern(rulePattern("change-feed-slack-rule"), onBus)).to.equal(true);
@@ -310,6 +343,59 @@ describe("change feed in a variant plan (two webhooks, environments, Slack, vend
       expect(matchesPattern(rulePattern("change-feed-slack-rule"), onBus)).to.equal(false);
     });
 
+    it("a PagerDuty stub that requires routing_key in the JSON body accepts every change event (all sample records)", async () => {
+      const received: any[] = [];
+      const server = http.createServer((req, res) => {
+        let body = "";
+        req.on("data", (c) => (body += c));
+        req.on("end", () => {
+          // Events API v2 change events: routing_key (the integration key), payload.summary (at most 1024) and
+          // payload.source required; 202 when accepted, 400 "invalid event" otherwise.
+          // https://developer.pagerduty.com/docs/send-change-event
+          let e: any;
+          const errors: string[] = [];
+          try {
+            e = JSON.parse(body);
+          } catch {
+            errors.push("body is not JSON");
+          }
+          if (e && e.routing_key !== PD_ROUTING_KEY) errors.push("routing_key missing or unknown");
+          if (e && (typeof e.payload?.summary !== "string" || e.payload.summary.length === 0 || e.payload.summary.length > 1024)) errors.push("payload.summary");
+          if (e && (typeof e.payload?.source !== "string" || e.payload.source.length === 0)) errors.push("payload.source");
+          if (e?.payload?.timestamp !== undefined && Number.isNaN(Date.parse(e.payload.timestamp))) errors.push("payload.timestamp");
+          if (e?.links !== undefined && !(Array.isArray(e.links) && e.links.every((l: any) => typeof l.href === "string"))) errors.push("links");
+          res.setHeader("content-type", "application/json");
+          res.statusCode = errors.length ? 400 : 202;
+          if (!errors.length) received.push(e);
+          res.end(JSON.stringify(errors.length ? { status: "invalid event", message: "Event object is invalid", errors } : { status: "success", message: "Change event processed" }));
+        });
+      });
+      const url = await new Promise<string>((ok) => server.listen(0, "127.0.0.1", () => ok(`http://127.0.0.1:${(server.address() as any).port}/v2/change/enqueue`)));
+      try {
+        const transformer = pagerDutyInputTransformer(PD_ROUTING_KEY);
+        let sent = 0;
+        const refused: string[] = [];
+        for (const { origin, record } of ALL) {
+          const out = await handler(toEnvelope(record));
+          const onBus = invocationResult(fnArn, toEnvelope(record), out);
+          if (!matchesPattern(rulePattern("change-feed-pagerduty-rule"), onBus)) continue;
+          sent++;
+          const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: transform(transformer, onBus) });
+          if (res.status !== 202) refused.push(`${origin}: ${res.status} ${await res.text()}`);
+        }
+        expect(refused).to.deep.equal([]);
+        expect(sent).to.be.greaterThan(100);
+        expect(received).to.have.length(sent);
+        // Without the transformer (the normalizer's body alone), PagerDuty refuses it: the stub is strict.
+        const out = await handler(toEnvelope(STOP_LOGGING));
+        const bare = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(out.pagerduty) });
+        expect(bare.status).to.equal(400);
+      } finally {
+        await new Promise<void>((ok) => server.close(() => ok()));
+      }
+      expect(() => pagerDutyInputTransformer('key", "x": "<y>')).to.throw(/routing \(integration\) key/);
+    });
+
     it("puts nothing any webhook receives for a read-only call or a noise write", async () => {
       for (const [what, record] of [["read-only", READ_ONLY], ["built-in noise name", NOISE_BUILTIN], ["configured noise name", NOISE_CONFIG], ["service principal", NOISE_PRINCIPAL]] as const) {
         const out = await handler(toEnvelope(record));
@@ -320,28 +406,32 @@ describe("change feed in a variant plan (two webhooks, environments, Slack, vend
     });
   });
 
-  describe("the Slack poster Lambda from the plan's archive", () => {
+  describe("the Slack digest Lambda from the plan's archive (through the outbox)", () => {
     let secrets: Awaited<ReturnType<typeof startSecretsStub>>;
     let slack: Awaited<ReturnType<typeof startSlackStub>>;
+    let ddb: Awaited<ReturnType<typeof startDynalite>>;
+    let outbox: Awaited<ReturnType<typeof outboxHarness>>;
     const TOKEN_SECRET = `arn:aws:secretsmanager:eu-west-1:${SECURITY}:secret:test-change-feed-bot`;
 
     before(async () => {
       secrets = await startSecretsStub({ [TOKEN_SECRET]: "xoxb-change-feed-token" });
       slack = await startSlackStub();
-      useLocalAwsEnv({ SECRETS_MANAGER: secrets.url });
+      ddb = await startDynalite();
+      useLocalAwsEnv({ SECRETS_MANAGER: secrets.url, DYNAMODB: ddb.url });
+      outbox = await outboxHarness({ ddb, createTable, poster: () => require(path.join(plan.dir, "functions", "slack-outbox-poster", "__index.js")).handler });
     });
     after(async () => {
-      await Promise.all([secrets?.close(), slack?.close()]);
+      await Promise.all([secrets?.close(), slack?.close(), ddb?.close(), outbox?.close()]);
     });
 
     it("gathers a batch into one digest per environment, through SQS with the configured 5-minute window", async () => {
       const fn: Resource = r("aws:lambda/function:Function", "change-feed-slack");
       const env = fn.inputs.environment.variables;
-      expect(Object.keys(env).sort()).to.deep.equal(["SLACK_BOT_TOKEN_SECRET", "SLACK_CHANNEL_ID"]);
+      expect(Object.keys(env).sort()).to.deep.equal(["SLACK_CHANNEL_ID", "SLACK_OUTBOX_QUEUE_URL"]);
       expect(env.SLACK_CHANNEL_ID).to.equal("C04SECOPS01");
       const source = r("aws:lambda/eventSourceMapping:EventSourceMapping", "change-feed-slack-source").inputs;
-      expect(source).to.include({ maximumBatchingWindowInSeconds: 300, batchSize: 100 });
-      Object.assign(process.env, env, { SLACK_BOT_TOKEN_SECRET: TOKEN_SECRET, SLACK_API_URL: slack.apiUrl });
+      expect(source).to.deep.include({ maximumBatchingWindowInSeconds: 300, batchSize: 100, functionResponseTypes: ["ReportBatchItemFailures"] });
+      Object.assign(process.env, env, { SLACK_BOT_TOKEN_SECRET: TOKEN_SECRET, SLACK_API_URL: slack.apiUrl, SLACK_OUTBOX_QUEUE_URL: outbox.sqs.urlOf("outbox.fifo") });
       const handler = require(path.join(plan.dir, "functions", "change-feed-slack", "__index.js")).handler;
       const normalizer = require(path.join(plan.dir, "functions", "change-feed-normalizer", "__index.js")).handler;
       const fnArn = `arn:aws:lambda:eu-west-1:${SECURITY}:function:tw-prod-change-feed-normalizer`;
@@ -353,13 +443,28 @@ describe("change feed in a variant plan (two webhooks, environments, Slack, vend
           { messageId: "m3", body: await body(STOP_LOGGING) },
         ],
       });
-      expect(result).to.deep.equal({ posted: 1, changes: 2 });
+      expect(result).to.deep.equal({ batchItemFailures: [] });
+      await outbox.deliver();
       const posts = slack.calls.filter((c) => c.method === "chat.postMessage");
       expect(posts).to.have.length(1);
       expect(posts[0].token).to.equal("xoxb-change-feed-token");
       expect(posts[0].args.channel).to.equal("C04SECOPS01");
       expect(posts[0].args.text).to.equal("2 changes in prod made outside IaC");
       expect(JSON.stringify(posts[0].args.blocks)).to.contain("cloudtrail:StopLogging");
+
+      // The same batch redelivered (the function timed out after queuing): the same notice id, not posted again.
+      const again = await handler({ Records: [{ messageId: "m1", body: await body(STOP_LOGGING) }, { messageId: "m3", body: await body(STOP_LOGGING) }] });
+      expect(again).to.deep.equal({ batchItemFailures: [] });
+      await outbox.deliver();
+      expect(slack.calls.filter((c) => c.method === "chat.postMessage")).to.have.length(1);
+
+      // One environment's hand-over fails: only its messages come back; the other environment's digest is queued once.
+      const mgmtChange = JSON.parse(await body(STOP_LOGGING));
+      mgmtChange.detail.responsePayload.change.where.environment = "management";
+      outbox.sqs.failNext.count = 3; // the first SendMessage (environments in order: management, prod) fails all its attempts
+      const partial = await handler({ Records: [{ messageId: "a1", body: JSON.stringify(mgmtChange) }, { messageId: "b1", body: await body(STOP_LOGGING) }] });
+      expect(partial).to.deep.equal({ batchItemFailures: [{ itemIdentifier: "a1" }] });
+      expect(outbox.sqs.queues["outbox.fifo"].map((m) => JSON.parse(m.body).text)).to.deep.equal(["1 change in prod made outside IaC"]);
     });
   });
 });
@@ -385,7 +490,10 @@ describe("trailwatch:changeFeed config", () => {
     });
     const w = withChangeFeed({ webhooks: [{ name: "fh", kind: "firehydrant", url: "https://api.firehydrant.io/v1/changes/events", secret: FH_SECRET }], thirdPartyRole: { principalArn: VENDOR, externalIdSecret: "x/y" } });
     if (!w.ok) throw new Error(w.problems.join("\n"));
-    expect(w.config.changeFeed.webhooks[0].rateLimitPerSecond).to.equal(10);
+    // No rate in config: the component uses the kind's default (WEBHOOK_RATE_LIMITS).
+    expect(w.config.changeFeed.webhooks[0].rateLimitPerSecond).to.equal(undefined);
+    const bad = withChangeFeed({ fireHydrant: { environments: { prod: "not-a-uuid" } } });
+    expect((bad as { problems: string[] }).problems).to.deep.equal(['trailwatch:changeFeed.fireHydrant.environments.prod: expected a FireHydrant id (a UUID), found "not-a-uuid"']);
     expect(w.config.changeFeed.thirdPartyRole).to.deep.equal({ principalArn: VENDOR, externalIdSecret: "x/y", maxSessionDurationSeconds: 3600, deployTo: "management" });
   });
 

@@ -47,14 +47,16 @@ describe("DenyAdvisor in the prod plan", function () {
     expect(key().enableKeyRotation).to.equal(true);
   });
 
-  it("gives the processor only its queue, its table writes, role reads, the key and the Slack secret", () => {
+  it("gives the processor only its queue, its table writes, role reads, the key and the Slack outbox queue", () => {
     const doc = json(one(plan(), "aws:iam/rolePolicy:RolePolicy", "deny-advisor-processor-policy").inputs.policy);
     const grants = Object.fromEntries(doc.Statement.map((s: any) => [s.Sid, { actions: s.Action, resources: s.Resource }]));
-    expect(Object.keys(grants).sort()).to.deep.equal(["BusKey", "Findings", "OwnLogsOnly", "ReceiveDenies", "RoleOwners", "SlackToken"]);
+    expect(Object.keys(grants).sort()).to.deep.equal(["BusKey", "Findings", "OwnLogsOnly", "ReceiveDenies", "RoleOwners", "SlackOutbox", "SlackOutboxKey"]);
     expect(grants.Findings.actions).to.deep.equal(["dynamodb:UpdateItem"]);
     expect(grants.RoleOwners.actions).to.deep.equal(["dynamodb:GetItem"]);
-    expect(grants.SlackToken.actions).to.deep.equal(["secretsmanager:GetSecretValue"]);
-    expect(grants.SlackToken.resources[0]).to.match(/^arn:aws:secretsmanager:eu-west-1:444455556666:secret:/);
+    // Digests go through the Slack outbox: SendMessage on its FIFO queue only (the poster holds the token).
+    expect(grants.SlackOutbox.actions).to.deep.equal(["sqs:SendMessage"]);
+    expect(grants.SlackOutbox.resources).to.have.length(1);
+    expect(grants.SlackOutbox.resources[0]).to.match(/^arn:aws:sqs:eu-west-1:444455556666:trailwatch-prod-slack-outbox\.fifo$/);
     for (const s of doc.Statement) {
       expect(s.Effect).to.equal("Allow");
       for (const r of [].concat(s.Resource)) expect(r, s.Sid).to.not.equal("*");

@@ -4,8 +4,9 @@
  */
 import { expect } from "chai";
 import * as path from "path";
-import { prodPlan, one } from "./planFixture";
+import { prodPlan, one, loadHandler } from "./planFixture";
 import { createTable, scanAll, startDynalite, startSecretsStub, startSlackStub, useLocalAwsEnv } from "./localServices";
+import { outboxHarness } from "./outboxServices";
 import { stratusRecords } from "./sharedData";
 import { toEnvelope, type CloudTrailRecord } from "../functions/cloudtrail";
 import { analyzeDeny } from "../functions/deny/analyze";
@@ -21,6 +22,7 @@ describe("deny processor Lambda (from the plan's archive)", function () {
   let ddb: Awaited<ReturnType<typeof startDynalite>>;
   let secrets: Awaited<ReturnType<typeof startSecretsStub>>;
   let slack: Awaited<ReturnType<typeof startSlackStub>>;
+  let outbox: Awaited<ReturnType<typeof outboxHarness>>;
   const denies: CloudTrailRecord[] = stratusRecords()
     .map((r) => r.record)
     .filter((r) => r.errorCode === "Client.UnauthorizedOperation");
@@ -34,20 +36,23 @@ describe("deny processor Lambda (from the plan's archive)", function () {
     await createTable(ddb.client, "findings", "pk");
     await createTable(ddb.client, "roles", "roleArn");
     useLocalAwsEnv({ DYNAMODB: ddb.url, SECRETS_MANAGER: secrets.url });
-    // The function's own environment, as the plan declares it, with the tables and secret pointed at the stand-ins.
+    // Digests reach Slack through the outbox: the poster from the plan's archive delivers what the processor queued.
+    outbox = await outboxHarness({ ddb, createTable, poster: () => loadHandler(plan, "slack-outbox-poster") });
+    // The function's own environment, as the plan declares it, with the tables and queue pointed at the stand-ins.
     const env = fn.inputs.environment.variables;
-    expect(Object.keys(env).sort()).to.deep.equal(["FINDINGS_TABLE", "OWNER_TAG_KEY", "ROLES_TABLE", "SLACK_BOT_TOKEN_SECRET", "SLACK_CHANNEL_ID"]);
+    expect(Object.keys(env).sort()).to.deep.equal(["FINDINGS_TABLE", "OWNER_TAG_KEY", "ROLES_TABLE", "SLACK_CHANNEL_ID", "SLACK_OUTBOX_QUEUE_URL"]);
     Object.assign(process.env, env, {
       FINDINGS_TABLE: "findings",
       ROLES_TABLE: "roles",
       SLACK_BOT_TOKEN_SECRET: "arn:aws:secretsmanager:eu-west-1:444455556666:secret:test-bot",
       SLACK_API_URL: slack.apiUrl,
+      SLACK_OUTBOX_QUEUE_URL: outbox.sqs.urlOf("outbox.fifo"),
     });
     handler = require(path.join(plan.dir, "functions", "deny-advisor-processor", "__index.js")).handler;
   });
 
   after(async () => {
-    await Promise.all([ddb?.close(), secrets?.close(), slack?.close()]);
+    await Promise.all([ddb?.close(), secrets?.close(), slack?.close(), outbox?.close()]);
   });
 
   it("counts duplicates on one row, reports a poison message as the only batch item failure, posts one digest", async () => {
@@ -56,6 +61,9 @@ describe("deny processor Lambda (from the plan's archive)", function () {
       Records: [sqsMessage("m1", toEnvelope(a)), sqsMessage("poison", "{not json"), sqsMessage("m2", toEnvelope(a)), sqsMessage("m3", toEnvelope(b))],
     });
     expect(result).to.deep.equal({ batchItemFailures: [{ itemIdentifier: "poison" }] });
+    // Queued, not yet posted: the findings are not marked notified until Slack accepted the digest.
+    expect((await scanAll(ddb.client, "findings")).some((r) => r.notifiedHash)).to.equal(false);
+    await outbox.deliver();
     const rows = await scanAll(ddb.client, "findings");
     expect(rows).to.have.length(2);
     const seen = rows.map((r) => Number(r.seen.N)).sort();
@@ -75,6 +83,7 @@ describe("deny processor Lambda (from the plan's archive)", function () {
     const before = slack.calls.length;
     const result = await handler({ Records: [sqsMessage("m4", toEnvelope(denies[0]))] });
     expect(result).to.deep.equal({ batchItemFailures: [] });
+    await outbox.deliver();
     expect(slack.calls.length).to.equal(before);
     const rows = await scanAll(ddb.client, "findings");
     expect(rows.map((r) => Number(r.seen.N)).sort()).to.deep.equal([1, 3]);
@@ -102,6 +111,7 @@ describe("deny processor Lambda (from the plan's archive)", function () {
     const before = slack.calls.length;
     const result = await handler({ Records: [sqsMessage("m5", toEnvelope(fresh!))] });
     expect(result).to.deep.equal({ batchItemFailures: [] });
+    await outbox.deliver();
     const posts = slack.calls.slice(before).filter((c) => c.method === "chat.postMessage");
     expect(posts).to.have.length(1);
     // The tag is shown, not turned into a mention: prod's config lists no slack.mentionableIds, and whoever may tag a

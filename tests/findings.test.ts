@@ -9,7 +9,9 @@ import * as path from "path";
 import { matchesPattern } from "../functions/eventPattern";
 import { SEVERITY_BANDS, atLeastPattern, bandOf, configNonCompliantPattern, severityPattern } from "../functions/findings/severity";
 import { findingMessage, fromConfigComplianceEvent, fromGuardDutyEvent } from "../functions/findings/messages";
-import { prodPlan, one } from "./planFixture";
+import { outboxHarness } from "./outboxServices";
+import { PutItemCommand } from "@aws-sdk/client-dynamodb";
+import { prodPlan, one, loadHandler } from "./planFixture";
 import { createTable, scanAll, startDynalite, startSecretsStub, startSlackStub, useLocalAwsEnv } from "./localServices";
 import { guardDutyEvent } from "./fixtures/guardDutyFinding";
 
@@ -112,6 +114,7 @@ describe("finding messages", () => {
 describe("findings notifier Lambda (from the plan's archive)", function () {
   this.timeout(180_000);
   let handler: (event: unknown) => Promise<any>;
+  let outbox: Awaited<ReturnType<typeof outboxHarness>>;
   let ddb: Awaited<ReturnType<typeof startDynalite>>;
   let secrets: Awaited<ReturnType<typeof startSecretsStub>>;
   let slack: Awaited<ReturnType<typeof startSlackStub>>;
@@ -125,30 +128,44 @@ describe("findings notifier Lambda (from the plan's archive)", function () {
     slack = await startSlackStub();
     await createTable(ddb.client, "notified", "pk");
     useLocalAwsEnv({ DYNAMODB: ddb.url, SECRETS_MANAGER: secrets.url });
+    outbox = await outboxHarness({ ddb, createTable, poster: () => loadHandler(plan, "slack-outbox-poster") });
     const env = fn.inputs.environment.variables;
-    expect(Object.keys(env).sort()).to.deep.equal(["NOTIFIED_TABLE", "SLACK_BOT_TOKEN_SECRET", "SLACK_CHANNEL_ID"]);
-    Object.assign(process.env, env, { NOTIFIED_TABLE: "notified", SLACK_BOT_TOKEN_SECRET: "arn:aws:secretsmanager:eu-west-1:444455556666:secret:test-bot", SLACK_API_URL: slack.apiUrl });
-    handler = require(path.join(plan.dir, "functions", "findings-notifier", "__index.js")).handler;
+    expect(Object.keys(env).sort()).to.deep.equal(["NOTIFIED_TABLE", "SLACK_CHANNEL_ID", "SLACK_OUTBOX_QUEUE_URL"]);
+    Object.assign(process.env, env, {
+      NOTIFIED_TABLE: "notified",
+      SLACK_BOT_TOKEN_SECRET: "arn:aws:secretsmanager:eu-west-1:444455556666:secret:test-bot",
+      SLACK_API_URL: slack.apiUrl,
+      SLACK_OUTBOX_QUEUE_URL: outbox.sqs.urlOf("outbox.fifo"),
+    });
+    handler = loadHandler(plan, "findings-notifier");
   });
 
   after(async () => {
-    await Promise.all([ddb?.close(), secrets?.close(), slack?.close()]);
+    await Promise.all([ddb?.close(), secrets?.close(), slack?.close(), outbox?.close()]);
   });
 
-  it("posts a new finding once; the republished update (same id, higher count) is a duplicate", async () => {
-    expect(await handler(guardDutyEvent(7.5))).to.deep.equal({ outcome: "posted", key: "guardduty:16afba5c5c43e07c9e3e5e2e544e95df" });
+  it("posts a new finding once (through the outbox); the republished update (same id, higher count) is a duplicate", async () => {
+    expect(await handler(guardDutyEvent(7.5))).to.deep.equal({ outcome: "queued", key: "guardduty:16afba5c5c43e07c9e3e5e2e544e95df" });
+    // Claimed, not yet notified: only the outbox marks it, once Slack accepted the message.
+    expect((await scanAll(ddb.client, "notified"))[0]).to.not.have.property("postedTs");
+    await outbox.deliver();
     expect(await handler(guardDutyEvent(7.5, { count: 4, updatedAt: "2026-11-20T10:15:00Z" }))).to.deep.include({ outcome: "duplicate" });
+    await outbox.deliver();
     expect(posts()).to.have.length(1);
     expect(posts()[0].args.channel).to.equal("C04SECOPS01");
     expect(posts()[0].token).to.equal("xoxb-test-token");
     const rows = await scanAll(ddb.client, "notified");
     expect(rows).to.have.length(1);
+    expect(rows[0].postedTs.S).to.match(/^\d+\.\d+$/);
+    expect(rows[0].notifiedAt.S).to.match(/^\d{4}-/);
     expect(Number(rows[0].expiresAt.N)).to.be.greaterThan(Date.now() / 1000 + 29 * 86400);
   });
 
   it("posts again when the finding's severity rises to a higher band, not when it falls", async () => {
-    expect(await handler(guardDutyEvent(9.2, { count: 5 }))).to.deep.include({ outcome: "posted" });
+    expect(await handler(guardDutyEvent(9.2, { count: 5 }))).to.deep.include({ outcome: "queued" });
+    await outbox.deliver();
     expect(await handler(guardDutyEvent(7.1, { count: 6 }))).to.deep.include({ outcome: "duplicate" });
+    await outbox.deliver();
     expect(posts()).to.have.length(2);
     expect(posts()[1].args.text).to.match(/^GuardDuty critical \(9\.2\)/);
   });
@@ -156,13 +173,41 @@ describe("findings notifier Lambda (from the plan's archive)", function () {
   it("two concurrent deliveries of one new finding post once", async () => {
     const e = guardDutyEvent(8, { id: "concurrent0000000000000000000001" });
     const outcomes = await Promise.all([handler(e), handler(e)]);
-    expect(outcomes.map((o) => o.outcome).sort()).to.deep.equal(["duplicate", "posted"]);
+    expect(outcomes.map((o) => o.outcome).sort()).to.deep.equal(["duplicate", "queued"]);
+    await outbox.deliver();
     expect(posts().filter((p) => String(p.args.text).includes("SSH brute force"))).to.have.length(3);
   });
 
+  it("a claim whose notice never reached the outbox (the function timed out) is claimed again by Lambda's retry; posted once", async () => {
+    const e = guardDutyEvent(8, { id: "timedout00000000000000000000001" });
+    const key = "guardduty:timedout00000000000000000000001";
+    // The first attempt claimed 2 minutes ago and died before SendMessage (Lambda's first retry comes a minute later).
+    await ddb.client.send(new PutItemCommand({ TableName: "notified", Item: { pk: { S: key }, bandRank: { N: "2" }, band: { S: "high" }, title: { S: "x" }, claimedAt: { N: String(Date.now() - 120_000) } } }));
+    expect(await handler(e)).to.deep.include({ outcome: "queued" });
+    await outbox.deliver();
+    expect(posts().filter((p) => p.args.metadata?.event_payload && String(p.args.text).includes("SSH brute force"))).to.have.length(4);
+    // Posted: a later retry is a duplicate, however old the claim.
+    expect(await handler(e)).to.deep.include({ outcome: "duplicate" });
+    // A claim that is still fresh (another delivery is sending it right now) is not taken over.
+    await ddb.client.send(new PutItemCommand({ TableName: "notified", Item: { pk: { S: "guardduty:fresh" }, bandRank: { N: "2" }, band: { S: "high" }, title: { S: "x" }, claimedAt: { N: String(Date.now() - 5_000) } } }));
+    expect(await handler(guardDutyEvent(8, { id: "fresh" }))).to.deep.include({ outcome: "duplicate" });
+  });
+
   it("posts Config non-compliance once per rule and resource", async () => {
-    expect(await handler(configEvent("NON_COMPLIANT"))).to.deep.include({ outcome: "posted" });
+    expect(await handler(configEvent("NON_COMPLIANT"))).to.deep.include({ outcome: "queued" });
     expect(await handler(configEvent("NON_COMPLIANT"))).to.deep.include({ outcome: "duplicate" });
+    await outbox.deliver();
     expect(posts().at(-1)!.args.text).to.contain("OrgConfigRule-restricted-ssh-abc123");
+  });
+
+  it("the notifier is invoked asynchronously: failures go to the bus's delivery DLQ after two retries; the role may send there", () => {
+    const plan = prodPlan();
+    const cfg = one(plan, "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig", "findings-notifier-async").inputs;
+    expect(cfg).to.deep.include({ maximumRetryAttempts: 2, maximumEventAgeInSeconds: 21600 });
+    expect(cfg.destinationConfig.onFailure.destination).to.match(/^arn:aws:sqs:eu-west-1:444455556666:central-delivery-dlq/);
+    const send = JSON.parse(one(plan, "aws:iam/rolePolicy:RolePolicy", "findings-notifier-on-failure").inputs.policy).Statement;
+    expect(send[0]).to.deep.include({ Action: "sqs:SendMessage", Resource: [cfg.destinationConfig.onFailure.destination] });
+    const alarm = one(plan, "aws:cloudwatch/metricAlarm:MetricAlarm", "findings-notifier-destination-failures").inputs;
+    expect(alarm).to.deep.include({ namespace: "AWS/Lambda", metricName: "DestinationDeliveryFailures", threshold: 0 });
   });
 });

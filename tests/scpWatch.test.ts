@@ -22,6 +22,7 @@ import {
   type RolloutWindow,
 } from "../functions/scp/watch";
 import { stratusRecords } from "./sharedData";
+import { outboxHarness } from "./outboxServices";
 import { prodPlan, one, json, loadHandler } from "./planFixture";
 import { createTable, scanAll, startAwsQueryStub, startDynalite, startSecretsStub, startSlackStub, useLocalAwsEnv } from "./localServices";
 import { toEnvelope } from "../functions/cloudtrail";
@@ -164,6 +165,7 @@ describe("SCP watch (functions from the plan's archives)", function () {
   let slack: Awaited<ReturnType<typeof startSlackStub>>;
   let aws: Awaited<ReturnType<typeof startAwsQueryStub>>;
   let counter: Handler, windows: Handler, app: Handler, detach: Handler;
+  let outbox: Awaited<ReturnType<typeof outboxHarness>>;
   const attached = ["p-examplescp1@ou-8x1f-abcd1234"];
   const scpDeny = fixture.cases.find((c) => c.name === "SCP with a policy ARN tail")!.record;
   const posts = () => slack.calls.filter((c) => c.method === "chat.postMessage");
@@ -178,11 +180,13 @@ describe("SCP watch (functions from the plan's archives)", function () {
     await createTable(ddb.client, "scp-windows", "pk");
     useLocalAwsEnv({ DYNAMODB: ddb.url, SECRETS_MANAGER: secrets.url, STS: aws.url, SNS: aws.url, ORGANIZATIONS: aws.url });
     for (const fn of ["scp-watch-counter", "scp-watch-windows", "scp-watch-detach", "slack-app"]) Object.assign(process.env, one(plan(), "aws:lambda/function:Function", fn).inputs.environment.variables);
-    Object.assign(process.env, { SCP_WATCH_TABLE: "scp-windows", REVIEW_TABLE: "reviews", SLACK_BOT_TOKEN_SECRET: BOT_SECRET_ID, SLACK_SIGNING_SECRET_SECRET: SIGNING_SECRET_ID, SLACK_API_URL: slack.apiUrl });
+    // New messages reach Slack through the outbox: the poster from the plan's archive delivers what was queued.
+    outbox = await outboxHarness({ ddb, createTable, poster: () => loadHandler(plan(), "slack-outbox-poster") });
+    Object.assign(process.env, { SCP_WATCH_TABLE: "scp-windows", REVIEW_TABLE: "reviews", SLACK_BOT_TOKEN_SECRET: BOT_SECRET_ID, SLACK_SIGNING_SECRET_SECRET: SIGNING_SECRET_ID, SLACK_API_URL: slack.apiUrl, SLACK_OUTBOX_QUEUE_URL: outbox.sqs.urlOf("outbox.fifo") });
     [counter, windows, app, detach] = ["scp-watch-counter", "scp-watch-windows", "slack-app", "scp-watch-detach"].map((f) => loadHandler(plan(), f));
   });
   after(async () => {
-    await Promise.all([ddb?.close(), secrets?.close(), slack?.close(), aws?.close()]);
+    await Promise.all([ddb?.close(), secrets?.close(), slack?.close(), aws?.close(), outbox?.close()]);
   });
 
   it("counts a deny outside any window as a metric line only", async () => {
@@ -208,12 +212,17 @@ describe("SCP watch (functions from the plan's archives)", function () {
     const out = await windows(envelope(orgEvent("AttachPolicy", { policyId: "p-examplescp1", targetId: "ou-8x1f-abcd1234" })));
     expect(out).to.deep.include({ policyId: "p-examplescp1", change: "attached", targetId: "ou-8x1f-abcd1234" });
     expect((await row())!.status.S).to.equal("OPEN");
+    expect(posts()).to.have.length(0); // queued
+    await outbox.deliver();
     expect(posts()).to.have.length(1);
+    // The window records the opening's ts once Slack accepted it: the thread for alerts and digests.
+    expect((await row())!.ts.S).to.match(/^\d+\.\d+$/);
     expect(posts()[0].args.text).to.match(/^SCP rollout watch: p-examplescp1 attached to ou-8x1f-abcd1234 by role\/PlatformAdmin\/alice/);
   });
 
   it("counts the window's denies, alerts once at the threshold (channel thread + alert topic) with a Detach button", async () => {
     for (let i = 0; i < 26; i++) await counter(envelope({ ...scpDeny, eventID: `deny-${i}` }));
+    await outbox.deliver();
     const r = (await row())!;
     expect(Number(r.total.N)).to.equal(26);
     const day = (await scanAll(ddb.client, "scp-windows")).find((x) => x.pk.S!.startsWith("actions#"))!;
@@ -234,6 +243,7 @@ describe("SCP watch (functions from the plan's archives)", function () {
   it("posts a digest in the window's thread on the schedule: by account and action, the change since last time", async () => {
     const out = await windows({ source: "aws.events", "detail-type": "Scheduled Event", detail: {} });
     expect(out).to.deep.equal({ digests: ["p-examplescp1"], closed: [] });
+    await outbox.deliver();
     const digest = posts().at(-1)!.args;
     expect(digest.text).to.equal(`p-examplescp1: 26 denies since ${JSON.parse((await row())!.doc.S!).openedAt} (+26 since the last digest)`);
     expect(JSON.stringify(digest.blocks)).to.contain(`${scpDeny.recipientAccountId}: 26`);
@@ -269,6 +279,7 @@ describe("SCP watch (functions from the plan's archives)", function () {
     expect(JSON.parse(bad.body).text).to.match(/is not a policy id\. usage: \/trailwatch-watch/);
     const good = await command("p-manualwatch1 15");
     expect(JSON.parse(good.body).text).to.equal("Watching p-manualwatch1 for 15 minutes.");
+    await outbox.deliver();
     const w = (await scanAll(ddb.client, "scp-windows")).find((r) => r.pk.S === "window#p-manualwatch1")!;
     const doc = JSON.parse(w.doc.S!);
     expect(doc.change).to.deep.equal({ change: "manual", who: ALICE, targetId: null });

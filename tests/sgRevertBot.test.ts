@@ -9,6 +9,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { prodPlan, one, json, loadHandler } from "./planFixture";
 import { createTable, scanAll, startAwsQueryStub, startDynalite, startSecretsStub, startSlackStub, useLocalAwsEnv } from "./localServices";
+import { outboxHarness } from "./outboxServices";
 import { stratusRecords, pantherRecords } from "./sharedData";
 import { SIGNING_SECRET, buttonClick, interactionRequest } from "./slackRequests";
 import { toEnvelope, type CloudTrailRecord } from "../functions/cloudtrail";
@@ -41,6 +42,7 @@ describe("SgRevertBot (functions from the plan's archives)", function () {
   let secrets: Awaited<ReturnType<typeof startSecretsStub>>;
   let slack: Awaited<ReturnType<typeof startSlackStub>>;
   let aws: Awaited<ReturnType<typeof startAwsQueryStub>>;
+  let outbox: Awaited<ReturnType<typeof outboxHarness>>;
   let detect: Handler, interact: Handler, worker: Handler, expire: Handler;
   const ec2Rules: Record<string, string> = {};
   const record = stratusRecords().find((r) => r.origin.includes("ec2-security-group-open-port-22-ingress"))!.record;
@@ -57,6 +59,8 @@ describe("SgRevertBot (functions from the plan's archives)", function () {
     aws = await startAwsQueryStub(ec2Rules);
     await createTable(ddb.client, "reviews", "pk");
     useLocalAwsEnv({ DYNAMODB: ddb.url, SECRETS_MANAGER: secrets.url, STS: aws.url, EC2: aws.url });
+    // Review messages reach Slack through the outbox: the poster from the plan's archive delivers what detect queued.
+    outbox = await outboxHarness({ ddb, createTable, poster: () => load(plan(), "slack-outbox-poster") });
     const env = one(plan(), "aws:lambda/function:Function", "sg-bot-worker").inputs.environment.variables;
     expect(Object.keys(env).sort()).to.deep.equal(["REVIEW_TABLE", "SG_BOT_SETTINGS", "SLACK_BOT_TOKEN_SECRET", "SPOKE_EXTERNAL_ID"]);
     Object.assign(process.env, env, one(plan(), "aws:lambda/function:Function", "slack-app").inputs.environment.variables, {
@@ -65,18 +69,21 @@ describe("SgRevertBot (functions from the plan's archives)", function () {
       SLACK_BOT_TOKEN_SECRET: BOT_SECRET_ID,
       SLACK_SIGNING_SECRET_SECRET: SIGNING_SECRET_ID,
       SLACK_API_URL: slack.apiUrl,
+      SLACK_OUTBOX_QUEUE_URL: outbox.sqs.urlOf("outbox.fifo"),
     });
     [detect, interact, worker, expire] = ["sg-bot-detect", "slack-app", "sg-bot-worker", "sg-bot-expire"].map((f) => load(plan(), f));
   });
   after(async () => {
-    await Promise.all([ddb?.close(), secrets?.close(), slack?.close(), aws?.close()]);
+    await Promise.all([ddb?.close(), secrets?.close(), slack?.close(), aws?.close(), outbox?.close()]);
   });
 
   it("detects the real world-open port 22 rule, records it PENDING by rule id and posts one review message", async () => {
     ec2Rules[ruleId] = groupId;
     const out = await detect(toEnvelope(record));
-    expect(out).to.deep.equal({ outcome: "posted", ruleIds: [ruleId], risk: "critical" });
+    expect(out).to.deep.equal({ outcome: "queued", ruleIds: [ruleId], risk: "critical" });
     expect(await state(ruleId)).to.equal("PENDING");
+    expect(posts()).to.have.length(0); // queued, not yet posted
+    await outbox.deliver();
     expect(posts()).to.have.length(1);
     const msg = posts()[0].args;
     expect(msg.channel).to.equal("C04SECOPS01");
@@ -85,17 +92,62 @@ describe("SgRevertBot (functions from the plan's archives)", function () {
     const actions = msg.blocks.find((b: any) => b.type === "actions");
     expect(actions.elements.map((e: any) => e.action_id)).to.deep.equal([APPROVE_ACTION, DENY_ACTION]);
     expect(JSON.parse(actions.elements[1].value)).to.deep.equal({ changeId: record.eventID, ruleIds: [ruleId] });
+    // The outbox recorded the posted message's ts on the review item (state and notice together).
+    const item = (await scanAll(ddb.client, "reviews")).find((r) => r.pk.S === ruleId)!;
+    expect(item.ts.S).to.be.a("string").and.match(/^\d+\.\d+$/);
+    expect(item.channel.S).to.equal("C04SECOPS01");
     // A retried delivery of the same event records nothing new and posts nothing.
     expect(await detect(toEnvelope(record))).to.deep.include({ outcome: "duplicate" });
+    await outbox.deliver();
     expect(posts()).to.have.length(1);
   });
 
+  it("a review recorded but never posted (the detector failed after recording it) is posted by the retry, once", async () => {
+    const other: CloudTrailRecord = JSON.parse(JSON.stringify(record));
+    other.eventID = "lost-post-change";
+    other.responseElements!.securityGroupRuleSet.items[0].securityGroupRuleId = "sgr-0eeeeeeeeeeeeeee5";
+    // SQS is unavailable when the detector hands the review over (after it recorded the items): the invocation fails.
+    outbox.sqs.failNext.count = 3;
+    let failed: unknown;
+    await detect(toEnvelope(other)).catch((err) => (failed = err));
+    expect(failed, "the detector's invocation fails").to.be.instanceOf(Error);
+    expect(await state("sgr-0eeeeeeeeeeeeeee5")).to.equal("PENDING");
+    expect(outbox.sqs.queues["outbox.fifo"] ?? []).to.have.length(0);
+    const before = posts().length;
+    // Lambda's retry of the same event: the items exist without a message, so the review is queued again.
+    expect(await detect(toEnvelope(other))).to.deep.include({ outcome: "requeued", ruleIds: ["sgr-0eeeeeeeeeeeeeee5"] });
+    await outbox.deliver();
+    expect(posts().length - before).to.equal(1);
+    expect((await scanAll(ddb.client, "reviews")).find((r) => r.pk.S === "sgr-0eeeeeeeeeeeeeee5")!.ts.S).to.match(/^\d+\.\d+$/);
+    expect(await detect(toEnvelope(other))).to.deep.include({ outcome: "duplicate" });
+  });
+
+  it("the expire sweep queues again a review whose message is still missing after 5 minutes; the outbox posts it once", async () => {
+    const store = dynamoReviewStore(ddb.client, "reviews");
+    const [template] = await store.get([ruleId]);
+    const expireAfter = JSON.parse(process.env.SG_BOT_SETTINGS!).expireAfterMinutes as number;
+    // Recorded 10 minutes ago, no message ts: its post was lost.
+    const recorded = Math.floor(Date.now() / 1000) - 600;
+    await store.create({ ...template, ruleId: "sgr-0fffffffffffffff6", ruleIds: ["sgr-0fffffffffffffff6"], changeId: "sweep-change", state: "PENDING", ts: undefined, channel: undefined, expiresAt: recorded + expireAfter * 60 });
+    const before = posts().length;
+    const out = await expire({});
+    expect(out.requeued).to.deep.equal(["sweep-change"]);
+    await outbox.deliver();
+    expect(posts().length - before).to.equal(1);
+    expect(JSON.stringify(posts().at(-1)!.args.blocks)).to.contain("sgr-0fffffffffffffff6");
+    expect((await scanAll(ddb.client, "reviews")).find((r) => r.pk.S === "sgr-0fffffffffffffff6")!.ts).to.not.equal(undefined);
+    // The next sweep finds it posted and queues nothing.
+    expect((await expire({})).requeued).to.deep.equal([]);
+  });
+
   it("does not review what it cannot revert by id: no rule id in the response, or a failed call", async () => {
+    const before = posts().length;
     const noIds = pantherRecords().find((r) => r.origin.includes("Go Script Authoriz"))!.record;
     expect(await detect(toEnvelope(noIds))).to.deep.include({ outcome: "not-reviewable" });
     const failed: CloudTrailRecord = { ...record, eventID: "failed-1", errorCode: "Client.UnauthorizedOperation", responseElements: null };
     expect((await detect(toEnvelope(failed))).outcome).to.be.oneOf(["ignored", "not-reviewable"]);
-    expect(posts()).to.have.length(1);
+    await outbox.deliver();
+    expect(posts()).to.have.length(before);
   });
 
   it("answers 401 and changes nothing for a bad signature, a stale timestamp or a tampered body", async () => {
@@ -161,7 +213,8 @@ describe("SgRevertBot (functions from the plan's archives)", function () {
     const other: CloudTrailRecord = JSON.parse(JSON.stringify(record));
     other.eventID = "second-change";
     other.responseElements!.securityGroupRuleSet.items[0].securityGroupRuleId = "sgr-0aaaaaaaaaaaaaaa1";
-    expect((await detect(toEnvelope(other))).outcome).to.equal("posted");
+    expect((await detect(toEnvelope(other))).outcome).to.equal("queued");
+    await outbox.deliver();
     const value = JSON.stringify({ changeId: "second-change", ruleIds: ["sgr-0aaaaaaaaaaaaaaa1"] });
     await interact(slackRequest(click(ALICE, DENY_ACTION, value, "1700000000.000002")));
     // not in ec2Rules: EC2 answers InvalidSecurityGroupRuleId.NotFound
@@ -175,6 +228,7 @@ describe("SgRevertBot (functions from the plan's archives)", function () {
     other.eventID = "third-change";
     other.responseElements!.securityGroupRuleSet.items[0].securityGroupRuleId = "sgr-0bbbbbbbbbbbbbbb2";
     await detect(toEnvelope(other));
+    await outbox.deliver();
     const revokesBefore = aws.calls.filter((c) => c.action.startsWith("Revoke")).length;
     await interact(slackRequest(click(ALICE, APPROVE_ACTION, JSON.stringify({ changeId: "third-change", ruleIds: ["sgr-0bbbbbbbbbbbbbbb2"] }), "1700000000.000003")));
     expect(await state("sgr-0bbbbbbbbbbbbbbb2")).to.equal("APPROVED");
@@ -190,11 +244,12 @@ describe("SgRevertBot (functions from the plan's archives)", function () {
     other.eventID = "fourth-change";
     other.responseElements!.securityGroupRuleSet.items[0].securityGroupRuleId = "sgr-0ccccccccccccccc3";
     await detect(toEnvelope(other));
+    await outbox.deliver();
     // Age the review past its expiry (the detector set now + expireAfterMinutes).
     const [item] = await store.get(["sgr-0ccccccccccccccc3"]);
     await store.create({ ...item, ruleId: "sgr-0ddddddddddddddd4", ruleIds: ["sgr-0ddddddddddddddd4"], changeId: "fifth-change", expiresAt: Math.floor(Date.now() / 1000) - 60 });
     await store.attachMessage("sgr-0ddddddddddddddd4", "C04SECOPS01", "1700000000.000099");
-    const expired = await expire({});
+    const { expired } = await expire({});
     expect(expired).to.deep.equal(["sgr-0ddddddddddddddd4"]);
     expect(await state("sgr-0ddddddddddddddd4")).to.equal("EXPIRED");
     expect(await state("sgr-0ccccccccccccccc3")).to.equal("PENDING");
@@ -252,7 +307,7 @@ describe("SgRevertBot in the prod plan", function () {
     const manifest = JSON.parse(JSON.parse(fs.readFileSync(path.join(plan().dir, "outputs.json"), "utf8")).slackAppManifest);
     const url = JSON.parse(fs.readFileSync(path.join(plan().dir, "outputs.json"), "utf8")).slackRequestUrl;
     expect(manifest.settings.interactivity).to.deep.equal({ is_enabled: true, request_url: url });
-    expect(manifest.oauth_config.scopes.bot).to.have.members(["chat:write", "usergroups:read", "users:read", "users:read.email", "commands"]);
+    expect(manifest.oauth_config.scopes.bot).to.have.members(["chat:write", "usergroups:read", "users:read", "users:read.email", "channels:history", "groups:history", "commands"]);
     expect(manifest.features.slash_commands.map((c: any) => [c.command, c.url])).to.deep.equal([["/trailwatch-watch", url]]);
   });
 });

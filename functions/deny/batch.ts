@@ -19,7 +19,11 @@ export interface SqsRecord {
 export interface BatchDeps {
   store: DenyStore;
   ownerOf(principalArn: string): Promise<string | null>;
-  post(message: SlackMessage): Promise<void>;
+  /**
+   * Hand the digest to the Slack outbox; `marks` are the findings it announces (key and suggestion hash), which the
+   * outbox marks notified once Slack accepted the message (functions/slack/notices.ts denyDigestNotice).
+   */
+  post(message: SlackMessage, marks: { key: string; hash: string }[]): Promise<void>;
   log(entry: Record<string, unknown>): void;
   now(): Date;
   /** What the digest shows beyond the findings (account names, mentionable ids); added, optional. */
@@ -64,12 +68,12 @@ export async function processDenyBatch(records: SqsRecord[], deps: BatchDeps): P
       entries.push({ finding: n.finding, count: n.count, firstSeen: n.firstSeen, owner });
     }
     try {
-      await deps.post(buildDenyDigest(entries, deps.digestOptions));
-      for (const [key, n] of notices) await deps.store.markNotified(key, n.hash);
+      await deps.post(buildDenyDigest(entries, deps.digestOptions), [...notices].map(([key, n]) => ({ key, hash: n.hash })));
     } catch (err) {
-      // The findings are stored; unmarked, they are announced with their next occurrence. Not an item failure:
-      // retrying the messages would count them twice.
-      deps.log({ level: "ERROR", message: "digest not posted", error: (err as Error).message, pending: notices.size });
+      // Only the hand-over to the outbox can fail here (SQS, after the SDK's retries). The findings are stored;
+      // unmarked, they are announced with their next occurrence. Not an item failure: retrying the messages would
+      // count them twice.
+      deps.log({ level: "ERROR", message: "digest not queued", error: (err as Error).message, pending: notices.size });
     }
   }
   deps.log({ level: "INFO", message: "batch done", received: records.length, failed: failures.length, notices: notices.size });

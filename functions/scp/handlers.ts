@@ -8,6 +8,14 @@ import type { SlackPort } from "../sg/revert/handlers";
 import { alertMessage, boundedAction, digestMessage, metricLine, openingMessage, policyChangeOf, policyDenyOf, type PolicyChange, type RolloutWindow } from "./watch";
 import type { WindowStore } from "./store";
 import { fitMessage, mrkdwnText, slackDate, userMention } from "../slack/text";
+import type { NoticeSender } from "../slack/outboxAdapters";
+import { scpWindowNotice } from "../slack/notices";
+
+/** New messages go through the Slack outbox (posted once; the window records their ts once Slack accepted them). */
+export interface ScpPosting {
+  outbox: NoticeSender;
+  table: string;
+}
 
 export interface ScpWatchSettings {
   channel: string;
@@ -34,20 +42,17 @@ export function windowFor(policyId: string, change: RolloutWindow["change"], min
 }
 
 /** Open (or extend) a window and say so in the channel; a re-opened window posts into its existing thread. */
-export async function openWindow(w: RolloutWindow, deps: { store: WindowStore; slack: SlackPort; settings: ScpWatchSettings }): Promise<{ extended: boolean }> {
+export async function openWindow(w: RolloutWindow, deps: { store: WindowStore; posting: ScpPosting; settings: ScpWatchSettings }): Promise<{ extended: boolean }> {
   const { extended } = await deps.store.open(w);
   const existing = extended ? await deps.store.get(w.policyId) : null;
-  if (extended && existing?.ts) {
-    await deps.slack.post(deps.settings.channel, { ...openingMessage(w, { accountNames: deps.settings.accountNames }), thread_ts: existing.ts });
-  } else {
-    const { ts } = await deps.slack.post(deps.settings.channel, openingMessage(w, { accountNames: deps.settings.accountNames }));
-    await deps.store.setMessage(w.policyId, "ts", deps.settings.channel, ts);
-  }
+  const to = { channel: deps.settings.channel, table: deps.posting.table };
+  if (extended && existing?.ts) await deps.posting.outbox.send(scpWindowNotice({ ...openingMessage(w, { accountNames: deps.settings.accountNames }), thread_ts: existing.ts }, w, "reopened", to));
+  else await deps.posting.outbox.send(scpWindowNotice(openingMessage(w, { accountNames: deps.settings.accountNames }), w, "opened", { ...to, record: "ts" }));
   return { extended };
 }
 
 /** An Organizations policy change from the central bus. */
-export async function onPolicyChange(record: CloudTrailRecord, deps: { store: WindowStore; slack: SlackPort; settings: ScpWatchSettings; now: Date }): Promise<PolicyChange | null> {
+export async function onPolicyChange(record: CloudTrailRecord, deps: { store: WindowStore; posting: ScpPosting; settings: ScpWatchSettings; now: Date }): Promise<PolicyChange | null> {
   const change = policyChangeOf(record);
   if (!change) return null;
   await openWindow(windowFor(change.policyId, change, deps.settings.windowMinutes, deps.settings.threshold, deps.now), deps);
@@ -59,7 +64,7 @@ export type CountOutcome = { outcome: "not-a-policy-deny" } | { outcome: "counte
 /** One SCP/RCP deny: always a metric line; in an open window also a count, and the alert once past the threshold. */
 export async function countDeny(
   record: CloudTrailRecord,
-  deps: { store: WindowStore; slack: SlackPort; notifier: Notifier; settings: ScpWatchSettings; now: Date; emit: (line: object) => void; log?: Log },
+  deps: { store: WindowStore; posting: ScpPosting; notifier: Notifier; settings: ScpWatchSettings; now: Date; emit: (line: object) => void; log?: Log },
 ): Promise<CountOutcome> {
   const deny = await policyDenyOf(record);
   if (!deny) return { outcome: "not-a-policy-deny" };
@@ -76,8 +81,10 @@ export async function countDeny(
   const stored = counted.total >= deps.settings.threshold && !counted.alerted ? await deps.store.get(deny.policyId) : null;
   if (stored && counted.total >= stored.window.threshold && (await deps.store.claimAlert(deny.policyId))) {
     const m = alertMessage(stored.window, counted.total, { rollback: deps.settings.rollback, accountNames: deps.settings.accountNames, counts: stored.counts });
-    const { ts } = await deps.slack.post(deps.settings.channel, stored.ts ? { ...m, thread_ts: stored.ts, reply_broadcast: true } : m);
-    await deps.store.setMessage(deny.policyId, "alertTs", deps.settings.channel, ts);
+    // claimAlert made this the window's one alert; the outbox posts it once and records its ts for the detach result.
+    await deps.posting.outbox.send(
+      scpWindowNotice(stored.ts ? { ...m, thread_ts: stored.ts, reply_broadcast: true } : m, stored.window, "alert", { channel: deps.settings.channel, table: deps.posting.table, record: "alertTs" }),
+    );
     await deps.notifier.publish(`trailwatch: SCP ${deny.policyId} denies past threshold`, m.text);
     deps.log?.({ level: "WARN", message: "rollout threshold crossed", policyId: deny.policyId, total: counted.total });
     alerted = true;
@@ -86,14 +93,15 @@ export async function countDeny(
 }
 
 /** The schedule: a digest into each open window's thread when its count moved, and the closing digest. */
-export async function tick(deps: { store: WindowStore; slack: SlackPort; settings: ScpWatchSettings; now: Date }): Promise<{ digests: string[]; closed: string[] }> {
+export async function tick(deps: { store: WindowStore; posting: ScpPosting; settings: ScpWatchSettings; now: Date }): Promise<{ digests: string[]; closed: string[] }> {
   const digests: string[] = [];
   const closed: string[] = [];
   for (const w of await deps.store.listOpen()) {
     const closing = new Date(w.window.closesAt).getTime() <= deps.now.getTime();
     if (w.total !== w.lastDigestTotal || closing) {
       const m = digestMessage(w.window, w.counts, w.lastDigestTotal, deps.now, { accountNames: deps.settings.accountNames });
-      await deps.slack.post(w.channel ?? deps.settings.channel, w.ts ? { ...m, thread_ts: w.ts } : m);
+      const part = `digest-${w.total}${closing ? "-closing" : ""}`;
+      await deps.posting.outbox.send(scpWindowNotice(w.ts ? { ...m, thread_ts: w.ts } : m, w.window, part, { channel: w.channel ?? deps.settings.channel, table: deps.posting.table }));
       await deps.store.setDigestTotal(w.window.policyId, w.total);
       digests.push(w.window.policyId);
     }

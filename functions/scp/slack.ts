@@ -9,6 +9,7 @@ import { slackPort } from "../sg/revert/adapters";
 import { DETACH_ACTION } from "./watch";
 import { openWindow, windowFor, type ScpWatchSettings } from "./handlers";
 import type { WindowStore } from "./store";
+import { envNoticeSender } from "../slack/outboxAdapters";
 
 import { codeSpan, fitMessage, mrkdwnText, userMention } from "../slack/text";
 
@@ -36,7 +37,8 @@ export function registerScpWatch(deps: { store: WindowStore; settings: ScpWatchS
       }
       await ack({ response_type: "ephemeral", text: `Watching ${parsed.policyId} for ${parsed.minutes} minutes.` });
       const w = windowFor(parsed.policyId, { change: "manual", who: command.user_id, targetId: null }, parsed.minutes, deps.settings.threshold, new Date());
-      await openWindow(w, { store: deps.store, slack: slackPort(client), settings: deps.settings });
+      const posting = { outbox: envNoticeSender(), table: process.env.SCP_WATCH_TABLE! };
+      await openWindow(w, { store: deps.store, posting, settings: deps.settings });
       deps.log?.({ level: "INFO", message: "window opened by hand", policyId: parsed.policyId, minutes: parsed.minutes, user: command.user_id });
     });
 

@@ -31,13 +31,32 @@ export async function readSecret(secretId: string): Promise<string> {
 
 /** One WebClient per secret per container; retries follow the Web API's rate-limit headers. */
 export function slackClient(botTokenSecretId: string): Promise<WebClient> {
-  let c = clients[botTokenSecretId];
+  return cachedClient(botTokenSecretId, "default", (token) => new WebClient(token, { slackApiUrl: process.env.SLACK_API_URL || undefined, retryConfig: { retries: 2 } }));
+}
+
+/**
+ * The outbox poster's client: no hidden retries or waits, so the poster decides (functions/slack/outbox.ts): a 429
+ * is rejected with its Retry-After, and a call that takes longer than SLACK_TIMEOUT_MS (default 10 s) is abandoned as
+ * a timeout, whose outcome the poster then checks in the channel.
+ */
+export function outboxSlackClient(botTokenSecretId: string): Promise<WebClient> {
+  return cachedClient(botTokenSecretId, "outbox", (token) =>
+    new WebClient(token, {
+      slackApiUrl: process.env.SLACK_API_URL || undefined,
+      retryConfig: { retries: 0 },
+      rejectRateLimitedCalls: true,
+      timeout: Number(process.env.SLACK_TIMEOUT_MS) || 10_000,
+    }),
+  );
+}
+
+function cachedClient(botTokenSecretId: string, kind: string, make: (token: string) => WebClient): Promise<WebClient> {
+  const key = `${kind}|${botTokenSecretId}`;
+  let c = clients[key];
   if (!c) {
-    c = readSecret(botTokenSecretId).then(
-      (s) => new WebClient(tokenFromSecret(s), { slackApiUrl: process.env.SLACK_API_URL || undefined, retryConfig: { retries: 2 } }),
-    );
-    c.catch(() => delete clients[botTokenSecretId]); // a failed read is retried on the next invocation
-    clients[botTokenSecretId] = c;
+    c = readSecret(botTokenSecretId).then((s) => make(tokenFromSecret(s)));
+    c.catch(() => delete clients[key]); // a failed read is retried on the next invocation
+    clients[key] = c;
   }
   return c;
 }

@@ -1,16 +1,19 @@
 /**
  * The SgRevertBot's four handlers, each behind small interfaces so the same code runs in Lambda and in tests:
  * - detect: a security-group change from the central bus -> review items (PENDING, or DENIED for auto-revert) ->
- *   one Slack message;
+ *   one Slack message, handed to the Slack outbox, which records its ts on the items once Slack accepted it;
  * - decide: a Slack button click (already signature-checked by Bolt) -> approver check -> conditional transition;
  *   a Deny leaves DENIED items for the worker (the table's stream hands them over, asynchronously);
  * - revert: DENIED items -> assume the spoke role in the target account -> revoke by rule id -> verify -> update;
- * - expire: PENDING items past their time -> EXPIRED -> message updated.
+ * - expire: PENDING items past their time -> EXPIRED -> message updated; reviews whose message was never posted are
+ *   handed to the outbox again (it posts a notice id once).
  */
 import { assessRisk, parseSecurityGroupChange, type RiskLevel } from "../change";
 import type { CloudTrailRecord } from "../../cloudtrail";
 import { reviewMessage, notApproverText, type ReviewButtonValue } from "./messages";
 import type { ReviewItem, ReviewStore } from "./state";
+import type { NoticeSender } from "../../slack/outboxAdapters";
+import { reviewNotice } from "../../slack/notices";
 
 export interface SlackPort {
   /** A new message, or a reply in a thread (`thread_ts`), optionally also shown in the channel. */
@@ -37,12 +40,31 @@ export interface BotSettings {
 const RISK_ORDER: RiskLevel[] = ["low", "medium", "high", "critical"];
 type Log = (line: object) => void;
 
-export type DetectOutcome = { outcome: "ignored" | "not-reviewable" | "below-threshold" | "duplicate" | "posted" | "auto-reverting"; ruleIds?: string[]; risk?: RiskLevel };
+export type DetectOutcome = {
+  outcome: "ignored" | "not-reviewable" | "below-threshold" | "duplicate" | "queued" | "requeued" | "auto-reverting";
+  ruleIds?: string[];
+  risk?: RiskLevel;
+};
 
-/** A CloudTrail security-group event (the EventBridge event's detail). */
+/** Where review messages go: the Slack outbox, and the review table it records each message's ts in. */
+export interface ReviewPosting {
+  outbox: NoticeSender;
+  table: string;
+}
+
+/** Hand one change's review message to the outbox (the same change always makes the same notice id). */
+export async function queueReview(items: ReviewItem[], deps: { posting: ReviewPosting; settings: BotSettings }): Promise<void> {
+  const message = reviewMessage(items, { accountNames: deps.settings.accountNames });
+  await deps.posting.outbox.send(reviewNotice(message, { changeId: items[0].changeId, ruleIds: items.map((i) => i.ruleId) }, { channel: deps.settings.channel, table: deps.posting.table }));
+}
+
+/**
+ * A CloudTrail security-group event (the EventBridge event's detail). A retried delivery finds the items already
+ * recorded: if their message was never posted (the earlier try failed after recording them), it is queued again.
+ */
 export async function detectChange(
   record: CloudTrailRecord,
-  deps: { store: ReviewStore; slack: SlackPort; settings: BotSettings; now: Date; log?: Log },
+  deps: { store: ReviewStore; posting: ReviewPosting; settings: BotSettings; now: Date; log?: Log },
 ): Promise<DetectOutcome> {
   const change = parseSecurityGroupChange(record);
   if (!change) return { outcome: "ignored" };
@@ -79,10 +101,15 @@ export async function detectChange(
   }));
   const created = [];
   for (const item of items) if (await deps.store.create(item)) created.push(item);
-  if (created.length === 0) return { outcome: "duplicate", ruleIds };
-  const { ts } = await deps.slack.post(deps.settings.channel, reviewMessage(created, { accountNames: deps.settings.accountNames }));
-  for (const item of created) await deps.store.attachMessage(item.ruleId, deps.settings.channel, ts);
-  return { outcome: auto ? "auto-reverting" : "posted", ruleIds: created.map((i) => i.ruleId), risk: risk.level };
+  if (created.length === 0) {
+    const recorded = (await deps.store.get(ruleIds)).filter((i) => i.changeId === change.eventId);
+    if (recorded.length === 0 || recorded.some((i) => i.ts)) return { outcome: "duplicate", ruleIds };
+    await queueReview(recorded, deps);
+    deps.log?.({ level: "INFO", message: "review recorded earlier but never posted: queued again", eventId: change.eventId, ruleIds });
+    return { outcome: "requeued", ruleIds: recorded.map((i) => i.ruleId), risk: risk.level };
+  }
+  await queueReview(created, deps);
+  return { outcome: auto ? "auto-reverting" : "queued", ruleIds: created.map((i) => i.ruleId), risk: risk.level };
 }
 
 export async function isApprover(user: string, settings: BotSettings, slack: SlackPort): Promise<boolean> {
@@ -158,6 +185,25 @@ export async function revertRules(ruleIds: string[], deps: { store: ReviewStore;
   for (const i of items) byChange[i.changeId] = i.ruleIds;
   for (const ids of Object.values(byChange)) await refreshMessage(ids, deps);
   return outcomes;
+}
+
+/**
+ * Reviews recorded more than `graceMinutes` ago whose message has no ts yet (the outbox has not posted it, or it was
+ * never handed over): queue them again. The outbox drops a notice id it already posted, so this is safe to repeat.
+ */
+export async function requeueUnposted(deps: { store: ReviewStore; posting: ReviewPosting; settings: BotSettings; now: Date; graceMinutes?: number; log?: Log }): Promise<string[]> {
+  const nowEpoch = Math.floor(deps.now.getTime() / 1000);
+  const recordedBefore = nowEpoch - (deps.graceMinutes ?? 5) * 60;
+  const unposted = (await deps.store.unposted(nowEpoch - 86400)).filter((i) => i.expiresAt - deps.settings.expireAfterMinutes * 60 <= recordedBefore);
+  const byChange: Record<string, ReviewItem[]> = {};
+  for (const i of unposted) (byChange[i.changeId] = byChange[i.changeId] ?? []).push(i);
+  for (const [changeId, list] of Object.entries(byChange)) {
+    // Every rule of the change, in the change's order, so the message is the same one detect would have sent.
+    const all = await deps.store.get(list[0].ruleIds);
+    await queueReview(all.length ? all : list, deps);
+    deps.log?.({ level: "WARN", message: "review message not posted yet: queued again", changeId, ruleIds: list.map((i) => i.ruleId) });
+  }
+  return Object.keys(byChange);
 }
 
 /** Expire undecided reviews; their messages say so and lose their buttons. */

@@ -63,6 +63,8 @@ export interface ReviewStore {
   get(ruleIds: string[]): Promise<ReviewItem[]>;
   /** PENDING items past their expiry. */
   expired(nowEpoch: number): Promise<ReviewItem[]>;
+  /** Items (any state) with no message ts yet, expiring after `sinceEpoch` (recent reviews). */
+  unposted(sinceEpoch: number): Promise<ReviewItem[]>;
 }
 
 /**
@@ -170,6 +172,23 @@ export function dynamoReviewStore(client: DynamoDBClient, table: string): Review
         }
       }
       return ruleIds.map((id) => items.find((i) => i.ruleId === id)).filter((i): i is ReviewItem => i !== undefined);
+    },
+    async unposted(sinceEpoch) {
+      const items: ReviewItem[] = [];
+      let start: Record<string, AttributeValue> | undefined;
+      do {
+        const out = await client.send(
+          new ScanCommand({
+            TableName: table,
+            FilterExpression: "attribute_not_exists(ts) AND expiresAt > :since",
+            ExpressionAttributeValues: { ":since": { N: String(sinceEpoch) } },
+            ExclusiveStartKey: start,
+          }),
+        );
+        items.push(...(out.Items ?? []).map(fromItem));
+        start = out.LastEvaluatedKey;
+      } while (start);
+      return items;
     },
     async expired(nowEpoch) {
       const items: ReviewItem[] = [];

@@ -1,0 +1,28 @@
+/**
+ * The stack's one Slack outbox (components/slackOutbox.ts), in the security account next to the central bus: every
+ * feature that posts to Slack hands its notices to it. Memoized per program run like the Slack secrets.
+ */
+import type { StackConfig } from "./config";
+import type { AccountProviders } from "./providers";
+import type { CentralEventBus } from "../components/centralEventBus";
+import { SlackOutbox } from "../components/slackOutbox";
+import { slackSecrets } from "./slackSecrets";
+
+const memo = new WeakMap<StackConfig, SlackOutbox>();
+
+export function slackOutbox(config: StackConfig, providers: AccountProviders, bus: CentralEventBus): SlackOutbox {
+  const existing = memo.get(config);
+  if (existing) return existing;
+  const outbox = new SlackOutbox(
+    "slack-outbox",
+    {
+      key: bus.key,
+      alertTopicArn: bus.alertTopic.arn,
+      slackBotTokenSecretArn: slackSecrets(config, providers).botTokenArn,
+      logRetentionDays: config.denyAdvisor.logRetentionDays,
+    },
+    { provider: providers.of("security") },
+  );
+  memo.set(config, outbox);
+  return outbox;
+}
