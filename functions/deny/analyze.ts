@@ -213,7 +213,7 @@ export async function analyzeDeny(record: CloudTrailRecord): Promise<DenyFinding
   const message = (str(record.errorMessage) ?? "").trim();
   const policyDecision = parsed.authorization || parsed.policyTypeText !== null || parsed.generic || errorCode === "VpceAccessDenied";
 
-  const sensitive = await sensitivityOf(action);
+  const sensitive = await sensitivityOf(action, record.requestParameters);
   const admin = grantsAdministratorAccess(action, record.requestParameters);
   const caution = admin
     ? `This is administrator-level access (${admin}): widening the guardrail for it gives the principal full control; do it only if that is intended`

@@ -228,6 +228,9 @@ export async function resourcesFromRequest(action: string, ctx: Omit<ArnContext,
       if (typeof v === "string" && v.length <= 2048 && new RegExp(`^arn:aws[a-z-]*:${service}:`).test(v)) return [v];
     const queue = service === "sqs" ? sqsQueueArnOf(base.queueUrl) : null;
     if (queue) return [queue];
+    // An action that needs several resources at once (ec2:RunInstances: image, instance, volume, network interface...)
+    // is not allowed by naming one of them: the request cannot say which one was denied.
+    if (details.resourceTypes.filter((t) => t.required).length > 1) return ["*"];
     const types = [...details.resourceTypes].sort((a, b) => Number(b.required) - Number(a.required));
     for (const t of types) {
       const rt = await iamResourceTypeDetails(service, t.name).catch(() => null);

@@ -42,6 +42,7 @@ export const SENSITIVE_ACTIONS: readonly (readonly [string, string])[] = [
   ["ec2:CreateSnapshot", SHARING],
   ["ec2:DeleteFlowLogs", LOGGING],
   ["ec2:GetPasswordData", "reads an instance's Windows administrator password"],
+  // Only with attribute=userData (REQUEST_SENSITIVE below): other attributes are harmless.
   ["ec2:ModifyImageAttribute", SHARING],
   ["ec2:ModifySnapshotAttribute", SHARING],
   ["ec2-instance-connect:SendSSHPublicKey", SHELL],
@@ -65,7 +66,10 @@ export const SENSITIVE_ACTIONS: readonly (readonly [string, string])[] = [
   ["logs:DeleteLogGroup", LOGGING],
   ["organizations:LeaveOrganization", "leaves the organization: its SCPs, org trail and delegated security services stop applying"],
   ["rds:ModifyDBSnapshotAttribute", SHARING],
+  ["rds:StopActivityStream", LOGGING],
   ["route53resolver:DeleteResolverQueryLogConfig", LOGGING],
+  ["s3:PutBucketLogging", LOGGING],
+  ["s3:PutReplicationConfiguration", "can replicate the bucket's objects to a bucket in another account"],
   ["secretsmanager:BatchGetSecretValue", SECRETS],
   ["secretsmanager:GetSecretValue", SECRETS],
   ["securityhub:Disable*", DETECTION],
@@ -104,8 +108,13 @@ export function grantsAdministratorAccess(action: string | null, params: unknown
   return null;
 }
 
+/** Actions sensitive only with some request parameters: [action, parameter, value, reason]. */
+const REQUEST_SENSITIVE: readonly (readonly [string, string, string, string])[] = [
+  ["ec2:DescribeInstanceAttribute", "attribute", "userData", "reads the instance's user data, which often holds secrets"],
+];
+
 /** The action's sensitivity, or null for a plain one (or one the reference does not have). Never throws. */
-export async function sensitivityOf(action: string | null): Promise<Sensitivity | null> {
+export async function sensitivityOf(action: string | null, params?: unknown): Promise<Sensitivity | null> {
   if (!action) return null;
   const [service, name] = action.split(":");
   const canonical = service && name ? await referenceActionName(service, name) : null;
@@ -114,6 +123,8 @@ export async function sensitivityOf(action: string | null): Promise<Sensitivity 
     (d) => d.accessLevel as string,
     () => "unknown",
   );
-  const reason = listedReason(action) ?? (/Permissions management/i.test(level) ? PERMISSIONS : null);
+  const p = params && typeof params === "object" ? (params as Record<string, unknown>) : {};
+  const byRequest = REQUEST_SENSITIVE.find(([a, k, v]) => a.toLowerCase() === action.toLowerCase() && Object.hasOwn(p, k) && p[k] === v);
+  const reason = listedReason(action) ?? byRequest?.[3] ?? (/Permissions management/i.test(level) ? PERMISSIONS : null);
   return reason ? { level, reason } : null;
 }
