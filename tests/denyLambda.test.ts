@@ -69,6 +69,15 @@ describe("deny processor Lambda (from the plan's archive)", function () {
     expect(text).to.contain("was denied");
     expect(text.match(/was denied/g)).to.have.length(2); // one entry per distinct finding, the duplicate folded
     expect(rows.every((r) => r.notifiedHash?.S === r.suggestionHash.S)).to.equal(true);
+    // Issue 18: the archive's analysis marks GetPasswordData sensitive, keeps it and the session, and says so in Slack.
+    const pwd = rows.find((r) => r.action.S === "ec2:GetPasswordData");
+    if (pwd) {
+      expect(JSON.parse(pwd.sensitive.S!)).to.deep.equal({ level: "Read", reason: "reads an instance's Windows administrator password" });
+      // Only the fixed words: in the archive, denyDigest's `escape` helper is the JS global (percent-encodes, the
+      // TOOLCHAIN.md pitfall) until the Slack escaping layer replaces it.
+      expect(text).to.match(/Review before granting\*: `[^`]+` is sensitive \(Read\)/);
+    }
+    expect(rows.every((r) => typeof r.lastSessionName?.S === "string")).to.equal(true);
   });
 
   it("does not post again for findings already announced, but keeps counting", async () => {

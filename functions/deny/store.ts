@@ -71,8 +71,9 @@ export function dynamoDenyStore(client: DynamoDBClient, table: string): DenyStor
           UpdateExpression:
             "SET principalArn = :p, #action = :a, #resource = :r, accountId = :acct, cause = :c, explicit = :e, policyArn = :pa, " +
             "suggestion = :s, whyNot = :w, suggestionHash = :h, lastSeen = :now, lastEventId = :eid, expiresAt = :ttl, " +
-            "firstSeen = if_not_exists(firstSeen, :now), sensitive = :sens, lastSessionName = :sn ADD seen :one",
-          ExpressionAttributeNames: { "#action": "action", "#resource": "resource" },
+            "firstSeen = if_not_exists(firstSeen, :now), #sensitive = :sens, lastSessionName = :sn ADD seen :one",
+          // SENSITIVE, like ACTION, is a DynamoDB reserved word: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ReservedWords.html
+          ExpressionAttributeNames: { "#action": "action", "#resource": "resource", "#sensitive": "sensitive" },
           ExpressionAttributeValues: {
             ":p": str(f.principalArn),
             ":a": str(f.action),
