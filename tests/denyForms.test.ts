@@ -187,6 +187,25 @@ describe("who did it: sessionName (issue 18, item 4)", () => {
     expect(personOf({ userIdentity: { type: "IAMUser", arn: "arn:aws:iam::111122223333:user/bob", userName: "bob" } })).to.equal(null);
     expect(personOf({ userIdentity: "nonsense" } as unknown as CloudTrailRecord)).to.equal(null);
   });
+
+  it("deny, sg-change and role-change lines name the same kind of principal (the role) and the session", async () => {
+    const { routeRecord } = await import("../functions/router");
+    const { allRecords } = await import("./sharedData");
+    const all = allRecords().map((r) => r.record);
+    // The real Stratus ingress change (an IAM user), made by the real assumed-role session of realDeny().
+    const sg = { ...all.find((r) => r.eventName === "AuthorizeSecurityGroupIngress" && !r.errorCode)!, userIdentity: realDeny().userIdentity };
+    const [line] = (await routeRecord(sg, { trustedCidrs: [] })) as any[];
+    expect(line.kind).to.equal("sg-change");
+    expect(line.principalArn).to.equal(sg.userIdentity!.sessionContext!.sessionIssuer!.arn);
+    expect(line.sessionName).to.equal(sg.userIdentity!.arn!.split("/").pop());
+    const role = all.find((r) => r.eventSource === "iam.amazonaws.com" && /^(CreateRole|AttachRolePolicy|PutRolePolicy|UpdateAssumeRolePolicy)$/.test(r.eventName ?? "") && !r.errorCode && r.userIdentity?.type === "AssumedRole" && r.userIdentity.sessionContext?.sessionIssuer?.arn)!;
+    const change = ((await routeRecord(role, { trustedCidrs: [] })) as any[]).find((f) => f.kind === "role-change");
+    expect(change.principalArn).to.equal(role.userIdentity!.sessionContext!.sessionIssuer!.arn);
+    expect(change.principalArn).to.match(/:iam::\d{12}:role\//);
+    expect(change.sessionName).to.equal(role.userIdentity!.arn!.split("/").pop());
+    const deny = await analyzeDeny(realDeny());
+    expect(deny.principalArn).to.match(/:iam::\d{12}:role\//);
+  });
 });
 
 describe("S3 suggestions merge object denies under one folder (issue 18, item 5)", () => {

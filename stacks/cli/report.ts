@@ -239,7 +239,7 @@ export function formatReport(s: ReplaySummary): string {
       const ports = r.protocol === "all" ? "all traffic" : r.fromPort === null || r.fromPort === undefined ? `${r.protocol} all ports` : r.fromPort === r.toPort ? `${r.protocol} port ${r.fromPort}` : `${r.protocol} ports ${r.fromPort}-${r.toPort}`;
       lines.push(`    ${r.ruleId ?? "(no rule id)"}  ${c.direction ?? "direction not stated"} ${ports} ${c.direction === "egress" ? "to" : "from"} ${r.source}`);
     }
-    if (c.principalArn) lines.push(`    by ${c.principalArn}`);
+    if (c.principalArn) lines.push(`    by ${c.principalArn}${c.sessionName ? ` (session ${c.sessionName})` : ""}`);
     for (const why of c.riskReasons ?? []) lines.push(`    risk: ${why}`);
   }
 

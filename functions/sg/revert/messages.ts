@@ -44,7 +44,8 @@ export function reviewMessage(items: ReviewItem[], opts: { accountNames?: Record
   const c = first.change;
   const account = opts.accountNames?.[first.accountId] ? `${opts.accountNames[first.accountId]} (${first.accountId})` : first.accountId;
   const who = c.principalArn ?? "unknown principal";
-  const session = who.match(/:assumed-role\/[^/]+\/(.+)$/)?.[1];
+  // principalArn is the role (sessionIssuer), so the session comes from the change (issue 18), else an assumed-role ARN.
+  const session = c.sessionName ?? who.match(/:assumed-role\/[^/]+\/(.+)$/)?.[1];
   const pending = items.filter((i) => i.state === "PENDING");
   const head = `Security group ${first.groupId} changed in ${account} ${first.region}: ${first.risk.level} risk`;
   const blocks: object[] = [
