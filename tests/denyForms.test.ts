@@ -244,3 +244,37 @@ describe("replay's human report on the samples (issue 18: done-when)", () => {
     expect(out).to.contain('"Resource":["arn:aws:s3:::trailwatch-finance/payroll.xlsx","arn:aws:s3:::trailwatch-finance/reports/2026/*"]');
   });
 });
+
+describe("CloudTrail-Digest files are counted as digests, not bad input (issue 18, item 6)", () => {
+  it("replay counts a digest file (gzipped, as CloudTrail delivers it) apart from records and skipped input", async () => {
+    const fs = await import("fs");
+    const os = await import("os");
+    const path = await import("path");
+    const zlib = await import("zlib");
+    const { replay, parseReplayArgs } = await import("../stacks/cli/replay");
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "trailwatch-digest-"));
+    // The digest fields AWS documents (cloudtrail-log-file-validation-digest-file-structure.html), values made up.
+    const digest = {
+      awsAccountId: "111122223333", digestStartTime: "2026-11-20T14:01:31Z", digestEndTime: "2026-11-20T15:01:31Z",
+      digestS3Bucket: "trail-bucket", digestS3Object: "AWSLogs/111122223333/CloudTrail-Digest/eu-west-1/2026/11/20/111122223333_CloudTrail-Digest_eu-west-1_org_eu-west-1_20261120T150131Z.json.gz",
+      digestPublicKeyFingerprint: "31e8b5433410dfb61a9dc45cc65b22ff", digestSignatureAlgorithm: "SHA256withRSA",
+      newestEventTime: "2026-11-20T14:52:27Z", oldestEventTime: "2026-11-20T14:42:27Z",
+      previousDigestS3Bucket: null, previousDigestS3Object: null, previousDigestHashValue: null, previousDigestHashAlgorithm: null, previousDigestSignature: null,
+      logFiles: [{ s3Bucket: "trail-bucket", s3Object: "AWSLogs/111122223333/CloudTrail/eu-west-1/2026/11/20/x.json.gz", hashValue: "9bb6196fc6b84d6f075a56548feca262bd99ba3c2de41b618e5b6e22c1fc71f6", hashAlgorithm: "SHA-256", newestEventTime: "2026-11-20T14:52:27Z", oldestEventTime: "2026-11-20T14:42:27Z" }],
+    };
+    const digestDir = path.join(dir, "AWSLogs/111122223333/CloudTrail-Digest/eu-west-1/2026/11/20");
+    fs.mkdirSync(digestDir, { recursive: true });
+    fs.writeFileSync(path.join(digestDir, "111122223333_CloudTrail-Digest_eu-west-1_org_eu-west-1_20261120T150131Z.json.gz"), zlib.gzipSync(JSON.stringify(digest)));
+    fs.writeFileSync(path.join(dir, "log.json"), JSON.stringify({ Records: [realDeny()] }));
+    let out = "";
+    let err = "";
+    expect(await replay(parseReplayArgs([dir, "--json"]), (s) => (out += s), (s) => (err += s))).to.equal(0);
+    const summary = JSON.parse(out.trim().split("\n").pop()!);
+    expect(summary).to.include({ records: 1, skipped: 0, digests: 1, denies: 1 });
+    expect(err).to.equal("");
+    out = "";
+    await replay(parseReplayArgs([dir]), (s) => (out += s), () => undefined);
+    expect(out.split("\n")[0]).to.equal("trailwatch replay: 1 records from 1 files; 1 CloudTrail digest files (integrity hashes, no events) counted");
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});

@@ -52,6 +52,8 @@ export class ReplaySummary {
   sgCount = 0;
   roleChanges = 0;
   roleEvents: Record<string, number> = {};
+  /** CloudTrail-Digest files met (integrity validation, no events): counted, neither records nor bad input. */
+  digests = 0;
 
   skip(p: ProblemItem): void {
     this.skippedCount++;
@@ -104,6 +106,7 @@ export class ReplaySummary {
       causes: sortKeys(this.causes),
       sgChanges: this.sgCount,
       roleChanges: this.roleChanges,
+      digests: this.digests,
       scpDenies: [...this.scp.entries()]
         .map(([k, count]) => {
           const [policyId, accountId, action] = k.split("|");
@@ -188,7 +191,7 @@ function indent(text: string, n: number): string {
 
 export function formatReport(s: ReplaySummary): string {
   const lines: string[] = [];
-  lines.push(`trailwatch replay: ${s.records} records from ${s.files.size} files${s.skippedCount ? `, ${s.skippedCount} skipped` : ""}`);
+  lines.push(`trailwatch replay: ${s.records} records from ${s.files.size} files${s.skippedCount ? `, ${s.skippedCount} skipped` : ""}${s.digests ? `; ${s.digests} CloudTrail digest files (integrity hashes, no events) counted` : ""}`);
   const groups = [...s.deniesByKey.values()];
   const fixable = groups.filter((g) => g.suggestion);
   const unfixable = groups.filter((g) => !g.suggestion);
