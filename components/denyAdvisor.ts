@@ -14,6 +14,8 @@ import { dynamoDenyStore } from "../functions/deny/store";
 import { dynamoRoleInventory, tagsFromRequest } from "../functions/roleInventory";
 import { parseRoleChange } from "../functions/roles";
 import { slackClient } from "../functions/slack/client";
+import { spokeDecoder, DECODE_SPOKE_ROLE_NAME } from "../functions/deny/decode";
+import { DenyDecodeSpokes, type DenyDecodeSpokesArgs } from "./denyDecodeSpokes";
 
 export interface DenyAdvisorArgs {
   readonly bus: CentralEventBus;
@@ -25,6 +27,11 @@ export interface DenyAdvisorArgs {
   /** Seconds SQS gathers denies before invoking: one digest per window. @default 60 */
   readonly batchWindowSeconds?: number;
   readonly logRetentionDays?: number;
+  /**
+   * Decode EC2's encoded messages in the account that produced them, through a decode spoke role in every account
+   * (components/denyDecodeSpokes.ts). Absent: findings stay undecoded.
+   */
+  readonly decode?: Omit<DenyDecodeSpokesArgs, "processorRoleArn"> & { organizationId: string };
 }
 
 export class DenyAdvisor extends pulumi.ComponentResource {
@@ -76,6 +83,7 @@ export class DenyAdvisor extends pulumi.ComponentResource {
           OWNER_TAG_KEY: ownerTagKey,
           SLACK_CHANNEL_ID: args.slackChannelId,
           SLACK_BOT_TOKEN_SECRET: args.slackBotTokenSecretArn,
+          ...(args.decode ? { DECODE_EXTERNAL_ID: args.decode.externalId, DECODE_HOME_REGION: args.decode.homeRegion } : {}),
         },
         statements: [
           { Sid: "ReceiveDenies", Effect: "Allow", Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], Resource: [this.queue.arn] },
@@ -83,11 +91,16 @@ export class DenyAdvisor extends pulumi.ComponentResource {
           { Sid: "RoleOwners", Effect: "Allow", Action: ["dynamodb:GetItem"], Resource: [this.rolesTable.arn] },
           { Sid: "BusKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: [key.arn] },
           { Sid: "SlackToken", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [args.slackBotTokenSecretArn] },
+          // The decode spokes of this organization only (the role name in every account, the org id on the role).
+          ...(args.decode
+            ? [{ Sid: "AssumeDecodeSpokes", Effect: "Allow" as const, Action: "sts:AssumeRole", Resource: `arn:aws:iam::*:role/${DECODE_SPOKE_ROLE_NAME}`, Condition: { StringEquals: { "aws:ResourceOrgID": args.decode.organizationId } } }]
+            : []),
         ],
         callbackFactory: () => {
           const ddb = new DynamoDBClient({});
           const store = dynamoDenyStore(ddb, process.env.FINDINGS_TABLE!);
           const roles = dynamoRoleInventory(ddb, process.env.ROLES_TABLE!, process.env.OWNER_TAG_KEY!);
+          const decode = process.env.DECODE_EXTERNAL_ID ? spokeDecoder({ externalId: process.env.DECODE_EXTERNAL_ID, homeRegion: process.env.DECODE_HOME_REGION }) : undefined;
           return async (event: { Records: { messageId: string; body: string }[] }) =>
             processDenyBatch(event.Records, {
               store,
@@ -98,11 +111,16 @@ export class DenyAdvisor extends pulumi.ComponentResource {
               },
               log: (e) => console.log(JSON.stringify(e)),
               now: () => new Date(),
+              decode,
             });
         },
       },
       p,
     );
+    if (args.decode) {
+      const { organizationId: _org, ...spokes } = args.decode;
+      new DenyDecodeSpokes(`${name}-decode-spokes`, { ...spokes, processorRoleArn: this.processor.role.arn }, p);
+    }
     new aws.lambda.EventSourceMapping(
       `${name}-processor-source`,
       {

@@ -36,13 +36,15 @@ describe("deny processor Lambda (from the plan's archive)", function () {
     useLocalAwsEnv({ DYNAMODB: ddb.url, SECRETS_MANAGER: secrets.url });
     // The function's own environment, as the plan declares it, with the tables and secret pointed at the stand-ins.
     const env = fn.inputs.environment.variables;
-    expect(Object.keys(env).sort()).to.deep.equal(["FINDINGS_TABLE", "OWNER_TAG_KEY", "ROLES_TABLE", "SLACK_BOT_TOKEN_SECRET", "SLACK_CHANNEL_ID"]);
+    expect(Object.keys(env).sort()).to.deep.equal(["DECODE_EXTERNAL_ID", "DECODE_HOME_REGION", "FINDINGS_TABLE", "OWNER_TAG_KEY", "ROLES_TABLE", "SLACK_BOT_TOKEN_SECRET", "SLACK_CHANNEL_ID"]);
     Object.assign(process.env, env, {
       FINDINGS_TABLE: "findings",
       ROLES_TABLE: "roles",
       SLACK_BOT_TOKEN_SECRET: "arn:aws:secretsmanager:eu-west-1:444455556666:secret:test-bot",
       SLACK_API_URL: slack.apiUrl,
     });
+    // Decoding through the spokes has its own test (denyDecode.test.ts, with an STS stub); off here.
+    delete process.env.DECODE_EXTERNAL_ID;
     handler = require(path.join(plan.dir, "functions", "deny-advisor-processor", "__index.js")).handler;
   });
 

@@ -8,6 +8,7 @@ import { canonicalAction, candidateActionOf, resourcesFromRequest, sqsQueueArnOf
 import { parseDenyMessage, type DenyCause, type MessageResource } from "./parseMessage";
 import { grantsAdministratorAccess, sensitivityOf, type Sensitivity } from "./sensitive";
 import { personOf } from "./person";
+import type { DecodedAuthorization } from "./decode";
 
 export interface PolicyDocument {
   Version: "2012-10-17";
@@ -58,6 +59,11 @@ export interface DenyFinding {
    * data events; replay reports it either way. https://docs.aws.amazon.com/awscloudtrail/latest/userguide/logging-data-events-with-cloudtrail.html
    */
   dataEvent: boolean;
+  /**
+   * The encoded message, decoded in the account that produced it (deployed pipeline only): whether an explicit Deny
+   * matched and which statements. null: not decoded (no encoded message, replay, or decoding failed).
+   */
+  decoded: { explicit: boolean; statements: string[] } | null;
 }
 
 /**
@@ -178,8 +184,9 @@ function principalProblem(record: CloudTrailRecord, principalArn: string | null)
   return null;
 }
 
-export async function analyzeDeny(record: CloudTrailRecord): Promise<DenyFinding> {
+export async function analyzeDeny(record: CloudTrailRecord, opts: { decoded?: DecodedAuthorization | null } = {}): Promise<DenyFinding> {
   const parsed = parseDenyMessage(record.errorMessage);
+  const decoded = opts.decoded ?? null;
   const account = accountOf(record);
   const principalArn = principalArnOf(record);
   const region = str(record.awsRegion);
@@ -189,9 +196,11 @@ export async function analyzeDeny(record: CloudTrailRecord): Promise<DenyFinding
   let cause = parsed.cause;
   let explicit = parsed.explicit;
   if (errorCode === "VpceAccessDenied" && cause === "unknown") cause = "vpc-endpoint-policy";
+  // The decoded message says explicit or implicit for certain (the policy type it does not say).
+  if (decoded) explicit = decoded.explicit;
 
   // Action: the message's, else the event's, validated against the reference either way.
-  const fromMessage = await canonicalAction(parsed.action);
+  const fromMessage = (await canonicalAction(parsed.action)) ?? (await canonicalAction(decoded?.action));
   const eventCandidate = candidateActionOf(record.eventSource, record.eventName);
   const action = fromMessage ?? (await canonicalAction(eventCandidate));
   const unmappedAction = action ? null : (parsed.action ?? eventCandidate ?? str(record.eventName) ?? null);
@@ -203,7 +212,7 @@ export async function analyzeDeny(record: CloudTrailRecord): Promise<DenyFinding
     ? await resourcesFromRequest(action, { partition: partitionOf(region), region, account, params: record.requestParameters })
     : [];
   let resources: string[] = [];
-  const fromMessageArn = messageResourceArn(parsed.resource, record, account);
+  const fromMessageArn = messageResourceArn(parsed.resource, record, account) ?? (decoded?.resource?.startsWith("arn:") ? decoded.resource : null);
   if (fromMessageArn) {
     const narrower = fromMessageArn.includes("*") ? fromRequest.filter((a) => a !== "*" && globMatches(fromMessageArn, a)) : [];
     resources = narrower.length ? narrower : [fromMessageArn];
@@ -230,6 +239,7 @@ export async function analyzeDeny(record: CloudTrailRecord): Promise<DenyFinding
   if (!policyDecision) whyNot = `not a policy decision ("${message.slice(0, 160)}"): an Allow will not change it`;
   // The cause first (an SCP deny is an SCP deny whoever hit it), then what rules out this principal.
   else whyNot = whyNotFor(cause, explicit, action, parsed.policyArn, caution) ?? principalProblem(record, principalArn);
+  if (decoded?.explicit && decoded.statements.length && whyNot) whyNot += ` (decoded: matched statement ${decoded.statements.join(", ")})`;
   if (!whyNot && !action) whyNot = `"${unmappedAction ?? "?"}" is not an action in the Service Authorization Reference: nothing to suggest`;
 
   // Only an implicit identity-based deny, or a policy deny whose cause the message does not give, is fixed by an Allow.
@@ -263,6 +273,7 @@ export async function analyzeDeny(record: CloudTrailRecord): Promise<DenyFinding
     sessionName: personOf(record),
     encodedMessage: parsed.encodedMessage,
     dataEvent: record.eventCategory === "Data" || record.managementEvent === false,
+    decoded: decoded ? { explicit: decoded.explicit, statements: decoded.statements } : null,
   };
 }
 
