@@ -68,6 +68,7 @@ describe("deny path never throws: services the reference lacks, prototype names,
       const f = await analyzeDeny({ ...realDeny(), eventSource, eventName: "ViewBilling", errorMessage: "Access Denied" });
       expect(f.action).to.equal(null);
       expect(f.unmappedAction).to.be.a("string");
+      expect(f.unmappedAction!.length, "bounded").to.be.at.most(257);
       expect(f.suggestion).to.equal(null);
       expect(JSON.stringify(f)).to.not.match(/ENOENT|ENAMETOOLONG|node_modules|iam-data/);
     });

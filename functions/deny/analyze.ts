@@ -90,11 +90,14 @@ function whyNotFor(cause: DenyCause, explicit: boolean | null, action: string | 
   const pid = policyIdOf(policyArn);
   const base = whyNotBase(cause, explicit, what, pid);
   // Widening a guardrail for a sensitive action is a decision, not a fix: say what it would open.
-  return base && caution && WIDENING.has(cause) ? `${base}. ${caution}` : base;
+  return base && caution && WIDENING.includes(cause) ? `${base}. ${caution}` : base;
 }
 
-/** The causes whose fix is widening a guardrail (boundary, SCP, RCP, session or resource policy). */
-const WIDENING = new Set<DenyCause>(["service-control-policy", "resource-control-policy", "permissions-boundary", "session-policy", "resource-based-policy", "vpc-endpoint-policy"]);
+/**
+ * The causes whose fix is widening a guardrail (boundary, SCP, RCP, session or resource policy). An array, not a Set:
+ * the Lambda closure serializer turns a module-level Set into {} (the SCP watch's archive test caught it).
+ */
+const WIDENING: readonly DenyCause[] = ["service-control-policy", "resource-control-policy", "permissions-boundary", "session-policy", "resource-based-policy", "vpc-endpoint-policy"];
 
 function whyNotBase(cause: DenyCause, explicit: boolean | null, what: string, pid: string | null): string | null {
   switch (cause) {
@@ -133,6 +136,9 @@ function globMatches(glob: string, arn: string): boolean {
 }
 
 const str = (v: unknown): string | null => (typeof v === "string" ? v : null);
+
+/** Longest action name a finding repeats as `unmappedAction`. */
+const MAX_NAME = 256;
 
 /** The resource named in the message as an ARN, when it can be one. */
 function messageResourceArn(r: MessageResource | null, record: CloudTrailRecord, account: string | null): string | null {
@@ -203,7 +209,9 @@ export async function analyzeDeny(record: CloudTrailRecord, opts: { decoded?: De
   const fromMessage = (await canonicalAction(parsed.action)) ?? (await canonicalAction(decoded?.action));
   const eventCandidate = candidateActionOf(record.eventSource, record.eventName);
   const action = fromMessage ?? (await canonicalAction(eventCandidate));
-  const unmappedAction = action ? null : (parsed.action ?? eventCandidate ?? str(record.eventName) ?? null);
+  const unmapped = action ? null : (parsed.action ?? eventCandidate ?? str(record.eventName) ?? null);
+  // Bounded: an event source or name can be any length in a damaged record.
+  const unmappedAction = unmapped && unmapped.length > MAX_NAME ? `${unmapped.slice(0, MAX_NAME)}…` : unmapped;
 
   // Resource: the message's, else resources[], else the action's ARN templates filled from the request (each
   // instance of an instancesSet, the queue of a queueUrl, ...), else *. A message resource with a wildcard
@@ -271,7 +279,8 @@ export async function analyzeDeny(record: CloudTrailRecord, opts: { decoded?: De
     eventName: str(record.eventName),
     sensitive: admin && sensitive ? { level: sensitive.level, reason: `administrator-level: ${admin}; ${sensitive.reason}` } : sensitive,
     sessionName: personOf(record),
-    encodedMessage: parsed.encodedMessage,
+    // STS takes at most 10,240 characters (API_DecodeAuthorizationMessage.html): anything longer is not one.
+    encodedMessage: parsed.encodedMessage && parsed.encodedMessage.length <= 10240 ? parsed.encodedMessage : null,
     dataEvent: record.eventCategory === "Data" || record.managementEvent === false,
     decoded: decoded ? { explicit: decoded.explicit, statements: decoded.statements } : null,
   };

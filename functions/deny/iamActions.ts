@@ -195,7 +195,9 @@ function parameterSets(params: unknown): Record<string, unknown>[] {
   const base = params as Record<string, unknown>;
   const sets: Record<string, unknown>[] = [base];
   for (const [key, value] of Object.entries(base)) {
-    // EC2's query protocol logs lists as `<name>Set: {items: [{...}]}` (instancesSet: {items: [{instanceId}]}).
+    // EC2's query protocol logs lists as `<name>Set: {items: [{...}]}` (instancesSet: {items: [{instanceId}]}): the
+    // `InstanceId.N` of https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_StopInstances.html as CloudTrail
+    // records it (see the RunInstances records in samples/cloudtrail/stratus-red-team).
     const items = value && typeof value === "object" && Array.isArray((value as { items?: unknown }).items) ? (value as { items: unknown[] }).items : null;
     if (items) for (const it of items.slice(0, MAX_RESOURCES)) if (it && typeof it === "object" && !Array.isArray(it)) sets.push({ ...base, ...(it as Record<string, unknown>) });
     // JSON protocols log plain lists of ids (`instanceIds: ["i-1"]`): one set per id under the singular name.
