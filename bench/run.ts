@@ -1,6 +1,6 @@
 /**
- * `npm run bench [-- --full] [-- --only functions,replay,plan]`: the three benchmarks of issue 9, one after the
- * other, each table printed, everything written to bench/results.json (with the machine and the command).
+ * `npm run bench [-- --full] [-- --only functions,replay,plan,parse]`: the three benchmarks of issue 9 and the deny
+ * message parse of issue 19, one after the other, each table printed, everything written to bench/results.json (with the machine and the command).
  * A benchmark, not a test: CI does not run it. Quick mode (default) takes about 5 minutes on the 2-core machine.
  *
  *   --full              replay on a 1 GB corpus; plans for 10, 100 and 1,000 accounts in both modes (long: see README)
@@ -18,6 +18,7 @@ import * as path from "path";
 import { benchFunctions, functionsTable, type FunctionsResult } from "./functions.bench";
 import { benchReplay, replayTable, type ReplayResult } from "./replay.bench";
 import { benchPlan, planList, planTable, type PlanRow } from "./plan.bench";
+import { benchParse, parseTable, parseTarget } from "./parse.bench";
 import { flag, machine, option, stringOption, writeSection } from "./lib/common";
 
 /** The issue's targets, per benchmark, each "met" or "MISSED" with the figures behind it. */
@@ -63,12 +64,12 @@ function readJson(file: string): Record<string, any> {
 
 async function main(): Promise<void> {
   const full = flag("--full");
-  const only = (stringOption("--only") ?? "functions,replay,plan").split(",");
+  const only = (stringOption("--only") ?? "functions,replay,plan,parse").split(",");
   const out = path.resolve(stringOption("--out") ?? path.join(__dirname, full ? "results-full.json" : "results.json"));
   const started = Date.now();
   const log = (s: string) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${s}\n`);
   // A run of all three starts the file afresh; --only merges its sections into what is there.
-  if (only.length === 3) fs.rmSync(out, { force: true });
+  if (only.length >= 3) fs.rmSync(out, { force: true });
   const run = {
     command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`,
     mode: full ? "full" : "quick",
@@ -96,14 +97,22 @@ async function main(): Promise<void> {
     writeSection(out, "plan", p);
     sections.push(`3. plan time and memory\n${planTable(p)}`);
   }
-  const goals = { ...(readJson(out).targets ?? {}), ...targets(f, r, p) };
+  // Issue 19: the deny message parser is linear (a 1 MB message in under 50 ms).
+  let parseGoal: Record<string, string[]> = {};
+  if (only.includes("parse")) {
+    const rows = benchParse();
+    writeSection(out, "parse", rows);
+    sections.push(`4. deny message parse, 1 MB messages (median of 7)\n${parseTable(rows)}`);
+    parseGoal = { parse: [parseTarget(rows)] };
+  }
+  const goals = { ...(readJson(out).targets ?? {}), ...targets(f, r, p), ...parseGoal };
   writeSection(out, "targets", goals);
   const seconds = (Date.now() - started) / 1000;
   writeSection(out, "runs", [...(readJson(out).runs ?? []), { ...run, seconds }]);
   const m = machine();
   process.stdout.write(
     `\n==== trailwatch bench (${full ? "full" : "quick"} mode), ${m.cpuCount} x ${m.cpuModel}, node ${m.node}, ${seconds.toFixed(0)} s ====\n\n` +
-      `${sections.join("\n\n")}\n\nTargets of issue 9\n${Object.values(targets(f, r, p)).flat().map((g) => `  - ${g}`).join("\n")}\n\nwritten ${path.relative(process.cwd(), out)}\n`,
+      `${sections.join("\n\n")}\n\nTargets of issue 9\n${Object.values({ ...targets(f, r, p), ...parseGoal }).flat().map((g) => `  - ${g}`).join("\n")}\n\nwritten ${path.relative(process.cwd(), out)}\n`,
   );
 }
 

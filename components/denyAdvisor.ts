@@ -19,6 +19,8 @@ import { envNoticeSender } from "../functions/slack/outboxAdapters";
 import { denyDigestNotice } from "../functions/slack/notices";
 import type { SlackOutbox } from "./slackOutbox";
 import { onAsyncFailure } from "./asyncFailures";
+import { spokeDecoder, DECODE_SPOKE_ROLE_NAME } from "../functions/deny/decode";
+import { DenyDecodeSpokes, type DenyDecodeSpokesArgs } from "./denyDecodeSpokes";
 
 export interface DenyAdvisorArgs {
   readonly bus: CentralEventBus;
@@ -34,6 +36,11 @@ export interface DenyAdvisorArgs {
   readonly logRetentionDays?: number;
   /** What the digest shows: account names, and the Slack ids an owner tag may mention. @default {} */
   readonly digest?: { accountNames?: Record<string, string>; mentionable?: string[] };
+  /**
+   * Decode EC2's encoded messages in the account that produced them, through a decode spoke role in every account
+   * (components/denyDecodeSpokes.ts). Absent: findings stay undecoded.
+   */
+  readonly decode?: Omit<DenyDecodeSpokesArgs, "processorRoleArn"> & { organizationId: string };
 }
 
 export class DenyAdvisor extends pulumi.ComponentResource {
@@ -87,6 +94,7 @@ export class DenyAdvisor extends pulumi.ComponentResource {
           SLACK_BOT_TOKEN_SECRET: args.slackBotTokenSecretArn,
           ...(args.digest && (Object.keys(args.digest.accountNames ?? {}).length || args.digest.mentionable?.length) ? { DIGEST_OPTIONS: JSON.stringify(args.digest) } : {}),
           ...args.outbox.senderEnvironment(),
+          ...(args.decode ? { DECODE_EXTERNAL_ID: args.decode.externalId, DECODE_HOME_REGION: args.decode.homeRegion } : {}),
         },
         statements: [
           { Sid: "ReceiveDenies", Effect: "Allow", Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], Resource: [this.queue.arn] },
@@ -95,6 +103,10 @@ export class DenyAdvisor extends pulumi.ComponentResource {
           { Sid: "BusKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: [key.arn] },
           { Sid: "SlackToken", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [args.slackBotTokenSecretArn] },
           ...args.outbox.senderStatements(),
+          // The decode spokes of this organization only (the role name in every account, the org id on the role).
+          ...(args.decode
+            ? [{ Sid: "AssumeDecodeSpokes", Effect: "Allow" as const, Action: "sts:AssumeRole", Resource: `arn:aws:iam::*:role/${DECODE_SPOKE_ROLE_NAME}`, Condition: { StringEquals: { "aws:ResourceOrgID": args.decode.organizationId } } }]
+            : []),
         ],
         callbackFactory: () => {
           const ddb = new DynamoDBClient({});
@@ -111,6 +123,7 @@ export class DenyAdvisor extends pulumi.ComponentResource {
             },
             digestOptions.resolvedOwners,
           );
+          const decode = process.env.DECODE_EXTERNAL_ID ? spokeDecoder({ externalId: process.env.DECODE_EXTERNAL_ID, homeRegion: process.env.DECODE_HOME_REGION }) : undefined;
           return async (event: { Records: { messageId: string; body: string }[] }) =>
             processDenyBatch(event.Records, {
               store,
@@ -119,11 +132,16 @@ export class DenyAdvisor extends pulumi.ComponentResource {
               post: (m, marks) => outbox.send(denyDigestNotice(m, marks, { channel: process.env.SLACK_CHANNEL_ID!, table: process.env.FINDINGS_TABLE! })),
               log: (e) => console.log(JSON.stringify(e)),
               now: () => new Date(),
+              decode,
             });
         },
       },
       p,
     );
+    if (args.decode) {
+      const { organizationId: _org, ...spokes } = args.decode;
+      new DenyDecodeSpokes(`${name}-decode-spokes`, { ...spokes, processorRoleArn: this.processor.role.arn }, p);
+    }
     new aws.lambda.EventSourceMapping(
       `${name}-processor-source`,
       {

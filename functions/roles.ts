@@ -2,7 +2,8 @@
  * IAM role-change events -> the `role-change` line DESIGN.md fixes, and the key the role inventory uses.
  * IAM is global: its events are logged in us-east-1 (DESIGN.md, "AWS facts").
  */
-import { accountOf, partitionOf, type CloudTrailRecord } from "./cloudtrail";
+import { accountOf, partitionOf, principalArnOf, type CloudTrailRecord } from "./cloudtrail";
+import { personOf } from "./deny/person";
 import { roleChangePattern } from "./patterns";
 
 export interface RoleChangeLine {
@@ -13,7 +14,9 @@ export interface RoleChangeLine {
   eventName: string;
   /** With its path when the event carries it (CreateRole's response), else `role/<name>`. */
   roleArn: string;
+  /** Who changed it: the same kind of ARN as deny and sg-change lines (the role, for an assumed role). */
   principalArn: string | null;
+  sessionName: string | null;
 }
 
 /** The events the role-change stream carries: read from the deployed pattern, one list for both. */
@@ -50,6 +53,8 @@ export function parseRoleChange(record: CloudTrailRecord): RoleChangeLine | null
     accountId: account,
     eventName: record.eventName!,
     roleArn,
-    principalArn: record.userIdentity?.arn ?? null,
+    // The same kind of ARN as deny and sg-change lines (the role for an assumed role; issue 18), and who inside it.
+    principalArn: principalArnOf(record),
+    sessionName: personOf(record),
   };
 }

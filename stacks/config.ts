@@ -167,6 +167,10 @@ const denyAdvisor = z
     /** Seconds SQS gathers denies before one digest is posted. */
     batchWindowSeconds: z.number().int().min(0).max(300).default(60),
     logRetentionDays: logRetention.default(90),
+    /** Decode EC2's encoded messages in the producing account through a decode spoke role in every account. */
+    decode: z.boolean().default(true),
+    /** The decode spokes' ExternalId (not a secret: it guards against the confused deputy). Default: per organization. */
+    decodeExternalId: z.string().regex(/^[\w+=,.@:\/-]{2,1224}$/, "an sts:ExternalId (2-1224 characters: letters, digits, +=,.@:/-)").optional(),
   })
   .strict();
 

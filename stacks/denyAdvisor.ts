@@ -19,6 +19,18 @@ export function wireDenyAdvisor(config: StackConfig, providers: AccountProviders
       batchWindowSeconds: config.denyAdvisor.batchWindowSeconds,
       logRetentionDays: config.denyAdvisor.logRetentionDays,
       digest: { accountNames: { ...config.slack!.accountNames, ...config.sgRevertBot.accountNames }, mentionable: config.slack!.mentionableIds },
+      // Deployed like the SgRevertBot's spokes: StackSet to memberTargets, the management account directly.
+      decode: config.denyAdvisor.decode
+        ? {
+            organizationId: config.organizationId,
+            externalId: config.denyAdvisor.decodeExternalId ?? `trailwatch-deny-decode-${config.organizationId}`,
+            memberTargets: config.memberTargets,
+            homeRegion: config.homeRegion,
+            failureTolerancePercentage: config.forwarder.failureTolerancePercentage,
+            maxConcurrentPercentage: config.forwarder.maxConcurrentPercentage,
+            providers: { management: providers.of("management") },
+          }
+        : undefined,
     },
     { provider: providers.of("security") },
   );

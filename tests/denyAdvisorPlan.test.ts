@@ -47,10 +47,12 @@ describe("DenyAdvisor in the prod plan", function () {
     expect(key().enableKeyRotation).to.equal(true);
   });
 
-  it("gives the processor only its queue, its table writes, role reads, the key and the Slack outbox queue", () => {
+  it("gives the processor only its queue, its table writes, role reads, the key, the Slack secret (owner emails), the outbox and the decode spokes", () => {
     const doc = json(one(plan(), "aws:iam/rolePolicy:RolePolicy", "deny-advisor-processor-policy").inputs.policy);
     const grants = Object.fromEntries(doc.Statement.map((s: any) => [s.Sid, { actions: s.Action, resources: s.Resource }]));
-    expect(Object.keys(grants).sort()).to.deep.equal(["BusKey", "Findings", "OwnLogsOnly", "ReceiveDenies", "RoleOwners", "SlackOutbox", "SlackOutboxKey"]);
+    expect(Object.keys(grants).sort()).to.deep.equal(["AssumeDecodeSpokes", "BusKey", "Findings", "OwnLogsOnly", "ReceiveDenies", "RoleOwners", "SlackOutbox", "SlackOutboxKey", "SlackToken"]);
+    // Issue 18: the decode spoke in any account, of this organization only (denyDecode.test.ts checks the spokes).
+    expect(doc.Statement.find((s: any) => s.Sid === "AssumeDecodeSpokes").Condition).to.deep.equal({ StringEquals: { "aws:ResourceOrgID": "o-7k2mq9x4ab" } });
     expect(grants.Findings.actions).to.deep.equal(["dynamodb:UpdateItem"]);
     expect(grants.RoleOwners.actions).to.deep.equal(["dynamodb:GetItem"]);
     // Digests go through the Slack outbox: SendMessage on its FIFO queue only (the poster holds the token).

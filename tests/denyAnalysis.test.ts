@@ -231,13 +231,17 @@ describe("deny analysis: every real deny in the Stratus and Panther data", () =>
     }
   });
 
-  it("reads the EC2 form: implicit identity-based deny with the message's action and resource", () => {
+  it("reads the EC2 form: implicit identity-based deny with the message's action, and the request's instance where the message says instance/*", () => {
     const ec2 = findings.filter((x) => x.record.errorCode === "Client.UnauthorizedOperation");
     expect(ec2.length).to.be.greaterThan(40);
     for (const { f, record, origin } of ec2) {
       expect(f).to.deep.include({ cause: "identity-based-policy", explicit: false, errorCode: "Client.UnauthorizedOperation" });
       expect(f.action, origin).to.equal(`ec2:${record.eventName}`);
-      expect(f.resource, origin).to.match(/^arn:aws:ec2:[^:]+:\d{12}:instance\/\*$/);
+      // The message's `instance/*` narrows to the request's instance when that instance falls under it.
+      const id = record.requestParameters?.instanceId;
+      const narrowed = `${f.resource}`.replace(/\/[^/]+$/, "/*");
+      if (id && f.resource!.endsWith(`/${id}`)) expect(record.errorMessage, origin).to.contain(narrowed);
+      else expect(f.resource, origin).to.match(/^arn:aws:ec2:[^:]+:\d{12}:instance\/\*$/);
       expect(f.principalArn, origin).to.equal(record.userIdentity!.sessionContext!.sessionIssuer!.arn);
     }
   });

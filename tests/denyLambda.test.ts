@@ -40,7 +40,7 @@ describe("deny processor Lambda (from the plan's archive)", function () {
     outbox = await outboxHarness({ ddb, createTable, poster: () => loadHandler(plan, "slack-outbox-poster") });
     // The function's own environment, as the plan declares it, with the tables and queue pointed at the stand-ins.
     const env = fn.inputs.environment.variables;
-    expect(Object.keys(env).sort()).to.deep.equal(["FINDINGS_TABLE", "OWNER_TAG_KEY", "ROLES_TABLE", "SLACK_CHANNEL_ID", "SLACK_OUTBOX_QUEUE_URL"]);
+    expect(Object.keys(env).sort()).to.deep.equal(["DECODE_EXTERNAL_ID", "DECODE_HOME_REGION", "FINDINGS_TABLE", "OWNER_TAG_KEY", "ROLES_TABLE", "SLACK_BOT_TOKEN_SECRET", "SLACK_CHANNEL_ID", "SLACK_OUTBOX_QUEUE_URL"]);
     Object.assign(process.env, env, {
       FINDINGS_TABLE: "findings",
       ROLES_TABLE: "roles",
@@ -48,6 +48,8 @@ describe("deny processor Lambda (from the plan's archive)", function () {
       SLACK_API_URL: slack.apiUrl,
       SLACK_OUTBOX_QUEUE_URL: outbox.sqs.urlOf("outbox.fifo"),
     });
+    // Decoding through the spokes has its own test (denyDecode.test.ts, with an STS stub); off here.
+    delete process.env.DECODE_EXTERNAL_ID;
     handler = require(path.join(plan.dir, "functions", "deny-advisor-processor", "__index.js")).handler;
   });
 
@@ -77,6 +79,15 @@ describe("deny processor Lambda (from the plan's archive)", function () {
     expect(text).to.contain("was denied");
     expect(text.match(/was denied/g)).to.have.length(2); // one entry per distinct finding, the duplicate folded
     expect(rows.every((r) => r.notifiedHash?.S === r.suggestionHash.S)).to.equal(true);
+    // Issue 18: the archive's analysis marks GetPasswordData sensitive, keeps it and the session, and says so in Slack.
+    const pwd = rows.find((r) => r.action.S === "ec2:GetPasswordData");
+    if (pwd) {
+      expect(JSON.parse(pwd.sensitive.S!)).to.deep.equal({ level: "Read", reason: "reads an instance's Windows administrator password" });
+      // Only the fixed words: in the archive, denyDigest's `escape` helper is the JS global (percent-encodes, the
+      // TOOLCHAIN.md pitfall) until the Slack escaping layer replaces it.
+      expect(text).to.match(/Review before granting\*: `[^`]+` is sensitive \(Read\)/);
+    }
+    expect(rows.every((r) => typeof r.lastSessionName?.S === "string")).to.equal(true);
   });
 
   it("does not post again for findings already announced, but keeps counting", async () => {

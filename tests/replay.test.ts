@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { replay, parseReplayArgs, SAMPLES } from "../stacks/cli/replay";
-import { SHARED_DATA, allRecords } from "./sharedData";
+import { SHARED_DATA, allRecords, constructedRecords } from "./sharedData";
 import { ROOT } from "./planFixture";
 
 async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -51,8 +51,9 @@ describe("npm run replay", function () {
     expect(parseReplayArgs([]).paths).to.deep.equal([SAMPLES]);
     const { code, out } = await run([]);
     expect(code).to.equal(0);
-    const n = allRecords().length; // the samples are copies of shared/'s Stratus and Panther files
-    expect(out).to.match(new RegExp(`^trailwatch replay: ${n} records from 36 files\n`));
+    // The samples are copies of shared/'s Stratus and Panther files, and the constructed deny forms.
+    const n = allRecords().length + constructedRecords().length;
+    expect(out).to.match(new RegExp(`^trailwatch replay: ${n} records from 37 files\n`));
     expect(out).to.contain("Denies with a least-privilege fix");
     expect(out).to.contain("Denies an Allow cannot fix");
     expect(out).to.match(new RegExp(`\nSummary: ${n} records, \\d+ denies \\(`));

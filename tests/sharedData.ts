@@ -52,6 +52,12 @@ export function pantherRecords(): SourcedRecord[] {
     });
 }
 
+/** The constructed deny forms in samples/cloudtrail/constructed (origin in its README: built from a real Stratus record). */
+export function constructedRecords(): SourcedRecord[] {
+  const file = path.resolve(__dirname, "../samples/cloudtrail/constructed/deny-forms.json");
+  return (JSON.parse(fs.readFileSync(must(file), "utf8")) as CloudTrailRecord[]).map((record, i) => ({ origin: `constructed[${i}]`, record }));
+}
+
 export function allRecords(): SourcedRecord[] {
   return [...stratusRecords(), ...pantherRecords()];
 }

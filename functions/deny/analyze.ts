@@ -4,8 +4,11 @@
  * Allow can fix the deny; otherwise `whyNot` says what would.
  */
 import { accountOf, partitionOf, principalArnOf, type CloudTrailRecord } from "../cloudtrail";
-import { canonicalAction, candidateActionOf, resourceFromTemplate } from "./iamActions";
+import { canonicalAction, candidateActionOf, resourcesFromRequest, sqsQueueArnOf } from "./iamActions";
 import { parseDenyMessage, type DenyCause, type MessageResource } from "./parseMessage";
+import { grantsAdministratorAccess, sensitivityOf, type Sensitivity } from "./sensitive";
+import { personOf } from "./person";
+import type { DecodedAuthorization } from "./decode";
 
 export interface PolicyDocument {
   Version: "2012-10-17";
@@ -39,6 +42,28 @@ export interface DenyFinding {
   permissionSet: string | null;
   eventSource: string | null;
   eventName: string | null;
+  /**
+   * The suggested (or denied) action needs review before anyone grants it: its access level from the Service
+   * Authorization Reference and why it is sensitive (functions/deny/sensitive.ts). null: a plain action.
+   */
+  sensitive: Sensitivity | null;
+  /** Who, inside the principal: role session name, source identity or Identity Center user name (see person.ts). */
+  sessionName: string | null;
+  /**
+   * EC2's encoded authorization failure message, when the message carries one. Only sts:DecodeAuthorizationMessage
+   * in the account that produced it reads it: `aws sts decode-authorization-message --encoded-message <this>`.
+   */
+  encodedMessage: string | null;
+  /**
+   * A data event (S3 object or Lambda invoke level): the deployed advisor sees it only where the trail logs those
+   * data events; replay reports it either way. https://docs.aws.amazon.com/awscloudtrail/latest/userguide/logging-data-events-with-cloudtrail.html
+   */
+  dataEvent: boolean;
+  /**
+   * The encoded message, decoded in the account that produced it (deployed pipeline only): whether an explicit Deny
+   * matched and which statements. null: not decoded (no encoded message, replay, or decoding failed).
+   */
+  decoded: { explicit: boolean; statements: string[] } | null;
 }
 
 /**
@@ -54,18 +79,27 @@ export function isDenyRecord(record: CloudTrailRecord): boolean {
   return isDenyCode(record.errorCode);
 }
 
-/** Messages that say nothing beyond "denied": still a policy decision, cause not given. */
-const GENERIC = /^(access denied\.?|you are not authorized to perform this operation\.?|not authorized\.?|)$/i;
-
 /** The `p-...` id in an Organizations policy ARN, or null. */
 export function policyIdOf(policyArn: string | null | undefined): string | null {
   const m = /\/(p-[0-9a-z_]+)$/.exec(policyArn ?? "");
   return m ? m[1] : null;
 }
 
-function whyNotFor(cause: DenyCause, explicit: boolean | null, action: string | null, policyArn: string | null): string | null {
+function whyNotFor(cause: DenyCause, explicit: boolean | null, action: string | null, policyArn: string | null, caution: string): string | null {
   const what = action ?? "the action";
   const pid = policyIdOf(policyArn);
+  const base = whyNotBase(cause, explicit, what, pid);
+  // Widening a guardrail for a sensitive action is a decision, not a fix: say what it would open.
+  return base && caution && WIDENING.includes(cause) ? `${base}. ${caution}` : base;
+}
+
+/**
+ * The causes whose fix is widening a guardrail (boundary, SCP, RCP, session or resource policy). An array, not a Set:
+ * the Lambda closure serializer turns a module-level Set into {} (the SCP watch's archive test caught it).
+ */
+const WIDENING: readonly DenyCause[] = ["service-control-policy", "resource-control-policy", "permissions-boundary", "session-policy", "resource-based-policy", "vpc-endpoint-policy"];
+
+function whyNotBase(cause: DenyCause, explicit: boolean | null, what: string, pid: string | null): string | null {
   switch (cause) {
     case "service-control-policy":
       return `denied by ${pid ? `SCP ${pid}` : "a service control policy"}: change the SCP or the account's OU, not the role`;
@@ -88,12 +122,31 @@ function whyNotFor(cause: DenyCause, explicit: boolean | null, action: string | 
   }
 }
 
+/** An ARN with `*` in it matches `arn` (IAM's wildcard: `*` any run of characters). */
+function globMatches(glob: string, arn: string): boolean {
+  const parts = glob.split("*");
+  if (!arn.startsWith(parts[0]) || !arn.endsWith(parts[parts.length - 1])) return false;
+  let at = parts[0].length;
+  for (const p of parts.slice(1, -1)) {
+    const i = arn.indexOf(p, at);
+    if (i < 0) return false;
+    at = i + p.length;
+  }
+  return at <= arn.length - parts[parts.length - 1].length;
+}
+
+const str = (v: unknown): string | null => (typeof v === "string" ? v : null);
+
+/** Longest action name a finding repeats as `unmappedAction`. */
+const MAX_NAME = 256;
+
 /** The resource named in the message as an ARN, when it can be one. */
 function messageResourceArn(r: MessageResource | null, record: CloudTrailRecord, account: string | null): string | null {
   if (!r) return null;
   if (r.kind === "arn") return r.value;
+  if (r.kind === "url") return sqsQueueArnOf(r.value);
   if (r.kind === "named" && account) {
-    const partition = partitionOf(record.awsRegion);
+    const partition = partitionOf(str(record.awsRegion));
     if (r.type === "role") return `arn:${partition}:iam::${account}:role/${r.name}`;
     if (r.type === "policy") return `arn:${partition}:iam::${account}:policy/${r.name}`;
     if (r.type === "user") return `arn:${partition}:iam::${account}:user/${r.name}`;
@@ -104,7 +157,7 @@ function messageResourceArn(r: MessageResource | null, record: CloudTrailRecord,
 
 /** The first `resources[]` ARN of the action's service, else the first ARN at all. */
 function resourceFromRecord(record: CloudTrailRecord, action: string | null): string | null {
-  const arns = (record.resources ?? []).map((r) => r?.ARN).filter((a): a is string => typeof a === "string" && a.startsWith("arn:"));
+  const arns = (Array.isArray(record.resources) ? record.resources : []).map((r) => r?.ARN).filter((a): a is string => typeof a === "string" && a.startsWith("arn:"));
   const service = action?.split(":")[0];
   return arns.find((a) => service && a.split(":")[2] === service) ?? arns[0] ?? null;
 }
@@ -137,58 +190,81 @@ function principalProblem(record: CloudTrailRecord, principalArn: string | null)
   return null;
 }
 
-export async function analyzeDeny(record: CloudTrailRecord): Promise<DenyFinding> {
+export async function analyzeDeny(record: CloudTrailRecord, opts: { decoded?: DecodedAuthorization | null } = {}): Promise<DenyFinding> {
   const parsed = parseDenyMessage(record.errorMessage);
+  const decoded = opts.decoded ?? null;
   const account = accountOf(record);
   const principalArn = principalArnOf(record);
+  const region = str(record.awsRegion);
+  const errorCode = str(record.errorCode) ?? "";
 
   // Cause: from the message; VpceAccessDenied events say it in their error code.
   let cause = parsed.cause;
   let explicit = parsed.explicit;
-  if (record.errorCode === "VpceAccessDenied" && cause === "unknown") cause = "vpc-endpoint-policy";
+  if (errorCode === "VpceAccessDenied" && cause === "unknown") cause = "vpc-endpoint-policy";
+  // The decoded message says explicit or implicit for certain (the policy type it does not say).
+  if (decoded) explicit = decoded.explicit;
 
   // Action: the message's, else the event's, validated against the reference either way.
-  const fromMessage = await canonicalAction(parsed.action);
+  const fromMessage = (await canonicalAction(parsed.action)) ?? (await canonicalAction(decoded?.action));
   const eventCandidate = candidateActionOf(record.eventSource, record.eventName);
   const action = fromMessage ?? (await canonicalAction(eventCandidate));
-  const unmappedAction = action ? null : (parsed.action ?? eventCandidate ?? record.eventName ?? null);
+  const unmapped = action ? null : (parsed.action ?? eventCandidate ?? str(record.eventName) ?? null);
+  // Bounded: an event source or name can be any length in a damaged record.
+  const unmappedAction = unmapped && unmapped.length > MAX_NAME ? `${unmapped.slice(0, MAX_NAME)}…` : unmapped;
 
-  // Resource: the message's, else resources[], else the action's ARN template filled from the request, else *.
-  let resource = messageResourceArn(parsed.resource, record, account) ?? resourceFromRecord(record, action);
-  if (!resource && action)
-    resource = await resourceFromTemplate(action, {
-      partition: partitionOf(record.awsRegion),
-      region: record.awsRegion ?? null,
-      account,
-      params: (record.requestParameters ?? {}) as Record<string, unknown>,
-    });
-  resource ??= "*";
+  // Resource: the message's, else resources[], else the action's ARN templates filled from the request (each
+  // instance of an instancesSet, the queue of a queueUrl, ...), else *. A message resource with a wildcard
+  // (EC2's `instance/*`) gives way to the request's own resources when they fall under it: narrower, still right.
+  const fromRequest = action
+    ? await resourcesFromRequest(action, { partition: partitionOf(region), region, account, params: record.requestParameters })
+    : [];
+  let resources: string[] = [];
+  const fromMessageArn = messageResourceArn(parsed.resource, record, account) ?? (decoded?.resource?.startsWith("arn:") ? decoded.resource : null);
+  if (fromMessageArn) {
+    const narrower = fromMessageArn.includes("*") ? fromRequest.filter((a) => a !== "*" && globMatches(fromMessageArn, a)) : [];
+    resources = narrower.length ? narrower : [fromMessageArn];
+  } else {
+    const recorded = resourceFromRecord(record, action);
+    resources = recorded ? [recorded] : fromRequest;
+  }
+  if (resources.length === 0) resources = ["*"];
+  const resource = resources[0];
 
   // A policy decision: the authorization grammar, a message that names a policy type, or no detail at all.
-  const message = (record.errorMessage ?? "").trim();
-  const policyDecision = parsed.authorization || parsed.policyTypeText !== null || GENERIC.test(message) || record.errorCode === "VpceAccessDenied";
+  const message = (str(record.errorMessage) ?? "").trim();
+  const policyDecision = parsed.authorization || parsed.policyTypeText !== null || parsed.generic || errorCode === "VpceAccessDenied";
+
+  const sensitive = await sensitivityOf(action, record.requestParameters);
+  const admin = grantsAdministratorAccess(action, record.requestParameters);
+  const caution = admin
+    ? `This is administrator-level access (${admin}): widening the guardrail for it gives the principal full control; do it only if that is intended`
+    : sensitive
+      ? `${action} is sensitive (${sensitive.level}: ${sensitive.reason}): review before widening the guardrail for it`
+      : "";
 
   let whyNot: string | null;
   if (!policyDecision) whyNot = `not a policy decision ("${message.slice(0, 160)}"): an Allow will not change it`;
   // The cause first (an SCP deny is an SCP deny whoever hit it), then what rules out this principal.
-  else whyNot = whyNotFor(cause, explicit, action, parsed.policyArn) ?? principalProblem(record, principalArn);
+  else whyNot = whyNotFor(cause, explicit, action, parsed.policyArn, caution) ?? principalProblem(record, principalArn);
+  if (decoded?.explicit && decoded.statements.length && whyNot) whyNot += ` (decoded: matched statement ${decoded.statements.join(", ")})`;
   if (!whyNot && !action) whyNot = `"${unmappedAction ?? "?"}" is not an action in the Service Authorization Reference: nothing to suggest`;
 
   // Only an implicit identity-based deny, or a policy deny whose cause the message does not give, is fixed by an Allow.
   const fixable = whyNot === null && action !== null && ((cause === "identity-based-policy" && explicit === false) || (cause === "unknown" && explicit !== true));
   const suggestion: PolicyDocument | null = fixable
-    ? { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: [action!], Resource: [resource] }] }
+    ? { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: [action!], Resource: resources }] }
     : null;
   if (!suggestion && !whyNot) whyNot = "the message does not say enough to suggest an Allow";
 
   return {
     kind: "deny",
-    eventId: record.eventID ?? null,
-    eventTime: record.eventTime ?? null,
+    eventId: str(record.eventID),
+    eventTime: str(record.eventTime),
     accountId: account,
-    region: record.awsRegion ?? null,
+    region,
     principalArn,
-    errorCode: record.errorCode ?? "",
+    errorCode,
     action,
     resource,
     cause,
@@ -197,10 +273,16 @@ export async function analyzeDeny(record: CloudTrailRecord): Promise<DenyFinding
     suggestion,
     whyNot,
     unmappedAction,
-    principalType: record.userIdentity?.type ?? null,
+    principalType: str(record.userIdentity?.type),
     permissionSet: permissionSetOf(principalArn),
-    eventSource: record.eventSource ?? null,
-    eventName: record.eventName ?? null,
+    eventSource: str(record.eventSource),
+    eventName: str(record.eventName),
+    sensitive: admin && sensitive ? { level: sensitive.level, reason: `administrator-level: ${admin}; ${sensitive.reason}` } : sensitive,
+    sessionName: personOf(record),
+    // STS takes at most 10,240 characters (API_DecodeAuthorizationMessage.html): anything longer is not one.
+    encodedMessage: parsed.encodedMessage && parsed.encodedMessage.length <= 10240 ? parsed.encodedMessage : null,
+    dataEvent: record.eventCategory === "Data" || record.managementEvent === false,
+    decoded: decoded ? { explicit: decoded.explicit, statements: decoded.statements } : null,
   };
 }
 

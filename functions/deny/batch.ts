@@ -10,6 +10,7 @@ import { analyzeDeny, isDenyRecord } from "./analyze";
 import type { DenyStore, StoredFinding } from "./store";
 import type { DigestEntry, DigestOptions, SlackMessage } from "../slack/denyDigest";
 import { buildDenyDigest } from "../slack/denyDigest";
+import { readDecodedMessage, type Decoder } from "./decode";
 
 export interface SqsRecord {
   messageId: string;
@@ -28,6 +29,8 @@ export interface BatchDeps {
   now(): Date;
   /** What the digest shows beyond the findings (account names, mentionable ids); added, optional. */
   digestOptions?: DigestOptions;
+  /** Decodes EC2's encoded messages in the producing account (the decode spoke); absent: findings stay undecoded. */
+  decode?: Decoder;
 }
 
 export interface BatchResult {
@@ -43,6 +46,22 @@ export function recordFromBody(body: string): CloudTrailRecord {
   return record as CloudTrailRecord;
 }
 
+/**
+ * The finding with its encoded message decoded in the producing account, or the undecoded finding unchanged when
+ * there is nothing to decode or decoding fails (not permitted, throttled, expired, no spoke): never lost for it.
+ */
+async function withDecoded(record: CloudTrailRecord, finding: Awaited<ReturnType<typeof analyzeDeny>>, deps: BatchDeps) {
+  if (!deps.decode || !finding.encodedMessage || !finding.accountId) return finding;
+  try {
+    const decoded = readDecodedMessage(await deps.decode(finding.accountId, finding.region, finding.encodedMessage));
+    if (!decoded) throw new Error("not a decoded authorization message");
+    return await analyzeDeny(record, { decoded });
+  } catch (err) {
+    deps.log({ level: "WARN", message: "encoded message not decoded, undecoded finding kept", accountId: finding.accountId, eventId: finding.eventId, error: String((err as Error)?.name ?? "") + ": " + String((err as Error)?.message ?? err).slice(0, 300) });
+    return finding;
+  }
+}
+
 export async function processDenyBatch(records: SqsRecord[], deps: BatchDeps): Promise<BatchResult> {
   const failures: { itemIdentifier: string }[] = [];
   const notices = new Map<string, { finding: StoredFinding; count: number; firstSeen: string; hash: string }>();
@@ -53,7 +72,8 @@ export async function processDenyBatch(records: SqsRecord[], deps: BatchDeps): P
         deps.log({ level: "WARN", message: "not a deny, skipped", messageId: msg.messageId, eventName: record.eventName });
         continue;
       }
-      const finding: StoredFinding = await analyzeDeny(record);
+      let finding: StoredFinding = await analyzeDeny(record);
+      finding = await withDecoded(record, finding as Awaited<ReturnType<typeof analyzeDeny>>, deps);
       const stored = await deps.store.record(finding, deps.now());
       if (stored.needsNotice) notices.set(stored.key, { finding, count: stored.count, firstSeen: stored.firstSeen, hash: stored.suggestionHash });
     } catch (err) {

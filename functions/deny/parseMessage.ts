@@ -28,7 +28,8 @@ export type MessageResource =
   | { kind: "arn"; value: string } // an ARN or `*`
   | { kind: "named"; type: "role" | "policy" | "user" | "group" | "access key"; name: string }
   | { kind: "unspecified"; text: string } // "on this resource", "on the specified resource"
-  | { kind: "text"; value: string }; // something else after "on resource:"
+  | { kind: "text"; value: string } // something else after "on resource:"
+  | { kind: "url"; value: string }; // SQS names the queue by its URL
 
 export interface ParsedDenyMessage {
   /** The message follows the authorization grammar ("... is not authorized to perform ..."). */
@@ -46,6 +47,11 @@ export interface ParsedDenyMessage {
   policyArn: string | null;
   authorizationId: string | null;
   encodedMessage: string | null;
+  /**
+   * The message is one of the forms that say only "denied" (AWS's generic texts, EC2's encoded form, SQS's URL
+   * form): a policy decision whose cause the message does not give.
+   */
+  generic: boolean;
 }
 
 /** The cause a policy-type phrase names. Unrecognized phrases are "unknown", never guessed. */
@@ -75,19 +81,29 @@ const EMPTY: ParsedDenyMessage = {
   policyArn: null,
   authorizationId: null,
   encodedMessage: null,
+  generic: false,
 };
 
-const HEAD = /(?:^|[\s.:])User(?::\s*(\S+))?\s+is not authorized to perform:?\s+/;
+const HEAD_TEXT = "is not authorized to perform";
 const ACTION = /^([A-Za-z0-9-]+:[A-Za-z0-9*]+)/;
 const ARN_TAIL = /^:\s*(arn:aws[a-z-]*:[^\s]+?)(?=[.,;]?(?:\s|$))/;
 const ENCODED = /Encoded authorization failure message:\s*(\S+)/;
 const AUTH_ID = /\b(?:authorization[- ]?details?[- ]?id|authorizationId|AuthorizationDetailsId)\s*[:=]?\s*([A-Za-z0-9_-]{6,})/i;
 const NAMED = /^(role|policy|user|group|access key)\s+([^\s]+)/;
+/** SQS (query and JSON protocols): "Access to the resource https://sqs.us-east-1.amazonaws.com/123456789012/q is denied." */
+const SQS_DENIED = /Access to the resource (https?:\/\/\S+) is denied/;
+/**
+ * Messages that say nothing beyond "denied", once the tails (EC2's "Encoded authorization failure message: …") are
+ * cut: still a policy decision, cause not given. EC2 before 2024, and where it still omits the principal, writes
+ * "You are not authorized to perform this operation. Encoded authorization failure message: <blob>".
+ * https://docs.aws.amazon.com/STS/latest/APIReference/API_DecodeAuthorizationMessage.html
+ */
+const GENERIC = /^(?:access denied|access is denied|you are not authorized to perform this (?:operation|action)|user is not authorized to perform this (?:operation|action)|not authorized|you do not have (?:sufficient )?(?:access|permissions?)(?: to (?:perform this (?:operation|action)|access this resource))?|)[.!]?$/i;
 
 /** Strip one pair of surrounding quotes (S3 quotes the resource) and a trailing sentence period. */
 function unquote(s: string): string {
   let v = s.replace(/[.,;]$/, "");
-  if (/^".*"$/.test(v) || /^'.*'$/.test(v)) v = v.slice(1, -1);
+  if (v.length >= 2 && ((v.startsWith('"') && v.endsWith('"')) || (v.startsWith("'") && v.endsWith("'")))) v = v.slice(1, -1);
   return v;
 }
 
@@ -103,32 +119,98 @@ function readResource(rest: string): { resource: MessageResource | null; rest: s
   }
   // Quoted (S3): up to the closing quote, spaces allowed inside.
   if ((m = /^"([^"]*)"/.exec(rest))) return { resource: { kind: "arn", value: m[1] }, rest: rest.slice(m[0].length) };
-  m = /^(\S+)/.exec(rest)!;
+  m = /^(\S+)/.exec(rest);
+  if (!m) return { resource: null, rest };
   const value = unquote(m[1]);
   const resource: MessageResource = value === "*" || value.startsWith("arn:") ? { kind: "arn", value } : { kind: "text", value };
   return { resource, rest: rest.slice(m[0].length) };
 }
 
-/** The reason part: explicit/implicit, the policy type, the policy type it came through, and what is left. */
+/**
+ * The reason part: explicit/implicit, the policy type, the policy type it came through, and what is left.
+ * Written with indexOf and anchored patterns only: no lazy group meets another, so the time is linear in the length.
+ */
 function readReason(rest: string): Pick<ParsedDenyMessage, "explicit" | "policyTypeText" | "throughTypeText"> & { rest: string } {
   let m: RegExpExecArray | null;
-  if ((m = /^\s*(?:with|due to) an explicit deny(?:\s+in (?:a|an|the)\s+(.+?))?(?:\s+transitively through (?:a|an|the)\s+(.+?))?(?=:\s*arn:|\.\s|\.$|$)/i.exec(rest)))
-    return { explicit: true, policyTypeText: m[1] ?? null, throughTypeText: m[2] ?? null, rest: rest.slice(m[0].length) };
-  if ((m = /^\s*because no (.+?) allows the \S+ action/i.exec(rest)))
-    return { explicit: false, policyTypeText: m[1], throughTypeText: null, rest: rest.slice(m[0].length) };
+  if ((m = /^\s*(?:with|due to) an explicit deny/i.exec(rest))) {
+    const after = rest.slice(m[0].length);
+    // The clause ends at the policy ARN (": arn:"), a sentence end, or the end of the message.
+    const end = after.search(/:\s?arn:|\.\s|\.$/);
+    const clause = end < 0 ? after : after.slice(0, end);
+    let policyTypeText: string | null = null;
+    let throughTypeText: string | null = null;
+    const lower = clause.toLowerCase();
+    const through = lower.indexOf(" transitively through ");
+    const inPart = through < 0 ? clause : clause.slice(0, through);
+    const ip = /^\s+in (?:a|an|the)\s+(.+)$/i.exec(inPart);
+    if (ip) policyTypeText = ip[1].trim();
+    if (through >= 0) {
+      const tp = /^(?:a|an|the)\s+(.+)$/i.exec(clause.slice(through + " transitively through ".length));
+      if (tp) throughTypeText = tp[1].trim();
+    }
+    // Text that is neither part stays in `rest` (as the regex's lookahead left it).
+    const consumed = ip || through >= 0 ? clause.length : 0;
+    return { explicit: true, policyTypeText, throughTypeText, rest: after.slice(consumed) };
+  }
+  if ((m = /^\s*because no /i.exec(rest))) {
+    const after = rest.slice(m[0].length);
+    const at = after.indexOf(" allows the ");
+    const act = at < 0 ? null : /^ allows the \S+ action/.exec(after.slice(at));
+    if (at > 0 && act) return { explicit: false, policyTypeText: after.slice(0, at), throughTypeText: null, rest: after.slice(at + act[0].length) };
+  }
   return { explicit: null, policyTypeText: null, throughTypeText: null, rest };
 }
 
-export function parseDenyMessage(message: string | null | undefined): ParsedDenyMessage {
-  const msg = (message ?? "").replace(/\s+/g, " ").trim();
+/**
+ * Where the authorization grammar starts: the first "User[: <principal>] is not authorized to perform", found with
+ * indexOf and token checks (a regex with an unanchored `\S+` before a literal is quadratic on long unspaced text).
+ * `msg` has single spaces only.
+ */
+function findHead(msg: string): { principal: string | null; end: number } | null {
+  for (let at = msg.indexOf(HEAD_TEXT); at >= 0; at = msg.indexOf(HEAD_TEXT, at + 1)) {
+    if (at < 1 || msg[at - 1] !== " ") continue;
+    const lastStart = msg.lastIndexOf(" ", at - 2) + 1; // the token before " is not authorized"
+    const last = msg.slice(lastStart, at - 1);
+    let principal: string | null | undefined;
+    if (/(?:^|[.:])User$/.test(last)) principal = null;
+    else if (/(?:^|[.:])User:./.test(last)) principal = last.slice(last.indexOf("User:") + 5);
+    else if (lastStart >= 2) {
+      const prevStart = msg.lastIndexOf(" ", lastStart - 2) + 1;
+      if (/(?:^|[.:])User:$/.test(msg.slice(prevStart, lastStart - 1))) principal = last;
+    }
+    if (principal === undefined) continue;
+    let end = at + HEAD_TEXT.length;
+    if (msg[end] === ":") end++;
+    if (msg[end] !== " ") continue;
+    return { principal, end: end + 1 };
+  }
+  return null;
+}
+
+/** The message with EC2's encoded tail and an authorization id cut off: what is left to read. */
+function withoutTails(msg: string): string {
+  const at = msg.indexOf("Encoded authorization failure message:");
+  return (at < 0 ? msg : msg.slice(0, at)).trim();
+}
+
+export function parseDenyMessage(message: unknown): ParsedDenyMessage {
+  // Runs of whitespace to one space; single spaces are left alone (replacing each is slow on long spaced text).
+  const msg = (typeof message === "string" ? message : "").replace(/\s{2,}|[^\S ]/g, " ").trim();
   const out: ParsedDenyMessage = { ...EMPTY };
   const enc = ENCODED.exec(msg);
   if (enc) out.encodedMessage = enc[1];
   const id = AUTH_ID.exec(msg);
   if (id) out.authorizationId = id[1];
 
-  const head = HEAD.exec(msg);
+  const head = findHead(msg);
   if (!head) {
+    const sqs = SQS_DENIED.exec(msg);
+    if (sqs) {
+      out.resource = { kind: "url", value: sqs[1] };
+      out.generic = true;
+      return out;
+    }
+    out.generic = GENERIC.test(withoutTails(msg));
     // Messages without the grammar still may name the policy type (e.g. "... due to a VPC endpoint policy").
     const t = /\b(?:due to|in) (?:a|an|the) ((?:[\w-]+ ){0,3}(?:policy|boundary))\b/i.exec(msg);
     if (t) {
@@ -139,8 +221,8 @@ export function parseDenyMessage(message: string | null | undefined): ParsedDeny
     return out;
   }
   out.authorization = true;
-  out.principal = head[1] ? unquote(head[1]) : null;
-  let rest = msg.slice(head.index + head[0].length);
+  out.principal = head.principal ? unquote(head.principal) : null;
+  let rest = msg.slice(head.end);
   const action = ACTION.exec(rest);
   if (action) {
     out.action = action[1];

@@ -22,6 +22,10 @@ export interface StoredFinding {
   permissionSet?: string | null;
   eventId?: string | null;
   eventTime?: string | null;
+  /** Added for issue 18: the action needs review before anyone grants it (functions/deny/sensitive.ts). */
+  sensitive?: { level: string; reason: string } | null;
+  /** Who, inside the principal (the latest occurrence's session). */
+  sessionName?: string | null;
 }
 
 export interface RecordedFinding {
@@ -74,8 +78,9 @@ export function dynamoDenyStore(client: DynamoDBClient, table: string): DenyStor
           UpdateExpression:
             "SET principalArn = :p, #action = :a, #resource = :r, accountId = :acct, cause = :c, explicit = :e, policyArn = :pa, " +
             "suggestion = :s, whyNot = :w, suggestionHash = :h, lastSeen = :now, lastEventId = :eid, expiresAt = :ttl, " +
-            "firstSeen = if_not_exists(firstSeen, :now) ADD seen :one",
-          ExpressionAttributeNames: { "#action": "action", "#resource": "resource" },
+            "firstSeen = if_not_exists(firstSeen, :now), #sensitive = :sens, lastSessionName = :sn ADD seen :one",
+          // SENSITIVE, like ACTION, is a DynamoDB reserved word: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ReservedWords.html
+          ExpressionAttributeNames: { "#action": "action", "#resource": "resource", "#sensitive": "sensitive" },
           ExpressionAttributeValues: {
             ":p": str(f.principalArn),
             ":a": str(f.action),
@@ -91,6 +96,8 @@ export function dynamoDenyStore(client: DynamoDBClient, table: string): DenyStor
             ":eid": str(f.eventId ?? null),
             ":ttl": { N: String(Math.floor(now.getTime() / 1000) + FINDING_TTL_DAYS * 86400) },
             ":one": { N: "1" },
+            ":sens": f.sensitive ? { S: JSON.stringify(f.sensitive) } : { NULL: true },
+            ":sn": str(f.sessionName ?? null),
           },
           ReturnValues: "ALL_NEW",
         }),

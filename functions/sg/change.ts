@@ -11,6 +11,7 @@
  */
 import { BlockList, isIPv4, isIPv6 } from "net";
 import { accountOf, principalArnOf, type CloudTrailRecord } from "../cloudtrail";
+import { personOf } from "../deny/person";
 
 export type Direction = "ingress" | "egress";
 
@@ -39,6 +40,8 @@ export interface SgChange {
   groupId: string | null;
   direction: Direction | null;
   rules: SgRule[];
+  /** Who, inside the principal: role session name, source identity or Identity Center user (functions/deny/person.ts). */
+  sessionName?: string | null;
 }
 
 export type RiskLevel = "critical" | "high" | "medium" | "low";
@@ -191,6 +194,7 @@ export function parseSecurityGroupChange(record: CloudTrailRecord): SgChange | n
     groupId,
     direction,
     rules,
+    sessionName: personOf(record),
   };
 }
 
@@ -294,5 +298,6 @@ export function toSgChangeLine(change: SgChange, risk: SgRisk) {
     eventName: change.eventName,
     principalArn: change.principalArn,
     riskReasons: risk.reasons,
+    sessionName: change.sessionName ?? null,
   };
 }

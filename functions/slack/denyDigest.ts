@@ -69,15 +69,19 @@ function entryBlocks(e: DigestEntry, opts: DigestOptions): Record<string, unknow
     .filter(Boolean)
     .join(" · ");
   const head = `${who}\n${what}\n${where}`;
+  // A sensitive action is never a plain fix: the warning sits with the fix (or with the reason there is none).
+  const review = f.sensitive
+    ? `\n:warning: *Review before granting*: ${codeSpan(f.action ?? "", 200)} is sensitive (${mrkdwnText(f.sensitive.level, 60)}): ${mrkdwnText(f.sensitive.reason, 400)}`
+    : "";
   if (f.suggestion) {
     return [
-      { type: "section", text: { type: "mrkdwn", text: cutMrkdwn(`${head}\n*Suggested fix* (${fixWhere(f)}):`, SLACK_LIMITS.sectionText) } },
+      { type: "section", text: { type: "mrkdwn", text: cutMrkdwn(`${head}${review}\n*Suggested fix* (${fixWhere(f)}):`, SLACK_LIMITS.sectionText) } },
       { type: "section", text: { type: "mrkdwn", text: codeBlock(compactPolicy(f.suggestion as Parameters<typeof compactPolicy>[0])) } },
     ];
   }
   const cause = f.cause.replace(/-/g, " ");
   const why = f.whyNot ?? `caused by a ${cause}: an Allow on the role will not fix it`;
-  return [{ type: "section", text: { type: "mrkdwn", text: cutMrkdwn(`${head}\n:no_entry: ${mrkdwnText(why, 1000)}`, SLACK_LIMITS.sectionText) } }];
+  return [{ type: "section", text: { type: "mrkdwn", text: cutMrkdwn(`${head}\n:no_entry: ${mrkdwnText(why, 1000)}${review}`, SLACK_LIMITS.sectionText) } }];
 }
 
 /** Build the digest for the entries that need a notice (new, or suggestion changed). */

@@ -28,7 +28,25 @@ export interface ProblemItem {
   message: string;
 }
 
-export type LogItem = RecordItem | ProblemItem;
+/**
+ * A CloudTrail digest file (log file integrity validation: hashes of the hour's log files, no events), delivered
+ * beside the logs under `AWSLogs/<account>/CloudTrail-Digest/`. Counted, not read as records and not bad input.
+ * https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-log-file-validation-digest-file-structure.html
+ */
+export interface DigestItem {
+  kind: "digest";
+  file: string;
+  line: null;
+}
+
+export type LogItem = RecordItem | ProblemItem | DigestItem;
+
+/** A digest file's document: an object with the digest's own fields and no Records. */
+export function isDigestDocument(doc: unknown): boolean {
+  if (!doc || typeof doc !== "object" || Array.isArray(doc) || "Records" in doc) return false;
+  const d = doc as Record<string, unknown>;
+  return typeof d.digestStartTime === "string" && typeof d.digestEndTime === "string" && (Array.isArray(d.logFiles) || "digestPublicKeyFingerprint" in d);
+}
 
 const LOG_FILE = /\.(json|jsonl|ndjson)(\.gz)?$/i;
 
@@ -140,6 +158,10 @@ export async function* readLogFileBatches(file: string): AsyncGenerator<LogItem[
     doc = JSON.parse(text);
   } catch (err) {
     yield [{ kind: "problem", file, ...parseError(text, err as Error) }];
+    return;
+  }
+  if (isDigestDocument(doc)) {
+    yield [{ kind: "digest", file, line: null }];
     return;
   }
   const values: unknown[] = Array.isArray(doc)

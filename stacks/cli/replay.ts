@@ -50,6 +50,10 @@ export async function replay(args: ReplayArgs, out: (s: string) => void, err: (s
   // A file (or a run of JSON lines) at a time: a record that produces nothing then costs no await at all.
   for await (const batch of readLogBatches(args.paths)) {
     for (const item of batch) {
+      if (item.kind === "digest") {
+        summary.digests++;
+        continue;
+      }
       if (item.kind === "problem") {
         summary.skip(item);
         err(`replay: skipped ${item.file}${item.line ? `:${item.line}` : ""}: ${item.message}\n`);

@@ -78,8 +78,10 @@ function decidable(changeId: string, listedPending: ReviewItem[]): ReviewButtonV
 }
 
 /** Who made the change, short: `role/ops/deployer`, and the session (the person) on its own line. */
-function whoText(principalArn: string | null): string {
-  const session = principalArn?.match(/:assumed-role\/[^/]+\/(.+)$/s)?.[1];
+function whoText(principalArn: string | null, sessionName?: string | null): string {
+  // principalArn is the role (sessionIssuer) on CloudTrail-derived changes: the session comes from the change's
+  // sessionName (role session name, sourceIdentity or Identity Center user), else an assumed-role ARN's last part.
+  const session = sessionName ?? principalArn?.match(/:assumed-role\/[^/]+\/(.+)$/s)?.[1];
   // IAM Identity Center: the session name is the person, the role's name carries the permission set.
   const sso = principalArn?.match(/:assumed-role\/AWSReservedSSO_(.+)_[0-9a-f]{16}\/(.+)$/s);
   if (sso) return `*${mrkdwnText(sso[2], 200)}*\nIdentity Center, permission set ${mrkdwnText(sso[1], 100)}`;
@@ -100,7 +102,7 @@ export function reviewMessage(items: ReviewItem[], opts: { accountNames?: Record
     {
       type: "section",
       fields: [
-        { type: "mrkdwn", text: `*Who*\n${whoText(c.principalArn)}` },
+        { type: "mrkdwn", text: `*Who*\n${whoText(c.principalArn, c.sessionName)}` },
         { type: "mrkdwn", text: `*Where*\n${account}, ${region}\n${link(consoleLink(first), first.groupId)}` },
         { type: "mrkdwn", text: `*When*\n${slackDate(c.eventTime)}` },
         { type: "mrkdwn", text: `*Event*\n${mrkdwnText(c.eventName, 100)}` },
