@@ -8,7 +8,7 @@
  * - expire: PENDING items past their time -> EXPIRED -> message updated.
  */
 import { assessRisk, parseSecurityGroupChange, type RiskLevel } from "../change";
-import type { CloudTrailRecord } from "../../cloudtrail";
+import { cloudTrailRecordOf, type CloudTrailRecord } from "../../cloudtrail";
 import { reviewMessage, notApproverText, type ReviewButtonValue } from "./messages";
 import type { ReviewItem, ReviewStore } from "./state";
 
@@ -41,10 +41,12 @@ export type DetectOutcome = { outcome: "ignored" | "not-reviewable" | "below-thr
 
 /** A CloudTrail security-group event (the EventBridge event's detail). */
 export async function detectChange(
-  record: CloudTrailRecord,
+  detail: CloudTrailRecord | unknown,
   deps: { store: ReviewStore; slack: SlackPort; settings: BotSettings; now: Date; log?: Log },
 ): Promise<DetectOutcome> {
-  const change = parseSecurityGroupChange(record);
+  // The bus event's detail, as delivered: through the boundary first.
+  const record = cloudTrailRecordOf(detail);
+  const change = record ? parseSecurityGroupChange(record) : null;
   if (!change) return { outcome: "ignored" };
   const risk = assessRisk(change, { trustedCidrs: deps.settings.trustedCidrs });
   if (RISK_ORDER.indexOf(risk.level) < RISK_ORDER.indexOf(deps.settings.minRisk)) {
