@@ -46,6 +46,9 @@ export const KNOWN_FAILING: { id: string; owner: string; matches: (e: Error) => 
 
 const records = allRecords();
 const SEED = 19_2026;
+/** A real AuthorizeSecurityGroupIngress and a real CreateRole, for the cases that need one. */
+const SG = records.findIndex((r) => r.record.eventName === "AuthorizeSecurityGroupIngress" && !r.record.errorCode);
+const ROLE = records.findIndex((r) => r.record.eventName === "CreateRole" && !r.record.errorCode);
 
 const now = new Date("2026-12-01T12:00:00Z");
 const slack: SlackPort = {
@@ -160,6 +163,34 @@ describe("records that survive anything (property test, issue 19)", function () 
   after(() => {
     if (known.size) console.log(`    known failures left to issue 18: ${[...known].map(([c, n]) => `${c} x${n}`).join("; ")}`);
   });
+
+  /**
+   * Seeds that failed before the fixes (issue 19), kept as explicit cases: [record index, mutations, what broke].
+   * Indexes are into allRecords() (Stratus files sorted, then Panther lines).
+   */
+  const REGRESSIONS: [number, Mutation[], string][] = [
+    [0, [{ op: "set", pick: 0, value: "<<deepArray:6000>>" }, { op: "wrap", pick: 0 }], "6,000-deep eventSource: stack overflow"],
+    [533707372, [{ op: "delete", pick: 859502056 }, { op: "set", pick: 0, value: 42 }], "numeric eventSource"],
+    [20595850, [{ op: "delete", pick: 65719501 }, { op: "set", pick: 1071510545, value: "constructor" }, { op: "set", pick: 52819886, value: "s3:constructor" }], "eventName constructor, errorCode s3:constructor"],
+    [2080372337, [{ op: "set", pick: 0, value: [0, [["/", 42], null], ""] }, { op: "set", pick: 1037576397, value: 42 }, { op: "wrap", pick: 0 }], "eventSource an array, numeric field"],
+    [375498221, [{ op: "set", pick: 2130913984, value: "<<repeat:x.:100>>" }, { op: "protoKey", pick: 1260034378, name: "constructor", value: 42 }], "own constructor key"],
+    // The issue's list: each field of the wrong type or holding null, where the functions read it.
+    ...(["errorMessage", "eventSource", "awsRegion", "resources", "recipientAccountId", "userIdentity"] as const).flatMap((field, k) =>
+      [42, null, ["x"], { a: 1 }].map((value): [number, Mutation[], string] => [k * 37, [{ op: "set", pick: k === 0 ? 3 : k === 1 ? 0 : k === 2 ? 4 : k === 3 ? 13 : k === 4 ? 8 : 16, value }], `${field} = ${JSON.stringify(value)}`]),
+    ),
+    [SG, [{ op: "set", pick: 23, value: "<<deepArray:6000>>" }], "requestParameters.cidrIp 6,000 deep"],
+    [SG, [{ op: "set", pick: 26, value: [null, 5, "x"] }], "ipPermissions.items holding null"],
+    [SG, [{ op: "set", pick: 27, value: [null] }], "ipRanges.items holding null"],
+    [SG, [{ op: "set", pick: 28, value: { a: 1 } }], "cidrIp an object"],
+    [ROLE, [{ op: "set", pick: 30, value: [{ key: "__proto__", value: "x" }, { key: "constructor", value: 1 }] }], "role tags named like prototype members"],
+    [7, [{ op: "set", pick: 5, value: "evt-\ud83d" }], "eventID with a lone surrogate (encodeURIComponent)"],
+    [7, [{ op: "set", pick: 0, value: "constructor.amazonaws.com" }, { op: "set", pick: 2, value: "AccessDenied" }], "service named constructor"],
+  ];
+
+  for (const [i, ms, what] of REGRESSIONS)
+    it(`regression: ${what}`, async () => {
+      await survives(i, ms);
+    });
 
   it("every mutated record goes through every handler without an internal error (seeded, bounded in time)", async () => {
     const started = Date.now();
