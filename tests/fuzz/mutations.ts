@@ -41,6 +41,20 @@ export const replacement: fc.Arbitrary<Json> = fc.oneof(
   fc.constantFrom<Json>("s3:constructor", "iam:__proto__", "constructor.amazonaws.com", "__proto__.amazonaws.com", "toString:toString"),
   fc.constantFrom<Json>("\ud800", "a\udc00b", "evt-\ud83d", "\udfff\ud800"),
   fc.constantFrom<Json>("billingconsole.amazonaws.com", "macie.amazonaws.com", "AccessDenied", "Client.UnauthorizedOperation"),
+  // Deny messages in AWS's grammar, with odd actions, resources and policy ARNs (SCP counting, the report).
+  fc
+    .tuple(
+      fc.constantFrom("s3:GetObject", "s3:constructor", "iam:__proto__", "billingconsole:ViewBilling", "ec2:toString", "x:y"),
+      fc.constantFrom("arn:aws:s3:::b/k", "*", "role __proto__", '"arn:aws:s3:::a b"', "constructor"),
+      fc.constantFrom(
+        " with an explicit deny in a service control policy: arn:aws:organizations::111111111111:policy/o-x/service_control_policy/p-abc",
+        " with an explicit deny in a resource control policy: arn:aws:organizations::111111111111:policy/o-x/resource_control_policy/p-__proto__",
+        " because no identity-based policy allows the s3:GetObject action",
+        " with an explicit deny in a __proto__ policy",
+        "",
+      ),
+    )
+    .map(([action, resource, reason]) => `User: arn:aws:sts::111111111111:assumed-role/r/s is not authorized to perform: ${action} on resource: ${resource}${reason}`),
   fc.integer({ min: 1_000, max: 30_000 }).map((n) => `<<repeat:A:${n}>>`),
   fc.integer({ min: 100, max: 3_000 }).map((n) => `<<repeat:x.:${n}>>`),
   fc.constantFrom<Json>("<<deepArray:6000>>", "<<deepObject:6000>>", "<<deepArray:40>>"),
