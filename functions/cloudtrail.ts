@@ -292,6 +292,69 @@ function bounded(value: unknown, depth: number, path: string, ignored: FieldProb
   return out ?? value;
 }
 
+/** No value nested deeper than MAX_RECORD_DEPTH: the fast check, no path strings, no copies. */
+function depthWithin(v: object, depth: number): boolean {
+  if (depth >= MAX_RECORD_DEPTH) return false;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const x = v[i];
+      if (typeof x === "object" && x !== null && !depthWithin(x, depth + 1)) return false;
+    }
+    return true;
+  }
+  for (const k in v) {
+    const x = (v as Record<string, unknown>)[k];
+    if (typeof x === "object" && x !== null && !depthWithin(x, depth + 1)) return false;
+  }
+  return true;
+}
+
+const isWellFormedString = (v: unknown): boolean => typeof v === "string" && (v as string & { isWellFormed(): boolean }).isWellFormed();
+
+/** Every listed field absent or a well-formed string. */
+function stringsClean(o: Record<string, unknown>, keys: readonly string[]): boolean {
+  for (let i = 0; i < keys.length; i++) {
+    const v = o[keys[i]];
+    if (v !== undefined && !isWellFormedString(v)) return false;
+  }
+  return true;
+}
+
+/** An optional object field: absent, or an object whose content `inner` accepts. */
+function objectClean(v: unknown, inner: (o: Record<string, unknown>) => boolean): boolean {
+  return v === undefined || (isPlainObject(v) && inner(v));
+}
+
+/**
+ * True when checkRecord would change nothing and report nothing: the common case, answered without allocating (replay
+ * runs this on every record of a log). The field names checked are not Object.prototype members, so plain reads see
+ * own fields only.
+ */
+function isClean(rec: Record<string, unknown>): boolean {
+  if (!isWellFormedString(rec.eventName) || !stringsClean(rec, STRING_FIELDS)) return false;
+  for (let i = 0; i < BOOLEAN_FIELDS.length; i++) {
+    const v = rec[BOOLEAN_FIELDS[i]];
+    if (v !== undefined && typeof v !== "boolean") return false;
+  }
+  for (let i = 0; i < OBJECT_FIELDS.length; i++) {
+    const v = rec[OBJECT_FIELDS[i]];
+    if (v !== undefined && v !== null && !isPlainObject(v)) return false;
+  }
+  const identityClean = objectClean(
+    rec.userIdentity,
+    (id) =>
+      stringsClean(id, IDENTITY_STRINGS) &&
+      objectClean(id.sessionContext, (sc) => objectClean(sc.sessionIssuer, (si) => stringsClean(si, ISSUER_STRINGS)) && objectClean(sc.attributes, (at) => stringsClean(at, ATTRIBUTE_STRINGS))),
+  );
+  if (!identityClean) return false;
+  const resources = rec.resources;
+  if (resources !== undefined) {
+    if (!Array.isArray(resources)) return false;
+    for (let i = 0; i < resources.length; i++) if (!isPlainObject(resources[i]) || !stringsClean(resources[i], RESOURCE_STRINGS)) return false;
+  }
+  return depthWithin(rec, 0);
+}
+
 /**
  * The boundary: the CloudTrail record in whatever one JSON value is (a record or an EventBridge envelope around one),
  * typed: each field the functions read has its documented type or is absent (`ignored` says which were dropped and
@@ -304,6 +367,8 @@ export function checkRecord(value: unknown): RecordCheck {
   const name = rec.eventName;
   if (name === undefined || name === null || name === "") return { ok: false, field: "eventName", problem: "record without eventName" };
   if (typeof name !== "string") return { ok: false, field: "eventName", problem: `eventName: expected a string, found ${describeType(name)}` };
+  if (isClean(rec)) return { ok: true, record: rec as CloudTrailRecord, ignored: [] };
+  // Something to drop, repair or cut: the careful path, which copies what it changes and says where.
   const ignored: FieldProblem[] = [];
   const top = patchOf(rec);
   checkStrings(top, ["eventName", ...STRING_FIELDS], "", ignored);
@@ -349,7 +414,7 @@ export function checkRecord(value: unknown): RecordCheck {
     }
   }
   const typed = top.result();
-  const cut = bounded(typed, 0, "", ignored) as Record<string, unknown>;
+  const cut = depthWithin(typed, 0) ? typed : (bounded(typed, 0, "", ignored) as Record<string, unknown>);
   return { ok: true, record: cut as CloudTrailRecord, ignored };
 }
 
