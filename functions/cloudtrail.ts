@@ -320,11 +320,6 @@ function stringsClean(o: Record<string, unknown>, keys: readonly string[]): bool
   return true;
 }
 
-/** An optional object field: absent, or an object whose content `inner` accepts. */
-function objectClean(v: unknown, inner: (o: Record<string, unknown>) => boolean): boolean {
-  return v === undefined || (isPlainObject(v) && inner(v));
-}
-
 /**
  * True when checkRecord would change nothing and report nothing: the common case, answered without allocating (replay
  * runs this on every record of a log). The field names checked are not Object.prototype members, so plain reads see
@@ -340,13 +335,19 @@ function isClean(rec: Record<string, unknown>): boolean {
     const v = rec[OBJECT_FIELDS[i]];
     if (v !== undefined && v !== null && !isPlainObject(v)) return false;
   }
-  const identityClean = objectClean(
-    rec.userIdentity,
-    (id) =>
-      stringsClean(id, IDENTITY_STRINGS) &&
-      objectClean(id.sessionContext, (sc) => objectClean(sc.sessionIssuer, (si) => stringsClean(si, ISSUER_STRINGS)) && objectClean(sc.attributes, (at) => stringsClean(at, ATTRIBUTE_STRINGS))),
-  );
-  if (!identityClean) return false;
+  // Written out, not with callbacks: this runs on every record, and closures would be allocated on each.
+  const id = rec.userIdentity;
+  if (id !== undefined) {
+    if (!isPlainObject(id) || !stringsClean(id, IDENTITY_STRINGS)) return false;
+    const sc = id.sessionContext;
+    if (sc !== undefined) {
+      if (!isPlainObject(sc)) return false;
+      const si = sc.sessionIssuer;
+      if (si !== undefined && (!isPlainObject(si) || !stringsClean(si, ISSUER_STRINGS))) return false;
+      const at = sc.attributes;
+      if (at !== undefined && (!isPlainObject(at) || !stringsClean(at, ATTRIBUTE_STRINGS))) return false;
+    }
+  }
   const resources = rec.resources;
   if (resources !== undefined) {
     if (!Array.isArray(resources)) return false;

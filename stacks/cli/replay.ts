@@ -85,7 +85,7 @@ export async function replay(args: ReplayArgs, out: (s: string) => void, err: (s
         }
         summary.records++;
         summary.files.add(item.file);
-        for (const p of item.ignored) {
+        if (item.ignored.length > 0) for (const p of item.ignored) {
           summary.fieldsIgnored++;
           err(`replay: ${whereOf(item)}: ignored ${p.field}: ${p.problem}\n`);
         }
@@ -93,7 +93,9 @@ export async function replay(args: ReplayArgs, out: (s: string) => void, err: (s
         const lines: string[] = [];
         try {
           // Most records can produce no finding: tell them apart cheaply before the full (async) routing.
-          const findings: Finding[] = mayProduceFindings(item.record) ? await routeRecord(item.record, { trustedCidrs: args.trustedCidrs }) : [];
+          const routed = mayProduceFindings(item.record);
+          if (!routed && !args.changes) continue;
+          const findings: Finding[] = routed ? await routeRecord(item.record, { trustedCidrs: args.trustedCidrs }) : [];
           if (args.json) for (const f of findings) lines.push(JSON.stringify(f) + "\n");
           let change: string | null = null;
           if (args.changes && isChange(item.record)) {
