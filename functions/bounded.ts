@@ -5,7 +5,7 @@
  * (256 KB), Slack blocks and replay's output; a record must not be able to push one past a limit or make
  * JSON.stringify throw.
  * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html#limits-items
- * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-putevent-size.html
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-putevent-size.html (entries under 256 KB)
  */
 export const MAX_FINDING_TEXT = 2048;
 export const MAX_FINDING_DEPTH = 8;

@@ -179,7 +179,10 @@ const RESOURCE_STRINGS = ["ARN", "accountId", "type"] as const;
 
 /**
  * How deep objects and arrays may nest in a record (the record is level 0; real CloudTrail records reach about 11, a
- * RunInstances response): deeper values are cut off, so no function recursing into a record can exhaust the stack.
+ * RunInstances response): deeper values are cut off, so no function recursing into a record can exhaust the stack
+ * (JSON.stringify throws at about 5,000 levels; JSON.parse, which reads the files, does not). EventBridge itself
+ * processes nested JSON only up to 1,100 levels:
+ * https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEvents.html
  */
 export const MAX_RECORD_DEPTH = 32;
 
