@@ -37,7 +37,7 @@ import {
   type ChangeRecord,
   type EnvironmentMap,
 } from "../functions/changeFeed";
-import type { CloudTrailRecord } from "../functions/cloudtrail";
+import { cloudTrailRecordOf, type CloudTrailRecord } from "../functions/cloudtrail";
 import { envNoticeSender } from "../functions/slack/outboxAdapters";
 import { changeDigestNotice } from "../functions/slack/notices";
 import type { SlackOutbox } from "./slackOutbox";
@@ -126,7 +126,8 @@ export interface ChangePayload {
  * that is not a change, else the change record and one ready-to-send body per configured webhook kind.
  */
 export function changePayload(detail: unknown, s: NormalizerSettings): ChangePayload | null {
-  const record = (typeof detail === "object" && detail !== null ? detail : {}) as CloudTrailRecord;
+  // The bus event's detail, as delivered: through the boundary first (fields of the wrong type are absent after it).
+  const record: CloudTrailRecord = cloudTrailRecordOf(detail) ?? {};
   if (!isChange(record, DEFAULT_NOISE, s.extraNoise)) return null;
   const change = toChangeRecord(record, s.environments);
   const out: ChangePayload = { schema: CHANGE_SCHEMA, change };

@@ -11,8 +11,7 @@ import type { CentralEventBus } from "./centralEventBus";
 import { denyPattern, roleChangePattern } from "../functions/patterns";
 import { processDenyBatch } from "../functions/deny/batch";
 import { dynamoDenyStore } from "../functions/deny/store";
-import { dynamoRoleInventory, tagsFromRequest } from "../functions/roleInventory";
-import { parseRoleChange } from "../functions/roles";
+import { dynamoRoleInventory, roleChangeInputOf } from "../functions/roleInventory";
 import { slackClient } from "../functions/slack/client";
 import { resolvingOwnerOf } from "../functions/slack/mentions";
 import { envNoticeSender } from "../functions/slack/outboxAdapters";
@@ -169,11 +168,10 @@ export class DenyAdvisor extends pulumi.ComponentResource {
         ],
         callbackFactory: () => {
           const roles = dynamoRoleInventory(new DynamoDBClient({}), process.env.ROLES_TABLE!, process.env.OWNER_TAG_KEY!);
-          return async (event: { detail: any }) => {
-            const change = parseRoleChange(event.detail);
+          return async (event: { detail?: unknown }) => {
+            const change = roleChangeInputOf(event?.detail);
             if (!change) return { skipped: true };
-            const { tags, removed } = tagsFromRequest(event.detail.requestParameters);
-            await roles.apply({ roleArn: change.roleArn, eventName: change.eventName, eventTime: change.eventTime ?? new Date().toISOString(), tags, removedTagKeys: removed });
+            await roles.apply(change);
             return { applied: change.roleArn };
           };
         },

@@ -3,7 +3,8 @@
  * one item per role (keyed by its ARN without path, see roleKey) with its tags, last change and ARN with path, so a deny digest can name the role's owner from a tag.
  */
 import { DynamoDBClient, GetItemCommand, UpdateItemCommand, type AttributeValue } from "@aws-sdk/client-dynamodb";
-import { roleKey } from "./roles";
+import { cloudTrailRecordOf } from "./cloudtrail";
+import { parseRoleChange, roleKey } from "./roles";
 
 export interface RoleChangeInput {
   roleArn: string;
@@ -23,12 +24,36 @@ export interface RoleInventory {
 /** Tags are top-level attributes `tag:<key>`: TagRole and UntagRole then touch only their own keys. */
 const TAG_PREFIX = "tag:";
 
-/** Tags from a CloudTrail CreateRole / TagRole request (`tags: [{key, value}]`), and keys from UntagRole. */
+/**
+ * Tags from a CloudTrail CreateRole / TagRole request (`tags: [{key, value}]`), and keys from UntagRole. Anything that
+ * is not such a list is no tags; a key named like an Object.prototype member (`__proto__`) stays an ordinary key.
+ */
 export function tagsFromRequest(requestParameters: Record<string, any> | null | undefined): { tags: Record<string, string>; removed: string[] } {
-  const tags: Record<string, string> = {};
-  for (const t of requestParameters?.tags ?? []) if (t && typeof t.key === "string") tags[t.key] = String(t.value ?? "");
-  const removed: string[] = Array.isArray(requestParameters?.tagKeys) ? requestParameters!.tagKeys.map(String) : [];
-  return { tags, removed };
+  const tags = new Map<string, string>();
+  const list: unknown = requestParameters?.tags;
+  if (Array.isArray(list))
+    for (const t of list) {
+      if (!t || typeof t !== "object" || typeof t.key !== "string") continue;
+      const v = t.value;
+      tags.set(t.key, typeof v === "string" ? v : typeof v === "number" || typeof v === "boolean" ? String(v) : "");
+    }
+  const keys: unknown = requestParameters?.tagKeys;
+  const removed = Array.isArray(keys) ? keys.filter((k): k is string => typeof k === "string") : [];
+  // Object.fromEntries defines own properties: "__proto__" is a key like any other.
+  return { tags: Object.fromEntries(tags), removed };
+}
+
+/**
+ * The inventory update an IAM role event (the bus event's `detail`) asks for, or null when it changes no role. The
+ * record goes through the boundary (cloudtrail.ts) first: the inventory Lambda receives whatever the bus delivers.
+ */
+export function roleChangeInputOf(detail: unknown): RoleChangeInput | null {
+  const record = cloudTrailRecordOf(detail);
+  if (!record) return null;
+  const change = parseRoleChange(record);
+  if (!change) return null;
+  const { tags, removed } = tagsFromRequest(record.requestParameters);
+  return { roleArn: change.roleArn, eventName: change.eventName, eventTime: change.eventTime ?? new Date().toISOString(), tags, removedTagKeys: removed };
 }
 
 export function dynamoRoleInventory(client: DynamoDBClient, table: string, ownerTagKey: string): RoleInventory {

@@ -9,6 +9,7 @@ import { denyPattern, roleChangePattern, securityGroupChangePattern } from "./pa
 import { analyzeDeny, type DenyFinding } from "./deny/analyze";
 import { assessRisk, parseSecurityGroupChange, toSgChangeLine } from "./sg/change";
 import { parseRoleChange, type RoleChangeLine } from "./roles";
+import { boundedJson } from "./bounded";
 
 export type SgChangeLine = ReturnType<typeof toSgChangeLine>;
 export type Finding = DenyFinding | SgChangeLine | RoleChangeLine;
@@ -44,8 +45,15 @@ export function mayProduceFindings(record: CloudTrailRecord): boolean {
   return detailTests.some((test) => test(record));
 }
 
-/** Every finding one record produces (a record may be a deny and nothing else, or a change, or nothing). */
+/**
+ * Every finding one record produces (a record may be a deny and nothing else, or a change, or nothing), as bounded
+ * plain JSON (functions/bounded.ts). `record` is typed: it has been through the boundary (checkRecord in cloudtrail.ts).
+ */
 export async function routeRecord(record: CloudTrailRecord, opts: RouteOptions): Promise<Finding[]> {
+  return (await findingsOf(record, opts)).map((f) => boundedJson(f));
+}
+
+async function findingsOf(record: CloudTrailRecord, opts: RouteOptions): Promise<Finding[]> {
   const event = toEnvelope(record);
   const out: Finding[] = [];
   if (isDeny(event)) out.push(await analyzeDeny(record));

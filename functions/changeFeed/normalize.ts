@@ -4,7 +4,8 @@
  *
  * Record fields: https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-record-contents.html
  */
-import { accountOf, partitionOf, principalArnOf, sessionNameOf, type CloudTrailRecord } from "../cloudtrail";
+import { accountOf, partitionOf, principalArnOf, sessionNameOf, wellFormed, type CloudTrailRecord } from "../cloudtrail";
+import { boundedJson } from "../bounded";
 
 export type Via = "console" | "cli" | "sdk" | "iac" | "aws-service" | "unknown";
 
@@ -184,11 +185,14 @@ export function resourcesOf(record: CloudTrailRecord): string[] {
 
 /** The CloudTrail console page of the event, on the partition's console; a generic one when the region is unusable. */
 export function consoleLinkOf(region: string | null, eventId: string | null): string {
-  const valid = region !== null && REGION.test(region);
+  const valid = typeof region === "string" && REGION.test(region);
   const p = valid ? partitionOf(region) : "aws";
   const host =
     p === "aws-us-gov" ? "https://console.amazonaws-us-gov.com" : p === "aws-cn" ? "https://console.amazonaws.cn" : valid ? `https://${region}.console.aws.amazon.com` : "https://console.aws.amazon.com";
-  return `${host}/cloudtrailv2/home${valid ? `?region=${region}` : ""}#/events${eventId ? `/${encodeURIComponent(eventId)}` : ""}`;
+  // encodeURIComponent throws URIError on a lone surrogate: repair first (this function never throws).
+  // https://developer.mozilla.org/en-US/docs/Web/JavaScript/Reference/Global_Objects/encodeURIComponent#exceptions
+  const id = typeof eventId === "string" && eventId ? wellFormed(eventId) : null;
+  return `${host}/cloudtrailv2/home${valid ? `?region=${region}` : ""}#/events${id ? `/${encodeURIComponent(id)}` : ""}`;
 }
 
 function isoTime(v: unknown): string {
@@ -201,6 +205,11 @@ function isoTime(v: unknown): string {
 
 /** One record as a change. Never throws: missing or odd fields become null, an unmapped account `defaultEnvironment ?? "unknown"`. */
 export function toChangeRecord(record: CloudTrailRecord, envMap: EnvironmentMap): ChangeRecord {
+  // Bounded plain JSON: the record goes to EventBridge (256 KB an entry) and to webhooks.
+  return boundedJson(changeRecordOf(record, envMap));
+}
+
+function changeRecordOf(record: CloudTrailRecord, envMap: EnvironmentMap): ChangeRecord {
   const r = obj(record) as CloudTrailRecord;
   const id = obj(r.userIdentity);
   const userAgent = str(r.userAgent);

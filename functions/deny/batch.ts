@@ -5,7 +5,8 @@
  * untouched); the others are never failed or lost with it.
  * https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html#services-sqs-batchfailurereporting
  */
-import { isEnvelope, type CloudTrailRecord } from "../cloudtrail";
+import { checkRecord, type CloudTrailRecord, type FieldProblem } from "../cloudtrail";
+import { boundedJson } from "../bounded";
 import { analyzeDeny, isDenyRecord } from "./analyze";
 import type { DenyStore, StoredFinding } from "./store";
 import type { DigestEntry, DigestOptions, SlackMessage } from "../slack/denyDigest";
@@ -37,13 +38,15 @@ export interface BatchResult {
   batchItemFailures: { itemIdentifier: string }[];
 }
 
-/** The CloudTrail record in an SQS message body, or why there is none. */
-export function recordFromBody(body: string): CloudTrailRecord {
-  const value = JSON.parse(body) as unknown;
-  const record = isEnvelope(value) ? value.detail : value;
-  if (!record || typeof record !== "object" || typeof (record as CloudTrailRecord).eventName !== "string")
-    throw new Error("message body is not a CloudTrail record or EventBridge event");
-  return record as CloudTrailRecord;
+/**
+ * The CloudTrail record in an SQS message body, through the boundary (cloudtrail.ts: fields of the wrong type are
+ * absent after it, `ignored` says which), or an error saying why there is none.
+ */
+export function recordFromBody(body: string, ignored: FieldProblem[] = []): CloudTrailRecord {
+  const check = checkRecord(JSON.parse(body) as unknown);
+  if (!check.ok) throw new Error(`message body is not a CloudTrail record or EventBridge event (${check.problem})`);
+  ignored.push(...check.ignored);
+  return check.record;
 }
 
 /**
@@ -66,19 +69,29 @@ export async function processDenyBatch(records: SqsRecord[], deps: BatchDeps): P
   const failures: { itemIdentifier: string }[] = [];
   const notices = new Map<string, { finding: StoredFinding; count: number; firstSeen: string; hash: string }>();
   for (const msg of records) {
+    let record: CloudTrailRecord;
+    const ignored: FieldProblem[] = [];
     try {
-      const record = recordFromBody(msg.body);
+      record = recordFromBody(msg.body, ignored);
+    } catch (err) {
+      // Bad input, not a bug: failed so that it ends in the dead-letter queue as it came, never dropped.
+      failures.push({ itemIdentifier: msg.messageId });
+      deps.log({ level: "WARN", message: "bad input: not a CloudTrail record", messageId: msg.messageId, error: (err as Error).message });
+      continue;
+    }
+    try {
+      if (ignored.length) deps.log({ level: "WARN", message: "fields of the wrong type ignored", messageId: msg.messageId, ignored: ignored.slice(0, 10) });
       if (!isDenyRecord(record)) {
         deps.log({ level: "WARN", message: "not a deny, skipped", messageId: msg.messageId, eventName: record.eventName });
         continue;
       }
       let finding: StoredFinding = await analyzeDeny(record);
-      finding = await withDecoded(record, finding as Awaited<ReturnType<typeof analyzeDeny>>, deps);
+      finding = boundedJson(await withDecoded(record, finding as Awaited<ReturnType<typeof analyzeDeny>>, deps));
       const stored = await deps.store.record(finding, deps.now());
       if (stored.needsNotice) notices.set(stored.key, { finding, count: stored.count, firstSeen: stored.firstSeen, hash: stored.suggestionHash });
     } catch (err) {
       failures.push({ itemIdentifier: msg.messageId });
-      deps.log({ level: "ERROR", message: "message failed", messageId: msg.messageId, error: (err as Error).message });
+      deps.log({ level: "ERROR", message: "internal error: message failed", messageId: msg.messageId, error: (err as Error).message });
     }
   }
   if (notices.size > 0) {

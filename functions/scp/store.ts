@@ -45,8 +45,8 @@ const failed = (e: unknown) => e instanceof ConditionalCheckFailedException || (
 const num = (a?: AttributeValue) => Number(a?.N ?? 0);
 
 function fromItem(a: Record<string, AttributeValue>): StoredWindow {
-  const counts: Record<string, number> = {};
-  for (const [k, v] of Object.entries(a.counts?.M ?? {})) counts[k] = num(v);
+  // fromEntries defines own keys: an "account|action" key can be any text (even "__proto__") and still counts.
+  const counts: Record<string, number> = Object.fromEntries(Object.entries(a.counts?.M ?? {}).map(([k, v]) => [k, num(v)]));
   return {
     window: JSON.parse(a.doc.S!),
     status: a.status.S as StoredWindow["status"],

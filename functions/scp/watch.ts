@@ -4,7 +4,7 @@
  * Components and Lambdas (issue 7) build on these; `replay` already groups SCP denies the same way.
  */
 import type { CloudTrailRecord } from "../cloudtrail";
-import { accountOf, principalArnOf } from "../cloudtrail";
+import { accountOf, cloudTrailRecordOf, principalArnOf } from "../cloudtrail";
 import { analyzeDeny, policyIdOf } from "../deny/analyze";
 import { accountLabel, codeSpan, fitMessage, inlineList, linesWithin, link, mrkdwnText, plainText, principalShort, slackDate, SLACK_LIMITS, userMention } from "../slack/text";
 
@@ -22,9 +22,15 @@ export interface PolicyDeny {
   eventId: string | null;
 }
 
-/** The SCP / RCP deny a record is, or null (other denies, successes). */
-export async function policyDenyOf(record: CloudTrailRecord): Promise<PolicyDeny | null> {
-  const f = await analyzeDeny(record).catch(() => null);
+/**
+ * The SCP / RCP deny a record is, or null (other denies, successes, no record at all). The record (the bus event's
+ * `detail`) goes through the boundary first. An error in the analysis is not swallowed: a deny the function could not
+ * read must fail the invocation (and be retried, then kept), not vanish from the counts.
+ */
+export async function policyDenyOf(detail: CloudTrailRecord | unknown): Promise<PolicyDeny | null> {
+  const record = cloudTrailRecordOf(detail);
+  if (!record) return null;
+  const f = await analyzeDeny(record);
   if (!f || (f.cause !== "service-control-policy" && f.cause !== "resource-control-policy")) return null;
   return {
     policyId: policyIdOf(f.policyArn) ?? "unknown",
@@ -90,15 +96,18 @@ const CHANGES: Record<string, PolicyChange["change"]> = { AttachPolicy: "attache
  * policy id, not its type (SCP, RCP, tag, backup...): a window on a non-SCP policy simply sees no denies.
  * https://docs.aws.amazon.com/organizations/latest/userguide/orgs_cloudtrail-integration.html
  */
-export function policyChangeOf(record: CloudTrailRecord): PolicyChange | null {
-  if (record.eventSource !== "organizations.amazonaws.com" || record.errorCode) return null;
-  const change = CHANGES[record.eventName ?? ""];
-  const params = (record.requestParameters ?? {}) as { policyId?: string; targetId?: string };
-  if (!change || typeof params.policyId !== "string") return null;
+export function policyChangeOf(detail: CloudTrailRecord | unknown): PolicyChange | null {
+  const record = cloudTrailRecordOf(detail);
+  if (!record || record.eventSource !== "organizations.amazonaws.com" || record.errorCode) return null;
+  // Own keys only: "constructor" is no Organizations event.
+  const name = record.eventName ?? "";
+  const change = Object.prototype.hasOwnProperty.call(CHANGES, name) ? CHANGES[name] : undefined;
+  const params = (record.requestParameters ?? {}) as { policyId?: unknown; targetId?: unknown };
+  if (!change || typeof params.policyId !== "string" || params.policyId === "") return null;
   return {
     policyId: params.policyId,
     change,
-    targetId: change === "updated" ? null : (params.targetId ?? null),
+    targetId: change === "updated" || typeof params.targetId !== "string" ? null : params.targetId,
     // The session (who at the keyboard), not the role alone.
     who: record.userIdentity?.arn ?? principalArnOf(record),
     eventTime: record.eventTime ?? null,
@@ -130,8 +139,8 @@ export interface RolloutWindow {
 }
 
 /** Sum of counts, and the top `n` (key, count) pairs. */
-function top(counts: Record<string, number>, n: number): [string, number][] {
-  return Object.entries(counts)
+function top(counts: Map<string, number>, n: number): [string, number][] {
+  return [...counts]
     .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
     .slice(0, n);
 }
@@ -182,12 +191,13 @@ export function openingMessage(w: RolloutWindow, opts: ScpMessageOptions = {}): 
 
 /** Top accounts and actions of a window's counts, as a two-field section. */
 function breakdown(counts: WindowCounts, names: Record<string, string>, n: number): object {
-  const byAccount: Record<string, number> = {};
-  const byAction: Record<string, number> = {};
+  // Maps, not objects: an account or action key such as "__proto__" or "constructor" counts like any other.
+  const byAccount = new Map<string, number>();
+  const byAction = new Map<string, number>();
   for (const [k, c] of Object.entries(counts.byAccountAction)) {
-    const [account, action] = k.split("|");
-    byAccount[account] = (byAccount[account] ?? 0) + c;
-    byAction[action] = (byAction[action] ?? 0) + c;
+    const [account, action = "unknown"] = k.split("|");
+    byAccount.set(account, (byAccount.get(account) ?? 0) + c);
+    byAction.set(action, (byAction.get(action) ?? 0) + c);
   }
   const list = (pairs: [string, number][], label: (k: string) => string, all: number) => {
     if (!pairs.length) return "none";
@@ -197,8 +207,8 @@ function breakdown(counts: WindowCounts, names: Record<string, string>, n: numbe
   return {
     type: "section",
     fields: [
-      { type: "mrkdwn", text: `*By account*\n${list(top(byAccount, n), (a) => accountLabel(a, names), Object.keys(byAccount).length)}` },
-      { type: "mrkdwn", text: `*By action*\n${list(top(byAction, n), (a) => codeSpan(a, 120), Object.keys(byAction).length)}` },
+      { type: "mrkdwn", text: `*By account*\n${list(top(byAccount, n), (a) => accountLabel(a, names), byAccount.size)}` },
+      { type: "mrkdwn", text: `*By action*\n${list(top(byAction, n), (a) => codeSpan(a, 120), byAction.size)}` },
     ],
   };
 }

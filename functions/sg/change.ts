@@ -76,16 +76,26 @@ export const SENSITIVE_PORTS: Record<number, string> = {
   27017: "MongoDB",
 };
 
-const items = (v: any): any[] => (Array.isArray(v) ? v : Array.isArray(v?.items) ? v.items : v && typeof v === "object" && Object.keys(v).length ? [v] : []);
+/**
+ * The objects of an EC2 list (`{items: [...]}`, a bare array, or one object): entries that are not objects (null, a
+ * string) are no entries. Fields inside are read with `text` / `port` / `protocolOf`, never trusted to have a type.
+ */
+const items = (v: any): any[] => {
+  const list = Array.isArray(v) ? v : Array.isArray(v?.items) ? v.items : v && typeof v === "object" && Object.keys(v).length ? [v] : [];
+  return list.filter((x: unknown) => typeof x === "object" && x !== null && !Array.isArray(x));
+};
+/** A non-empty string, else undefined (so `??` moves on to the next candidate). */
+const text = (v: unknown): string | undefined => (typeof v === "string" && v !== "" ? v : undefined);
+const objectOf = (v: unknown): Record<string, any> => (typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, any>) : {});
 
 function port(v: unknown): number | null {
-  if (v === undefined || v === null || v === "") return null;
+  if (typeof v !== "number" && (typeof v !== "string" || v === "")) return null;
   const n = Number(v);
   return Number.isInteger(n) && n >= 0 ? n : null; // -1 (all / any ICMP) -> null
 }
 
 function protocolOf(v: unknown): string {
-  const p = String(v ?? "-1").toLowerCase();
+  const p = (typeof v === "string" || typeof v === "number" ? String(v) : "-1").toLowerCase();
   return p === "-1" || p === "all" ? "all" : p === "6" ? "tcp" : p === "17" ? "udp" : p === "1" ? "icmp" : p;
 }
 
@@ -125,7 +135,7 @@ function rulesFromResponse(resp: any): SgRule[] {
       protocol: i.ipProtocol,
       from: i.fromPort,
       to: i.toPort,
-      source: i.cidrIpv4 ?? i.cidrIpv6 ?? i.prefixListId ?? i.referencedGroupInfo?.groupId ?? "unknown",
+      source: text(i.cidrIpv4) ?? text(i.cidrIpv6) ?? text(i.prefixListId) ?? text(objectOf(i.referencedGroupInfo).groupId) ?? "unknown",
       direction: i.isEgress === true ? "egress" : i.isEgress === false ? "ingress" : null,
       description: i.description,
     }),
@@ -138,51 +148,55 @@ function rulesFromRequest(req: any, direction: Direction | null): SgRule[] {
   const perms = items(req?.ipPermissions).filter((p: any) => p && (p.ipProtocol !== undefined || p.ipRanges || p.groups));
   for (const p of perms) {
     const base = { protocol: p.ipProtocol, from: p.fromPort, to: p.toPort, direction };
-    for (const r of items(p.ipRanges)) if (r.cidrIp) out.push(rule({ ...base, source: r.cidrIp, description: r.description }));
-    for (const r of items(p.ipv6Ranges)) if (r.cidrIpv6) out.push(rule({ ...base, source: r.cidrIpv6, description: r.description }));
-    for (const r of items(p.groups)) if (r.groupId || r.groupName) out.push(rule({ ...base, source: r.groupId ?? r.groupName, description: r.description }));
-    for (const r of items(p.prefixListIds)) if (r.prefixListId) out.push(rule({ ...base, source: r.prefixListId, description: r.description }));
+    for (const r of items(p.ipRanges)) if (text(r.cidrIp)) out.push(rule({ ...base, source: r.cidrIp, description: r.description }));
+    for (const r of items(p.ipv6Ranges)) if (text(r.cidrIpv6)) out.push(rule({ ...base, source: r.cidrIpv6, description: r.description }));
+    for (const r of items(p.groups)) {
+      const source = text(r.groupId) ?? text(r.groupName);
+      if (source) out.push(rule({ ...base, source, description: r.description }));
+    }
+    for (const r of items(p.prefixListIds)) if (text(r.prefixListId)) out.push(rule({ ...base, source: r.prefixListId, description: r.description }));
   }
   // Legacy flat form: cidrIp / sourceSecurityGroupName with protocol and ports at the top level.
-  if (req?.cidrIp || req?.sourceSecurityGroupName)
-    out.push(rule({ protocol: req.ipProtocol, from: req.fromPort, to: req.toPort, source: req.cidrIp ?? req.sourceSecurityGroupName, direction }));
+  const flat = text(req?.cidrIp) ?? text(req?.sourceSecurityGroupName);
+  if (flat) out.push(rule({ protocol: req.ipProtocol, from: req.fromPort, to: req.toPort, source: flat, direction }));
   return out;
 }
 
 /** ModifySecurityGroupRules: `ModifySecurityGroupRulesRequest.SecurityGroupRule[]` with ids and new bodies. */
 function rulesFromModify(req: any): { groupId: string | null; rules: SgRule[] } {
-  const body = req?.ModifySecurityGroupRulesRequest ?? req ?? {};
+  const body = objectOf(req?.ModifySecurityGroupRulesRequest ?? req);
   const list = items(body.SecurityGroupRule ?? body.securityGroupRules);
   const rules = list.map((e: any) => {
-    const r = e.SecurityGroupRule ?? e.securityGroupRule ?? {};
+    const r = objectOf(e.SecurityGroupRule ?? e.securityGroupRule);
     return rule({
       ruleId: e.SecurityGroupRuleId ?? e.securityGroupRuleId,
       protocol: r.IpProtocol ?? r.ipProtocol,
       from: r.FromPort ?? r.fromPort,
       to: r.ToPort ?? r.toPort,
-      source: r.CidrIpv4 ?? r.CidrIpv6 ?? r.PrefixListId ?? r.ReferencedGroupId ?? r.cidrIpv4 ?? r.cidrIpv6 ?? "unknown",
+      source: text(r.CidrIpv4) ?? text(r.CidrIpv6) ?? text(r.PrefixListId) ?? text(r.ReferencedGroupId) ?? text(r.cidrIpv4) ?? text(r.cidrIpv6) ?? "unknown",
       direction: null,
       description: r.Description ?? r.description,
     });
   });
-  return { groupId: body.GroupId ?? body.groupId ?? null, rules };
+  return { groupId: text(body.GroupId) ?? text(body.groupId) ?? null, rules };
 }
 
 /** The change a successful security-group rule event made, else null (failed calls are not changes). */
 export function parseSecurityGroupChange(record: CloudTrailRecord): SgChange | null {
-  const name = record.eventName ?? "";
-  if (!(name in SG_EVENTS) || record.errorCode || record.eventSource !== "ec2.amazonaws.com") return null;
-  const resp = record.responseElements ?? {};
+  const name = typeof record.eventName === "string" ? record.eventName : "";
+  // Own keys only: an eventName such as "constructor" is no security-group event.
+  if (!Object.prototype.hasOwnProperty.call(SG_EVENTS, name) || record.errorCode || record.eventSource !== "ec2.amazonaws.com") return null;
+  const resp = objectOf(record.responseElements);
   if (resp._return === false) return null;
-  const req = record.requestParameters ?? {};
+  const req = objectOf(record.requestParameters);
   const direction = SG_EVENTS[name];
-  let groupId: string | null = req.groupId ?? null;
+  let groupId: string | null = text(req.groupId) ?? null;
   let rules: SgRule[];
   if (name === "ModifySecurityGroupRules") ({ groupId, rules } = rulesFromModify(req));
   else {
     rules = rulesFromResponse(resp);
     if (rules.length === 0) rules = rulesFromRequest(req, direction);
-    groupId ??= items(resp.securityGroupRuleSet)[0]?.groupId ?? null;
+    groupId ??= text(items(resp.securityGroupRuleSet)[0]?.groupId) ?? null;
   }
   return {
     eventId: record.eventID ?? null,

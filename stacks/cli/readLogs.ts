@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as readline from "readline";
 import * as zlib from "zlib";
-import { isEnvelope, type CloudTrailRecord } from "../../functions/cloudtrail";
+import { checkRecord, type CloudTrailRecord, type FieldProblem } from "../../functions/cloudtrail";
 
 export interface RecordItem {
   kind: "record";
@@ -19,6 +19,8 @@ export interface RecordItem {
   line: number | null;
   /** 0-based index within the file's records. */
   index: number;
+  /** Fields of the wrong type the boundary treated as absent (checkRecord): bad input, reported, the record still read. */
+  ignored: FieldProblem[];
 }
 
 export interface ProblemItem {
@@ -63,9 +65,22 @@ export function listLogFiles(paths: string[]): { files: string[]; problems: Prob
       return;
     }
     if (st.isDirectory()) {
-      for (const name of fs.readdirSync(p).sort()) {
+      let names: string[];
+      try {
+        names = fs.readdirSync(p).sort();
+      } catch (err) {
+        problems.push({ kind: "problem", file: p, line: null, message: `folder not readable: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
+        return;
+      }
+      for (const name of names) {
         const child = path.join(p, name);
-        if (fs.statSync(child).isDirectory() || LOG_FILE.test(name)) walk(child);
+        let isDir = false;
+        try {
+          isDir = fs.statSync(child).isDirectory();
+        } catch {
+          // A dangling link or a file gone since the listing: reported by walk when it is a log file.
+        }
+        if (isDir || LOG_FILE.test(name)) walk(child);
       }
     } else files.push(p);
   };
@@ -73,13 +88,10 @@ export function listLogFiles(paths: string[]): { files: string[]; problems: Prob
   return { files, problems };
 }
 
-/** The CloudTrail record inside whatever one JSON value is, or a reason it is not one. */
+/** The CloudTrail record inside whatever one JSON value is (through the boundary, checkRecord), or a reason it is not one. */
 export function recordOf(value: unknown): CloudTrailRecord | string {
-  const rec = isEnvelope(value) ? (value.detail as CloudTrailRecord) : value;
-  if (typeof rec !== "object" || rec === null || Array.isArray(rec)) return "not a JSON object";
-  const r = rec as CloudTrailRecord;
-  if (typeof r.eventName !== "string" || r.eventName === "") return "record without eventName";
-  return r;
+  const check = checkRecord(value);
+  return check.ok ? check.record : check.problem;
 }
 
 /** The 1-based line of a character offset, for JSON.parse errors that name a position. */
@@ -171,9 +183,9 @@ export async function* readLogFileBatches(file: string): AsyncGenerator<LogItem[
       : [doc];
   const items: LogItem[] = [];
   for (let index = 0; index < values.length; index++) {
-    const r = recordOf(values[index]);
-    if (typeof r === "string") items.push({ kind: "problem", file, line: null, message: `record ${index}: ${r}` });
-    else items.push({ kind: "record", record: r, file, line: null, index });
+    const r = checkRecord(values[index]);
+    if (!r.ok) items.push({ kind: "problem", file, line: null, message: `record ${index}: ${r.problem}` });
+    else items.push({ kind: "record", record: r.record, file, line: null, index, ignored: r.ignored });
   }
   if (items.length > 0) yield items;
 }
@@ -224,10 +236,11 @@ async function* readJsonLines(file: string, input: NodeJS.ReadableStream): Async
       continue;
     }
     // Panther-style test rows and similar wrappers keep the record under "event".
-    if (value && typeof value === "object" && !("eventName" in value) && "event" in value) value = (value as { event: unknown }).event;
-    const r = recordOf(value);
-    if (typeof r === "string") yield { kind: "problem", file, line: lineNo, message: r };
-    else yield { kind: "record", record: r, file, line: lineNo, index: index++ };
+    if (value && typeof value === "object" && !Array.isArray(value) && !Object.prototype.hasOwnProperty.call(value, "eventName") && Object.prototype.hasOwnProperty.call(value, "event"))
+      value = (value as { event: unknown }).event;
+    const r = checkRecord(value);
+    if (!r.ok) yield { kind: "problem", file, line: lineNo, message: r.problem };
+    else yield { kind: "record", record: r.record, file, line: lineNo, index: index++, ignored: r.ignored };
   }
 }
 

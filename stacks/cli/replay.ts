@@ -4,7 +4,10 @@
  * Replays CloudTrail logs offline through the same patterns, matcher and functions the deployed pipeline runs.
  * With no path it reads the sample logs the project ships (samples/cloudtrail). Human report by default; `--json`
  * prints one JSON object per line (`deny`, `sg-change`, `role-change`, then one `summary`), the format DESIGN.md
- * fixes: a public interface, extend it, never break it. Bad input is reported (file and line) and skipped.
+ * fixes: a public interface, extend it, never break it. Bad input is reported (file and line, the field at fault): a
+ * value that is no record is skipped, a field of the wrong type is ignored and the record read without it. An error in
+ * our own code on a record is an internal error: a bug, printed as such, counted apart (`internalErrors`), the run goes
+ * on; the exit code says so only with `--strict`.
  * `--changes` adds what the change feed would send: a `change` line per change record (JSON), or its one-line
  * summary (human), and a change count; without it the output is exactly as before.
  */
@@ -14,7 +17,7 @@ import { mayProduceFindings, routeRecord, type Finding } from "../../functions/r
 import { ReplaySummary, formatReport } from "./report";
 import { isChange, summarize, toChangeRecord } from "../../functions/changeFeed";
 
-const USAGE = "usage: npm run replay -- [paths...] [--json] [--changes] [--trusted-cidr <cidr>]...";
+const USAGE = "usage: npm run replay -- [paths...] [--json] [--changes] [--strict] [--trusted-cidr <cidr>]...";
 export const SAMPLES = path.resolve(__dirname, "../../samples/cloudtrail");
 
 export interface ReplayArgs {
@@ -23,6 +26,8 @@ export interface ReplayArgs {
   trustedCidrs: string[];
   /** Also print the change feed's change records (environment "unknown": replay has no account map). */
   changes?: boolean;
+  /** Exit non-zero (3) when an internal error (a bug, not bad input) happened on any record. */
+  strict?: boolean;
 }
 
 export function parseReplayArgs(argv: string[]): ReplayArgs {
@@ -31,6 +36,7 @@ export function parseReplayArgs(argv: string[]): ReplayArgs {
     const a = argv[i];
     if (a === "--json") args.json = true;
     else if (a === "--changes") args.changes = true;
+    else if (a === "--strict") args.strict = true;
     else if (a === "--trusted-cidr") {
       const v = argv[++i];
       if (!v || !/^[0-9a-fA-F:.]+\/\d{1,3}$/.test(v)) throw new Error(`--trusted-cidr needs a CIDR such as 10.0.0.0/8, found ${v ?? "nothing"}\n${USAGE}`);
@@ -43,49 +49,85 @@ export function parseReplayArgs(argv: string[]): ReplayArgs {
   return args;
 }
 
+/** Where an item is, for messages: `file:line` for JSON lines, `file record <n>` for one-document files. */
+function whereOf(item: { file: string; line: number | null; index?: number }): string {
+  return item.line ? `${item.file}:${item.line}` : item.index !== undefined ? `${item.file} record ${item.index}` : item.file;
+}
+
+/** An error in our own code, for the report: its message and the first frame in this project (relative path). */
+export function describeInternalError(e: unknown): string {
+  const err = e instanceof Error ? e : new Error(typeof e === "string" ? e : "non-Error thrown");
+  const root = path.resolve(__dirname, "../..") + path.sep;
+  const frame = (err.stack ?? "")
+    .split("\n")
+    .map((l) => l.trim())
+    .find((l) => l.startsWith("at ") && l.includes(root) && !l.includes(`${path.sep}node_modules${path.sep}`));
+  return `${err.name}: ${err.message.split(root).join("")}${frame ? ` (${frame.split(root).join("")})` : ""}`;
+}
+
 /** Run a replay, writing to `out` (stdout) and `err` (stderr). Returns the exit code. */
 export async function replay(args: ReplayArgs, out: (s: string) => void, err: (s: string) => void): Promise<number> {
   const summary = new ReplaySummary();
   let changes = 0;
-  // A file (or a run of JSON lines) at a time: a record that produces nothing then costs no await at all.
-  for await (const batch of readLogBatches(args.paths)) {
-    for (const item of batch) {
-      if (item.kind === "digest") {
-        summary.digests++;
-        continue;
-      }
-      if (item.kind === "problem") {
-        summary.skip(item);
-        err(`replay: skipped ${item.file}${item.line ? `:${item.line}` : ""}: ${item.message}\n`);
-        continue;
-      }
-      summary.records++;
-      summary.files.add(item.file);
-      let findings: Finding[] = [];
-      try {
-        // Most records can produce no finding: tell them apart cheaply before the full (async) routing.
-        if (mayProduceFindings(item.record)) findings = await routeRecord(item.record, { trustedCidrs: args.trustedCidrs });
-      } catch (e) {
-        // A record our functions cannot handle is a bug to report, not a reason to stop the run.
-        summary.skip({ kind: "problem", file: item.file, line: item.line, message: `record ${item.index}: ${(e as Error).message}` });
-        err(`replay: skipped ${item.file}${item.line ? `:${item.line}` : ` record ${item.index}`}: ${(e as Error).message}\n`);
-        continue;
-      }
-      for (const f of findings) {
-        summary.add(f);
-        if (args.json) out(JSON.stringify(f) + "\n");
-      }
-      if (args.changes && isChange(item.record)) {
-        const change = toChangeRecord(item.record, { accounts: {} });
-        changes++;
-        out(args.json ? JSON.stringify(change) + "\n" : `change  ${summarize(change)}\n`);
+  const internal = (where: string, e: unknown) => {
+    const what = describeInternalError(e);
+    summary.internal({ where, message: what });
+    err(`replay: internal error at ${where} (a bug in trailwatch, not bad input: please report it): ${what}\n`);
+  };
+  try {
+    // A file (or a run of JSON lines) at a time: a record that produces nothing then costs no await at all.
+    for await (const batch of readLogBatches(args.paths)) {
+      for (const item of batch) {
+        if (item.kind === "digest") {
+          summary.digests++;
+          continue;
+        }
+        if (item.kind === "problem") {
+          summary.skip(item);
+          err(`replay: skipped ${item.file}${item.line ? `:${item.line}` : ""}: ${item.message}\n`);
+          continue;
+        }
+        summary.records++;
+        summary.files.add(item.file);
+        if (item.ignored.length > 0) for (const p of item.ignored) {
+          summary.fieldsIgnored++;
+          err(`replay: ${whereOf(item)}: ignored ${p.field}: ${p.problem}\n`);
+        }
+        // Output is written only once the record went through whole: a record with an internal error adds nothing.
+        const lines: string[] = [];
+        try {
+          // Most records can produce no finding: tell them apart cheaply before the full (async) routing.
+          const routed = mayProduceFindings(item.record);
+          if (!routed && !args.changes) continue;
+          const findings: Finding[] = routed ? await routeRecord(item.record, { trustedCidrs: args.trustedCidrs }) : [];
+          if (args.json) for (const f of findings) lines.push(JSON.stringify(f) + "\n");
+          let change: string | null = null;
+          if (args.changes && isChange(item.record)) {
+            const c = toChangeRecord(item.record, { accounts: {} });
+            change = args.json ? JSON.stringify(c) + "\n" : `change  ${summarize(c)}\n`;
+          }
+          for (const f of findings) summary.add(f);
+          if (change !== null) {
+            changes++;
+            lines.push(change);
+          }
+        } catch (e) {
+          // A record our functions cannot handle is a bug to report, not a reason to stop the run.
+          internal(whereOf(item), e);
+          continue;
+        }
+        for (const l of lines) out(l);
       }
     }
+  } catch (e) {
+    // The reader itself failed: report what was read so far rather than nothing.
+    internal("reading the input", e);
   }
   if (args.json) out(JSON.stringify(args.changes ? { ...summary.toJSON(), changes } : summary.toJSON()) + "\n");
   else out(formatReport(summary) + (args.changes ? `Change feed: ${changes} changes\n` : ""));
   const nothingRead = summary.records === 0 && summary.skipped.length > 0;
-  return nothingRead ? 1 : 0;
+  if (nothingRead) return 1;
+  return args.strict && summary.internalCount > 0 ? 3 : 0;
 }
 
 if (require.main === module) {

@@ -37,21 +37,50 @@ export function decodeCommand(encodedMessage: string): string {
 
 const MAX_SKIPPED_KEPT = 1000;
 
+/** An internal error on a record: a bug in our code, not bad input. */
+export interface InternalError {
+  where: string;
+  message: string;
+}
+
+/**
+ * A finding's field as text for keys and the human report, whatever it holds: findings are bounded plain JSON
+ * (functions/bounded.ts), but the report must not be the place where a wrong type becomes a crash.
+ */
+function text(v: unknown): string {
+  if (typeof v === "string") return v;
+  if (typeof v === "number" || typeof v === "boolean") return String(v);
+  if (v === null || v === undefined) return "";
+  try {
+    return JSON.stringify(v)?.slice(0, 200) ?? "";
+  } catch {
+    return "(unprintable)";
+  }
+}
+const textOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : text(v));
+/** Counters keyed by text from records: no prototype, so "__proto__" or "constructor" count like any other key. */
+const counter = (): Record<string, number> => Object.create(null) as Record<string, number>;
+
 
 export class ReplaySummary {
   records = 0;
   files = new Set<string>();
   skipped: ProblemItem[] = [];
   skippedCount = 0;
+  /** Internal errors (bugs): counted apart from skipped input; their records are counted in `records`. */
+  internalErrors: InternalError[] = [];
+  internalCount = 0;
+  /** Fields of the wrong type the boundary ignored (the records were read without them). */
+  fieldsIgnored = 0;
   denies = 0;
   suggestions = 0;
-  causes: Record<string, number> = {};
+  causes: Record<string, number> = counter();
   deniesByKey = new Map<string, DenyGroup>();
   scp = new Map<string, number>(); // policyId|account|action -> count
   sgChanges: Finding[] = [];
   sgCount = 0;
   roleChanges = 0;
-  roleEvents: Record<string, number> = {};
+  roleEvents: Record<string, number> = counter();
   /** CloudTrail-Digest files met (integrity validation, no events): counted, neither records nor bad input. */
   digests = 0;
 
@@ -60,28 +89,40 @@ export class ReplaySummary {
     if (this.skipped.length < MAX_SKIPPED_KEPT) this.skipped.push(p);
   }
 
+  internal(e: InternalError): void {
+    this.internalCount++;
+    if (this.internalErrors.length < MAX_SKIPPED_KEPT) this.internalErrors.push(e);
+  }
+
   add(f: Finding): void {
     const any = f as any;
     if (any.kind === "deny") {
       this.denies++;
-      this.causes[any.cause] = (this.causes[any.cause] ?? 0) + 1;
+      const cause = text(any.cause) || "unknown";
+      this.causes[cause] = (this.causes[cause] ?? 0) + 1;
       if (any.suggestion) this.suggestions++;
-      const principal = any.principalArn ?? "(no principal)";
+      const principal = text(any.principalArn) || "(no principal)";
+      const action = textOrNull(any.action);
+      const resource = textOrNull(any.resource);
+      const explicit = typeof any.explicit === "boolean" ? any.explicit : null;
+      const policyArn = textOrNull(any.policyArn);
+      const whyNot = textOrNull(any.whyNot);
       // Same principal, action and resource can be denied for different reasons (an SCP, then a trust policy):
       // each reason is its own line, or the report would show the first reason for all of them.
-      const key = `${principal}|${any.action}|${any.resource}|${any.cause}|${any.explicit}|${any.policyArn ?? ""}|${any.whyNot ?? ""}`;
+      const key = `${principal}|${action}|${resource}|${cause}|${explicit}|${policyArn ?? ""}|${whyNot ?? ""}`;
       let g = this.deniesByKey.get(key);
       if (!g) {
-        g = { principalArn: principal, action: any.action, resource: any.resource, cause: any.cause, explicit: any.explicit, policyArn: any.policyArn ?? null, whyNot: any.whyNot ?? null, suggestion: any.suggestion, count: 0, accounts: new Set(), sensitive: any.sensitive ?? null, sessions: new Set(), encodedMessage: null, dataEvent: false };
+        g = { principalArn: principal, action, resource, cause, explicit, policyArn, whyNot, suggestion: any.suggestion, count: 0, accounts: new Set(), sensitive: any.sensitive && typeof any.sensitive === "object" ? any.sensitive : null, sessions: new Set(), encodedMessage: null, dataEvent: false };
         this.deniesByKey.set(key, g);
       }
       g.count++;
       if (typeof any.sessionName === "string" && g.sessions.size <= MAX_SESSIONS_SHOWN) g.sessions.add(any.sessionName);
       if (typeof any.encodedMessage === "string" && !g.encodedMessage) g.encodedMessage = any.encodedMessage;
       if (any.dataEvent === true) g.dataEvent = true;
-      if (any.accountId) g.accounts.add(any.accountId);
-      if (any.cause === "service-control-policy" || any.cause === "resource-control-policy") {
-        const k = `${policyIdOf(any.policyArn) ?? "unknown"}|${any.accountId ?? "?"}|${any.action ?? "?"}`;
+      if (any.accountId) g.accounts.add(text(any.accountId));
+      if (cause === "service-control-policy" || cause === "resource-control-policy") {
+        // "|" inside a value would shift the fields when the key is split again: replaced.
+        const k = [policyIdOf(policyArn) ?? "unknown", textOrNull(any.accountId) ?? "?", action ?? "?"].map((x) => x.replace(/\|/g, "/")).join("|");
         this.scp.set(k, (this.scp.get(k) ?? 0) + 1);
       }
     } else if (any.kind === "sg-change") {
@@ -89,7 +130,8 @@ export class ReplaySummary {
       if (this.sgChanges.length < 200) this.sgChanges.push(f);
     } else if (any.kind === "role-change") {
       this.roleChanges++;
-      this.roleEvents[any.eventName] = (this.roleEvents[any.eventName] ?? 0) + 1;
+      const name = text(any.eventName);
+      this.roleEvents[name] = (this.roleEvents[name] ?? 0) + 1;
     }
   }
 
@@ -100,6 +142,9 @@ export class ReplaySummary {
       files: this.files.size,
       records: this.records,
       skipped: this.skippedCount,
+      // Added fields: internal errors (bugs, not bad input) and fields of the wrong type that were ignored.
+      internalErrors: this.internalCount,
+      fieldsIgnored: this.fieldsIgnored,
       denies: this.denies,
       distinctDenies: this.deniesByKey.size,
       suggestions: this.suggestions,
@@ -112,13 +157,18 @@ export class ReplaySummary {
           const [policyId, accountId, action] = k.split("|");
           return { policyId, accountId, action, count };
         })
-        .sort((a, b) => b.count - a.count || a.policyId.localeCompare(b.policyId)),
+        .sort((a, b) => b.count - a.count || compareText(a.policyId, b.policyId)),
     };
   }
 }
 
+/** localeCompare for anything: non-strings compare as their text. */
+function compareText(a: unknown, b: unknown): number {
+  return text(a).localeCompare(text(b));
+}
+
 function sortKeys(o: Record<string, number>): Record<string, number> {
-  return Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
+  return Object.fromEntries(Object.entries(o).sort(([a], [b]) => compareText(a, b)));
 }
 
 /**
@@ -146,9 +196,10 @@ export function mergeS3Prefixes(resources: string[]): string[] {
 export function mergeSuggestions(policies: any[]): any | null {
   const byResource = new Map<string, Set<string>>();
   for (const p of policies)
-    for (const s of p?.Statement ?? []) {
-      const actions: string[] = [].concat(s.Action);
-      const resources: string[] = [].concat(s.Resource);
+    for (const s of Array.isArray(p?.Statement) ? p.Statement : []) {
+      if (!s || typeof s !== "object") continue;
+      const actions: string[] = ([] as unknown[]).concat(s.Action).filter((a): a is string => typeof a === "string");
+      const resources: string[] = ([] as unknown[]).concat(s.Resource).filter((r): r is string => typeof r === "string");
       for (const r of resources) {
         const set = byResource.get(r) ?? new Set<string>();
         actions.forEach((a) => set.add(a));
@@ -191,7 +242,9 @@ function indent(text: string, n: number): string {
 
 export function formatReport(s: ReplaySummary): string {
   const lines: string[] = [];
-  lines.push(`trailwatch replay: ${s.records} records from ${s.files.size} files${s.skippedCount ? `, ${s.skippedCount} skipped` : ""}${s.digests ? `; ${s.digests} CloudTrail digest files (integrity hashes, no events) counted` : ""}`);
+  lines.push(
+    `trailwatch replay: ${s.records} records from ${s.files.size} files${s.skippedCount ? `, ${s.skippedCount} skipped` : ""}${s.internalCount ? `, ${s.internalCount} internal errors` : ""}${s.digests ? `; ${s.digests} CloudTrail digest files (integrity hashes, no events) counted` : ""}`,
+  );
   const groups = [...s.deniesByKey.values()];
   const fixable = groups.filter((g) => g.suggestion);
   const unfixable = groups.filter((g) => !g.suggestion);
@@ -221,7 +274,7 @@ export function formatReport(s: ReplaySummary): string {
 
   lines.push("", `Denies an Allow cannot fix (${unfixable.length} distinct)`);
   if (unfixable.length === 0) lines.push("  none");
-  for (const g of unfixable.sort((a, b) => a.cause.localeCompare(b.cause) || a.principalArn.localeCompare(b.principalArn))) {
+  for (const g of unfixable.sort((a, b) => compareText(a.cause, b.cause) || compareText(a.principalArn, b.principalArn))) {
     lines.push(`  ${g.principalArn}  ${g.action ?? "(unmapped action)"}${g.resource && g.resource !== "*" ? ` on ${g.resource}` : ""}  x${g.count}${g.dataEvent ? "  [data event]" : ""}`);
     lines.push(`    ${g.cause}${g.explicit === true ? " (explicit)" : g.explicit === false ? " (implicit)" : ""}: ${g.whyNot ?? "no identity-based Allow fixes this"}`);
     if (g.sensitive) lines.push(`    sensitive: ${g.sensitive.level}: ${g.sensitive.reason}`);
@@ -231,19 +284,21 @@ export function formatReport(s: ReplaySummary): string {
   const scp = (s.toJSON().scpDenies as { policyId: string; accountId: string; action: string; count: number }[]);
   if (scp.length) {
     lines.push("", "SCP / RCP denies by policy, account and action");
-    for (const r of scp) lines.push(`  ${r.policyId.padEnd(14)} ${r.accountId}  ${r.action}  x${r.count}`);
+    for (const r of scp) lines.push(`  ${text(r.policyId).padEnd(14)} ${text(r.accountId)}  ${text(r.action)}  x${r.count}`);
   }
 
   lines.push("", `Security-group changes (${s.sgCount})`);
   if (s.sgCount === 0) lines.push("  none");
   for (const c of s.sgChanges as any[]) {
-    lines.push(`  ${c.eventTime}  ${c.groupId} in ${c.accountId} ${c.region}  risk ${c.risk}${c.openToWorld ? "  OPEN TO THE WORLD" : ""}`);
-    for (const r of c.rules) {
-      const ports = r.protocol === "all" ? "all traffic" : r.fromPort === null || r.fromPort === undefined ? `${r.protocol} all ports` : r.fromPort === r.toPort ? `${r.protocol} port ${r.fromPort}` : `${r.protocol} ports ${r.fromPort}-${r.toPort}`;
-      lines.push(`    ${r.ruleId ?? "(no rule id)"}  ${c.direction ?? "direction not stated"} ${ports} ${c.direction === "egress" ? "to" : "from"} ${r.source}`);
+    lines.push(`  ${text(c.eventTime)}  ${text(c.groupId)} in ${text(c.accountId)} ${text(c.region)}  risk ${text(c.risk)}${c.openToWorld === true ? "  OPEN TO THE WORLD" : ""}`);
+    for (const r of Array.isArray(c.rules) ? c.rules : []) {
+      if (!r || typeof r !== "object") continue;
+      const protocol = text(r.protocol);
+      const ports = protocol === "all" ? "all traffic" : r.fromPort === null || r.fromPort === undefined ? `${protocol} all ports` : r.fromPort === r.toPort ? `${protocol} port ${text(r.fromPort)}` : `${protocol} ports ${text(r.fromPort)}-${text(r.toPort)}`;
+      lines.push(`    ${textOrNull(r.ruleId) ?? "(no rule id)"}  ${textOrNull(c.direction) ?? "direction not stated"} ${ports} ${c.direction === "egress" ? "to" : "from"} ${text(r.source)}`);
     }
-    if (c.principalArn) lines.push(`    by ${c.principalArn}${c.sessionName ? ` (session ${c.sessionName})` : ""}`);
-    for (const why of c.riskReasons ?? []) lines.push(`    risk: ${why}`);
+    if (c.principalArn) lines.push(`    by ${text(c.principalArn)}${typeof c.sessionName === "string" ? ` (session ${c.sessionName})` : ""}`);
+    for (const why of Array.isArray(c.riskReasons) ? c.riskReasons : []) lines.push(`    risk: ${text(why)}`);
   }
 
   lines.push("", `Role changes (${s.roleChanges})`);
@@ -255,9 +310,15 @@ export function formatReport(s: ReplaySummary): string {
     if (s.skippedCount > 20) lines.push(`  ... and ${s.skippedCount - 20} more (stderr lists all)`);
   }
 
+  if (s.internalCount) {
+    lines.push("", `Internal errors (${s.internalCount}): bugs in trailwatch, not bad input; please report them`);
+    for (const e of s.internalErrors.slice(0, 20)) lines.push(`  ${e.where}: ${e.message}`);
+    if (s.internalCount > 20) lines.push(`  ... and ${s.internalCount - 20} more (stderr lists all)`);
+  }
+
   const causes = Object.entries(sortKeys(s.causes))
     .map(([c, n]) => `${c} ${n}`)
     .join(", ");
-  lines.push("", `Summary: ${s.records} records, ${s.denies} denies (${causes || "none"}), ${s.suggestions} with a suggested fix, ${s.sgCount} security-group changes, ${s.roleChanges} role changes, ${s.skippedCount} skipped`);
+  lines.push("", `Summary: ${s.records} records, ${s.denies} denies (${causes || "none"}), ${s.suggestions} with a suggested fix, ${s.sgCount} security-group changes, ${s.roleChanges} role changes, ${s.skippedCount} skipped${s.internalCount ? `, ${s.internalCount} internal errors` : ""}`);
   return lines.join("\n") + "\n";
 }

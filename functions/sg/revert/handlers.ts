@@ -9,7 +9,7 @@
  *   handed to the outbox again (it posts a notice id once).
  */
 import { assessRisk, parseSecurityGroupChange, type RiskLevel } from "../change";
-import type { CloudTrailRecord } from "../../cloudtrail";
+import { cloudTrailRecordOf, type CloudTrailRecord } from "../../cloudtrail";
 import { reviewMessage, notApproverText, type ReviewButtonValue } from "./messages";
 import type { ReviewItem, ReviewStore } from "./state";
 import type { NoticeSender } from "../../slack/outboxAdapters";
@@ -63,10 +63,12 @@ export async function queueReview(items: ReviewItem[], deps: { posting: ReviewPo
  * recorded: if their message was never posted (the earlier try failed after recording them), it is queued again.
  */
 export async function detectChange(
-  record: CloudTrailRecord,
+  detail: CloudTrailRecord | unknown,
   deps: { store: ReviewStore; posting: ReviewPosting; settings: BotSettings; now: Date; log?: Log },
 ): Promise<DetectOutcome> {
-  const change = parseSecurityGroupChange(record);
+  // The bus event's detail, as delivered: through the boundary first.
+  const record = cloudTrailRecordOf(detail);
+  const change = record ? parseSecurityGroupChange(record) : null;
   if (!change) return { outcome: "ignored" };
   const risk = assessRisk(change, { trustedCidrs: deps.settings.trustedCidrs });
   if (RISK_ORDER.indexOf(risk.level) < RISK_ORDER.indexOf(deps.settings.minRisk)) {
