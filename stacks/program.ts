@@ -53,7 +53,7 @@ export function runProgram(): Outputs {
   if (sgBot) outputs.sgRevertHubRoleArn = sgBot.hubRoleArn;
   const scpWatch = backbone && config.features.scpWatch ? wireScpWatch(config, providers, backbone.bus) : undefined;
   if (scpWatch) Object.assign(outputs, { scpWatchDashboard: scpWatch.dashboard.dashboardName, scpDenyLogGroup: scpWatch.denyLog.name });
-  Object.assign(outputs, wireSlackApp(config, providers, { sgReview: sgBot?.slackFeature, scpWatch: scpWatch?.slackFeature }));
+  Object.assign(outputs, wireSlackApp(config, providers, { sgReview: sgBot?.slackFeature, scpWatch: scpWatch?.slackFeature, alarmTopicArn: backbone?.bus.alertTopic.arn }));
   if (backbone && (config.features.guardDuty || config.features.configAggregation)) Object.assign(outputs, wireBaseline(config, providers, backbone.bus));
   if (backbone && config.features.changeFeed) Object.assign(outputs, wireChangeFeed(config, providers, backbone.bus));
 
