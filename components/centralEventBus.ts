@@ -287,11 +287,14 @@ export class CentralEventBus extends pulumi.ComponentResource {
         ],
         environment: { HEARTBEAT_TABLE: table.name, QUIET_MINUTES: String(quietMinutes) },
         timeout: 60,
+        // The quiet-forwarders count is an EMF line: raw on stdout, Text log format (see InlineFunction).
+        emitsMetrics: true,
         callbackFactory: () => {
           // Runs once per cold start: one client for the container's lifetime.
           const store = heartbeat.dynamoHeartbeatStore(new DynamoDBClient({}), process.env.HEARTBEAT_TABLE!);
           const quietMinutes = Number(process.env.QUIET_MINUTES);
-          return (event: unknown) => heartbeat.handleHeartbeat(event, store, { now: new Date(), quietMinutes, log: console.log });
+          return (event: unknown) =>
+            heartbeat.handleHeartbeat(event, store, { now: new Date(), quietMinutes, log: (line: string) => process.stdout.write(line + "\n") });
         },
       },
       p,

@@ -28,11 +28,18 @@ export interface InlineFunctionArgs<E, R> {
   readonly reservedConcurrentExecutions?: number;
   readonly deadLetterTargetArn?: pulumi.Input<string>;
   /**
-   * "Text" for functions that print CloudWatch embedded metric format lines: EMF must reach the log as the raw JSON
-   * line, which Lambda's JSON log format would wrap. @default "JSON"
+   * The function prints CloudWatch embedded metric format lines. EMF must reach the log as the raw JSON line, which
+   * Lambda's JSON log format would wrap in `{"message": ...}` (no metric is ever extracted), so the function logs as
+   * Text, and must write each line with `process.stdout.write` (console.log prefixes it with a timestamp and level).
+   * Marked with the `trailwatch:emf` tag, which the deploy rule `emf-lines-raw-under-text-log-format` checks.
+   * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Lambda.html
+   * https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-logformat.html
    */
-  readonly logFormat?: "JSON" | "Text";
+  readonly emitsMetrics?: boolean;
 }
+
+/** The tag InlineFunction puts on functions that print EMF lines (policy/rules.ts EMF_TAG). */
+export const EMF_TAG = "trailwatch:emf";
 
 export class InlineFunction<E = unknown, R = unknown> extends pulumi.ComponentResource {
   readonly function: aws.lambda.CallbackFunction<E, R>;
@@ -82,7 +89,8 @@ export class InlineFunction<E = unknown, R = unknown> extends pulumi.ComponentRe
         reservedConcurrentExecutions: args.reservedConcurrentExecutions,
         environment: args.environment ? { variables: args.environment } : undefined,
         deadLetterConfig: args.deadLetterTargetArn ? { targetArn: args.deadLetterTargetArn } : undefined,
-        loggingConfig: { logFormat: args.logFormat ?? "JSON", logGroup: this.logGroup.name },
+        loggingConfig: { logFormat: args.emitsMetrics ? "Text" : "JSON", logGroup: this.logGroup.name },
+        tags: args.emitsMetrics ? { [EMF_TAG]: "true" } : undefined,
         // No package folders: the transformation adds one bundle of exactly the modules the callback requires.
         codePathOptions: { extraExcludePackages: allRuntimeDependencies() },
       },

@@ -79,7 +79,7 @@ export class ScpWatch extends pulumi.ComponentResource {
       `${name}-counter`,
       {
         description: "Counts SCP/RCP denies per policy, account and action; alerts rollout windows past their threshold",
-        logFormat: "Text",
+        emitsMetrics: true,
         logRetentionDays: args.logRetentionDays,
         environment: { ...env, ALERT_TOPIC_ARN: bus.alertTopic.arn },
         statements: [
