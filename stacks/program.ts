@@ -14,6 +14,7 @@ import { wireChangeFeed } from "./changeFeed";
 import { wireSgRevertBot } from "./sgRevertBot";
 import { wireScpWatch } from "./scpWatch";
 import { wireSlackApp } from "./slackApp";
+import { requireStackSetsAccess } from "./stackSetsAccess";
 
 /** Read and validate the stack config; throws ConfigError listing every problem before any resource exists. */
 export function loadStackConfig(): StackConfig {
@@ -42,6 +43,8 @@ export function runProgram(): Outputs {
   const outputs: Outputs = { organizationId: config.organizationId, homeRegion: config.homeRegion };
   // Every account provider is declared, so a plan shows which credentials each account needs.
   for (const role of ["management", "security", "logArchive"] as const) providers.of(role);
+  // Service-managed StackSets fail until CloudFormation's organizations access is activated: each waits on it.
+  requireStackSetsAccess(config);
 
   // Feature wiring, in dependency order. Each wire* returns its stack outputs.
   // (wiring calls are added here, one line per feature)
