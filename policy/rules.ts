@@ -25,6 +25,10 @@ const T = {
   alarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
   stackSet: "aws:cloudformation/stackSet:StackSet",
   dynamic: "pulumi-nodejs:dynamic:Resource",
+  bus: "aws:cloudwatch/eventBus:EventBus",
+  busPolicy: "aws:cloudwatch/eventBusPolicy:EventBusPolicy",
+  rule: "aws:cloudwatch/eventRule:EventRule",
+  rolePolicy: "aws:iam/rolePolicy:RolePolicy",
 } as const;
 
 /** The marker input of components/stackSetsAccess.ts (repeated: rules import nothing from the program). */
@@ -140,7 +144,92 @@ export const emfRawUnderText: DeployRule = {
   },
 };
 
-export const rules: DeployRule[] = [functionUrlPublicAccess, publicFunctionUrlGuarded, stackSetsOrganizationsAccess, emfRawUnderText];
+// ---- The central bus ------------------------------------------------------------------------------------------
+
+const isPublicPrincipal = (p: any) => p === "*" || (p && typeof p === "object" && list(p.AWS).includes("*"));
+const conditionKeys = (c: any): string[] => Object.values(c ?? {}).flatMap((byKey: any) => Object.keys(byKey ?? {}));
+
+export const busPutEventsForwardersOnly: DeployRule = {
+  name: "cross-account-bus-put-events-named-principals",
+  description:
+    "A bus policy that lets principal * put events names who may: the organization (aws:PrincipalOrgID) and the " +
+    "sending roles (aws:PrincipalArn). Otherwise any principal of any member account can inject events.",
+  awsDoc: "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-bus-perms.html",
+  check(resources) {
+    const out: Violation[] = [];
+    for (const bp of resources.filter((r) => r.type === T.busPolicy)) {
+      for (const st of statements(bp.props.policy)) {
+        if (st.Effect !== "Allow" || !isPublicPrincipal(st.Principal)) continue;
+        if (!list(st.Action).some((a: string) => a === "events:PutEvents" || a === "events:*" || a === "*")) continue;
+        const keys = conditionKeys(st.Condition);
+        for (const k of ["aws:PrincipalOrgID", "aws:PrincipalArn"])
+          if (!keys.includes(k)) out.push({ urn: bp.urn, message: `${bp.name}: statement ${st.Sid ?? "(no Sid)"} lets principal * put events without a ${k} condition` });
+      }
+    }
+    return out;
+  },
+};
+
+/** A pattern's `source` values are all AWS sources, which only AWS can emit. */
+const awsOnlySources = (source: unknown[]) =>
+  source.length > 0 && source.every((v: any) => (typeof v === "string" && v.startsWith("aws.")) || (v && typeof v === "object" && typeof v.prefix === "string" && v.prefix.startsWith("aws.")));
+
+export const busRulesMatchSource: DeployRule = {
+  name: "cross-account-bus-rules-match-source",
+  description:
+    "Rules on a bus other accounts put events on match `source`: an AWS source (aws.*), which PutEvents callers " +
+    "cannot use, or another source pinned to the sending `account`, which EventBridge sets itself.",
+  awsDoc: "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-events-structure.html",
+  check(resources) {
+    const ix = new Index(resources);
+    const shared = new Set(ix.ofType(T.busPolicy).flatMap((bp) => ix.deps(bp, T.bus).map((b) => b.urn)));
+    const out: Violation[] = [];
+    for (const rule of ix.ofType(T.rule)) {
+      if (!rule.props.eventPattern || !ix.deps(rule, T.bus).some((b) => shared.has(b.urn))) continue;
+      const pattern = doc(rule.props.eventPattern);
+      if (!pattern) continue;
+      const source = list(pattern.source);
+      if (source.length === 0) out.push({ urn: rule.urn, message: `${rule.name}: pattern on a cross-account bus does not match source` });
+      else if (!awsOnlySources(source) && list(pattern.account).length === 0)
+        out.push({ urn: rule.urn, message: `${rule.name}: pattern matches non-AWS source ${JSON.stringify(source)} from any account` });
+    }
+    return out;
+  },
+};
+
+// ---- Organizations --------------------------------------------------------------------------------------------
+
+/** FullAWSAccess as a resource in a Deny statement (either ARN form). */
+const coversFullAccess = (resource: unknown) => list(resource as string[]).some((r) => r === "*" || /p-FullAWSAccess$/.test(r));
+
+export const detachNeverFullAwsAccess: DeployRule = {
+  name: "scp-detach-denies-full-aws-access",
+  description:
+    "A role that may detach SCPs is denied detaching FullAWSAccess: without it (and no other Allow SCP) an OU or " +
+    "account is left with every action denied.",
+  awsDoc: "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_strategies.html",
+  check(resources) {
+    const out: Violation[] = [];
+    for (const rp of resources.filter((r) => r.type === T.rolePolicy)) {
+      const sts = statements(rp.props.policy);
+      const detaches = sts.some((st) => st.Effect === "Allow" && list(st.Action).some((a: string) => /^(organizations:(DetachPolicy|\*)|\*)$/.test(a)));
+      if (!detaches) continue;
+      const denied = sts.some((st) => st.Effect === "Deny" && list(st.Action).some((a: string) => /^(organizations:(DetachPolicy|\*)|\*)$/.test(a)) && coversFullAccess(st.Resource));
+      if (!denied) out.push({ urn: rp.urn, message: `${rp.name}: may detach SCPs but is not denied detaching p-FullAWSAccess` });
+    }
+    return out;
+  },
+};
+
+export const rules: DeployRule[] = [
+  functionUrlPublicAccess,
+  publicFunctionUrlGuarded,
+  stackSetsOrganizationsAccess,
+  emfRawUnderText,
+  busPutEventsForwardersOnly,
+  busRulesMatchSource,
+  detachNeverFullAwsAccess,
+];
 
 /** The rules as CrossGuard stack policies (mandatory: a violation stops `pulumi up`). */
 export function asPolicies(ruleSet: DeployRule[] = rules): StackValidationPolicy[] {

@@ -12,6 +12,9 @@ import * as yaml from "js-yaml";
 import { prodPlan, runPlan, ROOT, type PlanRun } from "./planFixture";
 import { fromPlan, type PlanResource } from "../policy/plan";
 import * as R from "../policy/rules";
+import { allRecords } from "./sharedData";
+import { toEnvelope } from "../functions/cloudtrail";
+import { matchesPattern } from "../functions/eventPattern";
 
 /** The plan's resources as rule input, each function with its planned handler module (as CrossGuard gets it). */
 function resourcesOf(plan: PlanRun): PlanResource[] {
@@ -94,6 +97,21 @@ describe("deploy rules (policy/rules.ts) over the plans", function () {
     expect(types).to.include("aws:cloudtrail/eventDataStore:EventDataStore");
   });
 
+  it("the AWS-source guard on central rules changes nothing for real CloudTrail records (all 776 samples)", () => {
+    const central = prod.filter((r) => r.type === "aws:cloudwatch/eventRule:EventRule" && r.props.eventBusName === "trailwatch-central" && r.props.eventPattern);
+    const guarded = central.map((r) => JSON.parse(r.props.eventPattern)).filter((p) => JSON.stringify(p.source) === JSON.stringify([{ prefix: "aws." }]));
+    expect(guarded.length).to.be.greaterThan(3);
+    const events = allRecords().map((r) => toEnvelope(r.record));
+    for (const p of guarded) {
+      const { source: _, ...unguarded } = p;
+      const hits = events.filter((e) => matchesPattern(p, e)).length;
+      expect(hits).to.equal(events.filter((e) => matchesPattern(unguarded, e)).length);
+    }
+    // ...and a forged event (a custom source, as PutEvents callers must use) no longer matches.
+    const forged = { ...events.find((e: any) => e.detail.errorCode)!, source: "custom.fake" } as any;
+    for (const p of guarded.filter((q) => JSON.stringify(q).includes("errorCode"))) expect(matchesPattern(p, forged)).to.equal(false);
+  });
+
   describe("each rule fails on a broken variant", () => {
     it(R.functionUrlPublicAccess.name, async () => {
       const rule = R.functionUrlPublicAccess;
@@ -137,6 +155,56 @@ describe("deploy rules (policy/rules.ts) over the plans", function () {
       // The archive is read, not only the tag: an untagged function printing EMF is found too.
       expect(await messages(rule, variant(prod, is("aws:lambda/function:Function", "scp-watch-counter"), (r) => delete r.props.tags[R.EMF_TAG]))).to.deep.equal([
         `scp-watch-counter: emits embedded metric format lines without the ${R.EMF_TAG} tag (InlineFunction emitsMetrics)`,
+      ]);
+    });
+
+    it(R.busPutEventsForwardersOnly.name, async () => {
+      const rule = R.busPutEventsForwardersOnly;
+      // Before the fix: any principal of the organization.
+      const orgOnly = (r: PlanResource) => {
+        const p = JSON.parse(r.props.policy);
+        delete p.Statement[0].Condition.ArnLike;
+        r.props.policy = JSON.stringify(p);
+      };
+      expect(await messages(rule, variant(prod, is("aws:cloudwatch/eventBusPolicy:EventBusPolicy"), orgOnly))).to.deep.equal([
+        "central-policy: statement ForwarderRolesOfTheOrganizationPutEvents lets principal * put events without a aws:PrincipalArn condition",
+      ]);
+    });
+
+    it(R.busRulesMatchSource.name, async () => {
+      const rule = R.busRulesMatchSource;
+      // Before the fix: the deny streams matched any source.
+      const noSource = (r: PlanResource) => {
+        const p = JSON.parse(r.props.eventPattern);
+        delete p.source;
+        r.props.eventPattern = JSON.stringify(p);
+      };
+      expect(await messages(rule, variant(prod, is("aws:cloudwatch/eventRule:EventRule", /^(deny-advisor-denies|scp-watch-denies)-rule$/), noSource, 2))).to.deep.equal([
+        "deny-advisor-denies-rule: pattern on a cross-account bus does not match source",
+        "scp-watch-denies-rule: pattern on a cross-account bus does not match source",
+      ]);
+      // A custom source is only safe pinned to the sending account (the change feed's Lambda results are).
+      const unpinned = (r: PlanResource) => {
+        const p = JSON.parse(r.props.eventPattern);
+        delete p.account;
+        r.props.eventPattern = JSON.stringify(p);
+      };
+      expect(await messages(rule, variant(full, is("aws:cloudwatch/eventRule:EventRule", "change-feed-failures-rule"), unpinned))).to.deep.equal([
+        'change-feed-failures-rule: pattern matches non-AWS source ["lambda"] from any account',
+      ]);
+      // The forwarders' rules on members' default buses are not on a shared bus: not this rule's business.
+      expect(prod.filter(is("aws:cloudwatch/eventRule:EventRule", "forwarder-management-eu-west-1-denies"))).to.have.length(1);
+    });
+
+    it(R.detachNeverFullAwsAccess.name, async () => {
+      const rule = R.detachNeverFullAwsAccess;
+      const allowOnly = (r: PlanResource) => {
+        const p = JSON.parse(r.props.policy);
+        p.Statement = p.Statement.filter((s: any) => s.Effect === "Allow");
+        r.props.policy = JSON.stringify(p);
+      };
+      expect(await messages(rule, variant(prod, is("aws:iam/rolePolicy:RolePolicy", "scp-watch-mgmt-detach"), allowOnly))).to.deep.equal([
+        "scp-watch-mgmt-detach: may detach SCPs but is not denied detaching p-FullAWSAccess",
       ]);
     });
   });
