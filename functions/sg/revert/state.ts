@@ -7,6 +7,7 @@
  */
 import {
   BatchGetItemCommand,
+  type BatchGetItemCommandOutput,
   ConditionalCheckFailedException,
   DynamoDBClient,
   PutItemCommand,
@@ -29,6 +30,8 @@ export const TRANSITIONS: Record<ReviewState, ReviewState[]> = {
 };
 
 export const PURGE_AFTER_DAYS = 90;
+/** BatchGetItem's limit on keys per request. */
+export const BATCH_GET_MAX_KEYS = 100;
 
 export interface ReviewItem {
   ruleId: string;
@@ -141,10 +144,22 @@ export function dynamoReviewStore(client: DynamoDBClient, table: string): Review
       }
     },
     async get(ruleIds) {
-      if (ruleIds.length === 0) return [];
-      const out = await client.send(new BatchGetItemCommand({ RequestItems: { [table]: { Keys: ruleIds.map((id) => ({ pk: { S: id } })), ConsistentRead: true } } }));
-      const items = (out.Responses?.[table] ?? []).map(fromItem);
-      return ruleIds.map((id) => items.find((i) => i.ruleId === id)).filter((i): i is ReviewItem => i !== undefined);
+      // BatchGetItem refuses a request whose keys repeat ("Provided list of item keys contains duplicates"): two
+      // stream records for one rule in a batch are normal. At most 100 keys per request; retry UnprocessedKeys.
+      // https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchGetItem.html
+      const unique = [...new Set(ruleIds)];
+      const items: ReviewItem[] = [];
+      for (let i = 0; i < unique.length; i += BATCH_GET_MAX_KEYS) {
+        let keys: Record<string, AttributeValue>[] | undefined = unique.slice(i, i + BATCH_GET_MAX_KEYS).map((id) => ({ pk: { S: id } }));
+        for (let attempt = 0; keys && keys.length > 0; attempt++) {
+          if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** attempt)));
+          if (attempt > 8) throw new Error(`BatchGetItem left ${keys.length} keys unprocessed after ${attempt} attempts`);
+          const out: BatchGetItemCommandOutput = await client.send(new BatchGetItemCommand({ RequestItems: { [table]: { Keys: keys, ConsistentRead: true } } }));
+          items.push(...(out.Responses?.[table] ?? []).map(fromItem));
+          keys = out.UnprocessedKeys?.[table]?.Keys;
+        }
+      }
+      return unique.map((id) => items.find((i) => i.ruleId === id)).filter((i): i is ReviewItem => i !== undefined);
     },
     async expired(nowEpoch) {
       const items: ReviewItem[] = [];
