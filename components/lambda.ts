@@ -44,6 +44,9 @@ export const EMF_TAG = "trailwatch:emf";
 export class InlineFunction<E = unknown, R = unknown> extends pulumi.ComponentResource {
   readonly function: aws.lambda.CallbackFunction<E, R>;
   readonly role: aws.iam.Role;
+  /** The role's permissions. The function waits for it, so whatever waits for the function (an event source mapping,
+   * whose creation Lambda checks against the role) has its permissions in place. */
+  readonly policy: aws.iam.RolePolicy;
   readonly logGroup: aws.cloudwatch.LogGroup;
 
   constructor(name: string, args: InlineFunctionArgs<E, R>, opts?: pulumi.ComponentResourceOptions) {
@@ -56,7 +59,7 @@ export class InlineFunction<E = unknown, R = unknown> extends pulumi.ComponentRe
       { parent: this },
     );
     this.role = new aws.iam.Role(`${name}-role`, { assumeRolePolicy: serviceTrust("lambda.amazonaws.com", account) }, { parent: this });
-    new aws.iam.RolePolicy(
+    this.policy = new aws.iam.RolePolicy(
       `${name}-policy`,
       {
         role: this.role.id,
@@ -94,7 +97,10 @@ export class InlineFunction<E = unknown, R = unknown> extends pulumi.ComponentRe
         // No package folders: the transformation adds one bundle of exactly the modules the callback requires.
         codePathOptions: { extraExcludePackages: allRuntimeDependencies() },
       },
-      { parent: this, dependsOn: [this.logGroup], transformations: [bundleCallbackPackages(functionName)] },
+      // Event source mappings fail to create until the role may read the source (Lambda checks it at creation):
+      // waiting here gives every mapping on this function that order, instead of relying on the provider's retries.
+      // https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html#events-dynamodb-permissions
+      { parent: this, dependsOn: [this.logGroup, this.policy], transformations: [bundleCallbackPackages(functionName)] },
     );
     this.registerOutputs({ functionArn: this.function.arn, roleArn: this.role.arn });
   }
