@@ -67,6 +67,18 @@ export class Index {
   deps(r: PlanResource, type?: string): PlanResource[] {
     return r.dependsOn.map((u) => this.byUrn.get(u)).filter((d): d is PlanResource => !!d && (!type || d.type === type));
   }
+  /** Everything `r` waits for, directly or through what it waits for. */
+  closure(r: PlanResource): Set<string> {
+    const seen = new Set<string>();
+    const stack = [...r.dependsOn];
+    while (stack.length) {
+      const u = stack.pop()!;
+      if (seen.has(u)) continue;
+      seen.add(u);
+      stack.push(...(this.byUrn.get(u)?.dependsOn ?? []));
+    }
+    return seen;
+  }
   /** Resources that wait for `r`, of a type. */
   dependents(r: PlanResource, type?: string): PlanResource[] {
     return this.resources.filter((x) => x.dependsOn.includes(r.urn) && (!type || x.type === type));

@@ -29,6 +29,18 @@ const T = {
   busPolicy: "aws:cloudwatch/eventBusPolicy:EventBusPolicy",
   rule: "aws:cloudwatch/eventRule:EventRule",
   rolePolicy: "aws:iam/rolePolicy:RolePolicy",
+  role: "aws:iam/role:Role",
+  key: "aws:kms/key:Key",
+  trail: "aws:cloudtrail/trail:Trail",
+  sse: "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+  esm: "aws:lambda/eventSourceMapping:EventSourceMapping",
+  channel: "aws:cfg/deliveryChannel:DeliveryChannel",
+  recorder: "aws:cfg/recorder:Recorder",
+  target: "aws:cloudwatch/eventTarget:EventTarget",
+  logGroup: "aws:cloudwatch/logGroup:LogGroup",
+  queue: "aws:sqs/queue:Queue",
+  topic: "aws:sns/topic:Topic",
+  serviceAccess: "aws:organizations/awsServiceAccess:AwsServiceAccess",
 } as const;
 
 /** The marker input of components/stackSetsAccess.ts (repeated: rules import nothing from the program). */
@@ -221,6 +233,221 @@ export const detachNeverFullAwsAccess: DeployRule = {
   },
 };
 
+// ---- KMS -------------------------------------------------------------------------------------------------------
+
+/** Allow statements of a key policy for a service principal (by prefix: `logs.` matches logs.<region>.amazonaws.com). */
+const serviceGrants = (key: PlanResource, service: string) =>
+  statements(key.props.policy).filter(
+    (st) => st.Effect === "Allow" && list(st.Principal?.Service).some((s: string) => s === service || s.startsWith(`${service.replace(/\.amazonaws\.com$/, "")}.`)),
+  );
+const grantsAction = (sts: any[], action: string) => sts.some((st) => list(st.Action).some((a: string) => a === action || a === "kms:*" || (a.endsWith("*") && action.startsWith(a.slice(0, -1)))));
+
+export const cloudTrailKeyDecryptForBucketKey: DeployRule = {
+  name: "cloudtrail-key-decrypt-with-s3-bucket-key",
+  description:
+    "When the trail's bucket uses an S3 Bucket Key with the trail's KMS key, the key policy lets CloudTrail " +
+    "kms:Decrypt (scoped to the trail with aws:SourceArn); without it creating the trail with SSE-KMS fails.",
+  awsDoc: "https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail.html",
+  check(resources) {
+    const ix = new Index(resources);
+    const out: Violation[] = [];
+    for (const trail of ix.ofType(T.trail)) {
+      for (const key of ix.deps(trail, T.key)) {
+        const bucketKey = ix.dependents(key, T.sse).some((c) => list(c.props.rules).some((r: any) => r?.bucketKeyEnabled === true));
+        if (!bucketKey) continue;
+        const decrypt = serviceGrants(key, "cloudtrail.amazonaws.com").filter((st) => grantsAction([st], "kms:Decrypt"));
+        if (decrypt.length === 0) out.push({ urn: key.urn, message: `${key.name}: trail ${trail.name} writes to a bucket with an S3 Bucket Key but CloudTrail may not kms:Decrypt` });
+        else if (!decrypt.every((st) => conditionKeys(st.Condition).includes("aws:SourceArn")))
+          out.push({ urn: key.urn, message: `${key.name}: CloudTrail's kms:Decrypt is not scoped with aws:SourceArn` });
+      }
+    }
+    return out;
+  },
+};
+
+/** The services that write with a customer managed key, by what they write to. */
+export const keyUsersWrite: DeployRule = {
+  name: "kms-key-admits-the-services-that-write-with-it",
+  description:
+    "A customer managed key lets in each service that encrypts with it: CloudWatch Logs for an encrypted log group, " +
+    "EventBridge for an encrypted queue or topic it delivers to, CloudWatch for an encrypted topic alarms publish to. " +
+    "Otherwise the writes fail (EventBridge and alarms drop them silently).",
+  awsDoc: "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-troubleshooting.html#eb-sqs-encrypted",
+  check(resources) {
+    const ix = new Index(resources);
+    const out: Violation[] = [];
+    const need = (r: PlanResource, service: string, action: string, why: string) => {
+      for (const key of ix.deps(r, T.key)) {
+        if (!grantsAction(serviceGrants(key, service), action)) out.push({ urn: key.urn, message: `${key.name}: ${why} ${r.name} but ${service} may not ${action}` });
+      }
+    };
+    for (const g of ix.ofType(T.logGroup)) if (g.props.kmsKeyId) need(g, "logs.amazonaws.com", "kms:GenerateDataKey", "encrypts log group");
+    const targeted = new Set(ix.ofType(T.target).flatMap((t) => t.dependsOn));
+    for (const q of ix.ofType(T.queue)) if (q.props.kmsMasterKeyId && targeted.has(q.urn)) need(q, "events.amazonaws.com", "kms:GenerateDataKey", "encrypts queue EventBridge delivers to");
+    const alarmed = new Set(ix.ofType(T.alarm).flatMap((a) => a.dependsOn));
+    for (const t of ix.ofType(T.topic)) {
+      if (!t.props.kmsMasterKeyId) continue;
+      if (targeted.has(t.urn)) need(t, "events.amazonaws.com", "kms:GenerateDataKey", "encrypts topic EventBridge delivers to");
+      if (alarmed.has(t.urn)) need(t, "cloudwatch.amazonaws.com", "kms:GenerateDataKey", "encrypts topic alarms publish to");
+    }
+    return out;
+  },
+};
+
+// ---- Ordering the provider would otherwise leave to retries ---------------------------------------------------
+
+/** The role policies of the role `r` runs as (a function's or a recorder's role). */
+function rolePoliciesOf(ix: Index, r: PlanResource): PlanResource[] {
+  return ix.deps(r, T.role).flatMap((role) => ix.dependents(role, T.rolePolicy));
+}
+
+export const waitForRolePolicies: DeployRule = {
+  name: "event-source-mappings-and-delivery-channels-wait-for-role-policies",
+  description:
+    "Lambda checks an event source mapping's function role may read the source, and Config checks a delivery " +
+    "channel's recorder role may write the bucket, when they are created: each waits for those role policies.",
+  awsDoc: "https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html#events-dynamodb-permissions",
+  check(resources) {
+    const ix = new Index(resources);
+    const out: Violation[] = [];
+    const check = (r: PlanResource, via: PlanResource[]) => {
+      const closure = ix.closure(r);
+      for (const v of via)
+        for (const p of rolePoliciesOf(ix, v)) if (!closure.has(p.urn)) out.push({ urn: r.urn, message: `${r.name}: does not wait for role policy ${p.name}` });
+    };
+    for (const esm of ix.ofType(T.esm)) check(esm, ix.deps(esm, T.fn));
+    for (const ch of ix.ofType(T.channel)) check(ch, ix.deps(ch, T.recorder));
+    return out;
+  },
+};
+
+// ---- StackSet templates ---------------------------------------------------------------------------------------
+
+/** Every string and Fn::Sub template in a CloudFormation value, with the resources it Refs / GetAtts. */
+function walk(v: any, visit: (s: string) => void, refs: Set<string>): void {
+  if (typeof v === "string") return visit(v);
+  if (Array.isArray(v)) return v.forEach((x) => walk(x, visit, refs));
+  if (v && typeof v === "object") {
+    if (typeof v.Ref === "string") refs.add(v.Ref);
+    if (Array.isArray(v["Fn::GetAtt"])) refs.add(v["Fn::GetAtt"][0]);
+    if (typeof v["Fn::Sub"] === "string") for (const m of v["Fn::Sub"].matchAll(/\$\{([A-Za-z0-9]+)(\.[A-Za-z]+)?\}/g)) refs.add(m[1]);
+    for (const x of Object.values(v)) walk(x, visit, refs);
+  }
+}
+
+export const templateRolesReferenced: DeployRule = {
+  name: "stackset-template-resources-reference-their-roles",
+  description:
+    "In a StackSet template, a resource that uses a role the template creates references it (Ref / Fn::GetAtt), " +
+    "unconditionally, so CloudFormation creates it first in that same stack: stacks of one StackSet (regions, new " +
+    "accounts by auto-deployment) run in no guaranteed order, so one stack cannot rely on another's role.",
+  awsDoc: "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-dependson.html",
+  check(resources) {
+    const out: Violation[] = [];
+    for (const set of resources.filter((r) => r.type === T.stackSet)) {
+      const t = doc(set.props.templateBody);
+      if (!t?.Resources) continue;
+      const roles = Object.entries<any>(t.Resources).filter(([, r]) => r.Type === "AWS::IAM::Role");
+      const roleName = (r: any) => {
+        const n = r.Properties?.RoleName;
+        return typeof n === "string" ? n : typeof n?.["Fn::Sub"] === "string" ? n["Fn::Sub"] : undefined;
+      };
+      for (const [id, res] of Object.entries<any>(t.Resources)) {
+        if (res.Type === "AWS::IAM::Role") continue;
+        const strings: string[] = [];
+        const refs = new Set<string>(list(res.DependsOn));
+        walk(res.Properties, (s) => strings.push(s), refs);
+        for (const [roleId, role] of roles) {
+          const name = roleName(role);
+          const byName = name && strings.some((s) => s.includes(`:role/${name}`));
+          if (byName && !refs.has(roleId)) out.push({ urn: set.urn, message: `${set.name}: ${id} names role ${roleId} by its ARN instead of referencing it` });
+          if (refs.has(roleId) && role.Condition && role.Condition !== res.Condition)
+            out.push({ urn: set.urn, message: `${set.name}: ${id} uses role ${roleId}, which only some stacks create (Condition ${role.Condition})` });
+        }
+      }
+    }
+    return out;
+  },
+};
+
+// ---- Delivery and names ---------------------------------------------------------------------------------------
+
+export const eventTargetsHaveDlq: DeployRule = {
+  name: "event-pattern-targets-have-a-dead-letter-queue",
+  description:
+    "Every target of an event-pattern rule has a dead-letter queue: without one, events EventBridge cannot deliver " +
+    "after its retries are dropped without a trace.",
+  awsDoc: "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html",
+  check(resources) {
+    const ix = new Index(resources);
+    const out: Violation[] = [];
+    for (const target of ix.ofType(T.target)) {
+      const rule = ix.deps(target, T.rule)[0];
+      if (!rule?.props.eventPattern) continue;
+      if (!target.props.deadLetterConfig?.arn) out.push({ urn: target.urn, message: `${target.name}: target of event-pattern rule ${rule.name} has no dead-letter queue` });
+    }
+    return out;
+  },
+};
+
+/** Names AWS would refuse at create time (the provider's checks run only in a real preview). */
+const NAME_RULES: { type: string; field: string; max: number; pattern: RegExp; doc: string }[] = [
+  { type: T.fn, field: "name", max: 64, pattern: /^[a-zA-Z0-9-_]+$/, doc: "Lambda function name" },
+  { type: T.role, field: "name", max: 64, pattern: /^[\w+=,.@-]+$/, doc: "IAM role name" },
+  { type: T.rule, field: "name", max: 64, pattern: /^[.\-_A-Za-z0-9]+$/, doc: "EventBridge rule name" },
+  { type: T.stackSet, field: "name", max: 128, pattern: /^[a-zA-Z][-a-zA-Z0-9]*$/, doc: "StackSet name" },
+  { type: T.queue, field: "name", max: 80, pattern: /^[a-zA-Z0-9_-]+(\.fifo)?$/, doc: "SQS queue name" },
+  { type: T.logGroup, field: "name", max: 512, pattern: /^[.\-_/#A-Za-z0-9]+$/, doc: "log group name" },
+  { type: T.bus, field: "name", max: 256, pattern: /^[/.\-_A-Za-z0-9]+$/, doc: "event bus name" },
+];
+
+export const namesAwsAccepts: DeployRule = {
+  name: "resource-names-within-aws-limits",
+  description: "Explicit names fit AWS's length limits and character sets (function 64, role 64, rule 64, StackSet 128, queue 80, ...).",
+  awsDoc: "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html",
+  check(resources) {
+    const out: Violation[] = [];
+    for (const nr of NAME_RULES)
+      for (const r of resources.filter((x) => x.type === nr.type)) {
+        const n = r.props[nr.field];
+        if (typeof n !== "string") continue;
+        if (n.length > nr.max) out.push({ urn: r.urn, message: `${r.name}: ${nr.doc} "${n}" is ${n.length} characters, more than ${nr.max}` });
+        else if (!nr.pattern.test(n)) out.push({ urn: r.urn, message: `${r.name}: ${nr.doc} "${n}" has characters AWS refuses` });
+      }
+    return out;
+  },
+};
+
+// ---- Organizations: trusted access before delegation ----------------------------------------------------------
+
+const DELEGATIONS: { type: string; principal: (r: PlanResource) => string | undefined }[] = [
+  { type: "aws:organizations/delegatedAdministrator:DelegatedAdministrator", principal: (r) => r.props.servicePrincipal },
+  { type: "aws:cloudtrail/organizationDelegatedAdminAccount:OrganizationDelegatedAdminAccount", principal: () => "cloudtrail.amazonaws.com" },
+  { type: "aws:guardduty/organizationAdminAccount:OrganizationAdminAccount", principal: () => "guardduty.amazonaws.com" },
+];
+
+export const trustedAccessBeforeDelegation: DeployRule = {
+  name: "trusted-access-before-delegated-administrator",
+  description:
+    "A delegated administrator can only be registered for a service whose trusted access with AWS Organizations is " +
+    "enabled: the registration waits for that service's AwsServiceAccess when the program enables it.",
+  awsDoc: "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_integrate_services.html",
+  check(resources) {
+    const ix = new Index(resources);
+    const out: Violation[] = [];
+    const access = ix.ofType(T.serviceAccess);
+    for (const d of DELEGATIONS)
+      for (const r of ix.ofType(d.type)) {
+        const principal = d.principal(r);
+        const enabling = access.filter((a) => a.props.servicePrincipal === principal);
+        if (enabling.length === 0) continue; // enabled outside this program (GuardDuty enables its own)
+        const closure = ix.closure(r);
+        if (!enabling.some((a) => closure.has(a.urn))) out.push({ urn: r.urn, message: `${r.name}: registers a delegated administrator for ${principal} without waiting for its trusted access` });
+      }
+    return out;
+  },
+};
+
 export const rules: DeployRule[] = [
   functionUrlPublicAccess,
   publicFunctionUrlGuarded,
@@ -229,6 +456,13 @@ export const rules: DeployRule[] = [
   busPutEventsForwardersOnly,
   busRulesMatchSource,
   detachNeverFullAwsAccess,
+  cloudTrailKeyDecryptForBucketKey,
+  keyUsersWrite,
+  waitForRolePolicies,
+  templateRolesReferenced,
+  eventTargetsHaveDlq,
+  namesAwsAccepts,
+  trustedAccessBeforeDelegation,
 ];
 
 /** The rules as CrossGuard stack policies (mandatory: a violation stops `pulumi up`). */

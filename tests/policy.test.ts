@@ -77,6 +77,11 @@ describe("deploy rules (policy/rules.ts) over the plans", function () {
     full = resourcesOf(fullFeaturePlan());
   });
 
+  it("every rule has a broken-variant test below", function () {
+    const tested = (this.test!.parent!.suites.find((x) => x.title === "each rule fails on a broken variant")?.tests ?? []).map((t) => t.title);
+    expect(R.rules.map((r) => r.name).filter((n) => !tested.includes(n))).to.deep.equal([]);
+  });
+
   it("every rule names an AWS documentation page and has a unique name", () => {
     expect(new Set(R.rules.map((r) => r.name)).size).to.equal(R.rules.length);
     for (const r of R.rules) expect(r.awsDoc, r.name).to.match(/^https:\/\/docs\.aws\.amazon\.com\//);
@@ -194,6 +199,89 @@ describe("deploy rules (policy/rules.ts) over the plans", function () {
       ]);
       // The forwarders' rules on members' default buses are not on a shared bus: not this rule's business.
       expect(prod.filter(is("aws:cloudwatch/eventRule:EventRule", "forwarder-management-eu-west-1-denies"))).to.have.length(1);
+    });
+
+    const editPolicy = (field: string, change: (doc: any) => void) => (r: PlanResource) => {
+      const d = JSON.parse(r.props[field]);
+      change(d);
+      r.props[field] = JSON.stringify(d);
+    };
+
+    it(R.cloudTrailKeyDecryptForBucketKey.name, async () => {
+      const rule = R.cloudTrailKeyDecryptForBucketKey;
+      const key = is("aws:kms/key:Key", "org-trail-key");
+      // Before the fix: no kms:Decrypt for CloudTrail although the bucket uses an S3 Bucket Key.
+      expect(await messages(rule, variant(prod, key, editPolicy("policy", (d) => (d.Statement = d.Statement.filter((s: any) => s.Sid !== "CloudTrailDecryptsForTheBucketKey")))))).to.deep.equal([
+        "org-trail-key: trail org-trail-trail writes to a bucket with an S3 Bucket Key but CloudTrail may not kms:Decrypt",
+      ]);
+      const unscoped = editPolicy("policy", (d) => delete d.Statement.find((s: any) => s.Sid === "CloudTrailDecryptsForTheBucketKey").Condition);
+      expect(await messages(rule, variant(prod, key, unscoped))).to.deep.equal(["org-trail-key: CloudTrail's kms:Decrypt is not scoped with aws:SourceArn"]);
+    });
+
+    it(R.keyUsersWrite.name, async () => {
+      const rule = R.keyUsersWrite;
+      const dropService = (prefix: string) =>
+        editPolicy("policy", (d) => (d.Statement = d.Statement.filter((s: any) => ![s.Principal?.Service].flat().some((x: string) => x?.startsWith(prefix)))));
+      const logs = await messages(rule, variant(prod, is("aws:kms/key:Key", "central-key"), dropService("logs.")));
+      expect(logs).to.include("central-key: encrypts log group security-events-logs but logs.amazonaws.com may not kms:GenerateDataKey");
+      const events = await messages(rule, variant(prod, is("aws:kms/key:Key", "central-key"), dropService("events.")));
+      expect(events).to.include("central-key: encrypts queue EventBridge delivers to deny-advisor-denies-queue but events.amazonaws.com may not kms:GenerateDataKey");
+      const alarms = await messages(rule, variant(prod, is("aws:kms/key:Key", "central-key"), dropService("cloudwatch.")));
+      expect(alarms).to.include("central-key: encrypts topic alarms publish to central-alerts but cloudwatch.amazonaws.com may not kms:GenerateDataKey");
+    });
+
+    it(R.waitForRolePolicies.name, async () => {
+      const rule = R.waitForRolePolicies;
+      // Before the fix: the function (and so its mapping) did not wait for the role policy.
+      const policyUrn = prod.find(is("aws:iam/rolePolicy:RolePolicy", "sg-bot-worker-policy"))!.urn;
+      expect(await messages(rule, variant(prod, is("aws:lambda/function:Function", "sg-bot-worker"), (r) => (r.dependsOn = r.dependsOn.filter((u) => u !== policyUrn))))).to.deep.equal([
+        "sg-bot-worker-source: does not wait for role policy sg-bot-worker-policy",
+      ]);
+      const delivery = prod.find(is("aws:iam/rolePolicy:RolePolicy", "config-recorder-delivery"))!.urn;
+      expect(await messages(rule, variant(prod, is("aws:cfg/deliveryChannel:DeliveryChannel", "config-channel-eu-west-1"), (r) => (r.dependsOn = r.dependsOn.filter((u) => u !== delivery))))).to.deep.equal([
+        "config-channel-eu-west-1: does not wait for role policy config-recorder-delivery",
+      ]);
+    });
+
+    it(R.templateRolesReferenced.name, async () => {
+      const rule = R.templateRolesReferenced;
+      const set = is("aws:cloudformation/stackSet:StackSet", "config-stackset");
+      // Before the fix: the home region's stack made the role, every region named it by ARN.
+      const before = editPolicy("templateBody", (t) => {
+        t.Resources.RecorderRole.Condition = "IsHomeRegion";
+        t.Resources.RecorderRole.Properties.RoleName = "trailwatch-config-recorder";
+        t.Resources.Recorder.Properties.RoleARN = { "Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/trailwatch-config-recorder" };
+      });
+      expect(await messages(rule, variant(prod, set, before))).to.deep.equal(["config-stackset: Recorder names role RecorderRole by its ARN instead of referencing it"]);
+      const conditional = editPolicy("templateBody", (t) => (t.Resources.RecorderRole.Condition = "IsHomeRegion"));
+      expect(await messages(rule, variant(prod, set, conditional))).to.deep.equal(["config-stackset: Recorder uses role RecorderRole, which only some stacks create (Condition IsHomeRegion)"]);
+    });
+
+    it(R.eventTargetsHaveDlq.name, async () => {
+      const rule = R.eventTargetsHaveDlq;
+      expect(await messages(rule, variant(prod, is("aws:cloudwatch/eventTarget:EventTarget", "sg-bot-changes-target"), (r) => delete r.props.deadLetterConfig))).to.deep.equal([
+        "sg-bot-changes-target: target of event-pattern rule sg-bot-changes-rule has no dead-letter queue",
+      ]);
+      // Before this change the GuardDuty forwarding targets had none.
+      expect(await messages(rule, variant(prod, is("aws:cloudwatch/eventTarget:EventTarget", /^guardduty-findings-/), (r) => delete r.props.deadLetterConfig, 3))).to.have.length(3);
+    });
+
+    it(R.namesAwsAccepts.name, async () => {
+      const rule = R.namesAwsAccepts;
+      expect(await messages(rule, variant(prod, is("aws:lambda/function:Function", "slack-app"), (r) => (r.props.name = `tw-${"x".repeat(62)}`)))).to.deep.equal([
+        `slack-app: Lambda function name "tw-${"x".repeat(62)}" is 65 characters, more than 64`,
+      ]);
+      expect(await messages(rule, variant(prod, is("aws:cloudformation/stackSet:StackSet", "forwarders-stackset"), (r) => (r.props.name = "trailwatch_prod_forwarders")))).to.deep.equal([
+        'forwarders-stackset: StackSet name "trailwatch_prod_forwarders" has characters AWS refuses',
+      ]);
+    });
+
+    it(R.trustedAccessBeforeDelegation.name, async () => {
+      const rule = R.trustedAccessBeforeDelegation;
+      const access = prod.find(is("aws:organizations/awsServiceAccess:AwsServiceAccess", "config-trusted-config"))!.urn;
+      expect(await messages(rule, variant(prod, is("aws:organizations/delegatedAdministrator:DelegatedAdministrator", "config-delegated-config"), (r) => (r.dependsOn = r.dependsOn.filter((u) => u !== access))))).to.deep.equal([
+        "config-delegated-config: registers a delegated administrator for config.amazonaws.com without waiting for its trusted access",
+      ]);
     });
 
     it(R.detachNeverFullAwsAccess.name, async () => {
