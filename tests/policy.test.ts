@@ -117,6 +117,22 @@ describe("deploy rules (policy/rules.ts) over the plans", function () {
     for (const p of guarded.filter((q) => JSON.stringify(q).includes("errorCode"))) expect(matchesPattern(p, forged)).to.equal(false);
   });
 
+  it("the CrossGuard policies report through reportViolation with the resource's URN (PolicyResource input)", async () => {
+    const broken = without(prod, is("aws:lambda/permission:Permission", /^slack-app-url-/));
+    // CrossGuard hands policies resources with their dependencies as objects.
+    const byUrn = new Map<string, any>();
+    for (const r of broken) byUrn.set(r.urn, { type: r.type, name: r.name, urn: r.urn, props: r.props, propertyDependencies: {} });
+    for (const r of broken) byUrn.get(r.urn).dependencies = r.dependsOn.map((u) => byUrn.get(u)).filter(Boolean);
+    const [policy] = R.asPolicies([R.functionUrlPublicAccess]);
+    expect(policy.enforcementLevel).to.equal("mandatory");
+    const reported: [string, string | undefined][] = [];
+    await policy.validateStack({ resources: [...byUrn.values()], stackTags: new Map(), getConfig: () => ({}) as any, notApplicable: () => { throw new Error("n/a"); } } as any, (m, urn) => reported.push([m, urn]));
+    const url = broken.find(is("aws:lambda/functionUrl:FunctionUrl"))!;
+    expect(reported.map(([, urn]) => urn)).to.deep.equal([url.urn, url.urn]);
+    expect(reported[0][0]).to.contain("lambda:InvokeFunctionUrl").and.contain(R.functionUrlPublicAccess.awsDoc);
+    expect(R.asPolicies().map((p) => p.name)).to.deep.equal(R.rules.map((r) => r.name));
+  });
+
   describe("each rule fails on a broken variant", () => {
     it(R.functionUrlPublicAccess.name, async () => {
       const rule = R.functionUrlPublicAccess;
