@@ -10,7 +10,7 @@ import { accountKeyPolicy } from "./kms";
 import { alarmTopic } from "./alarmTopic";
 import { InlineFunction } from "./lambda";
 import { onAsyncFailure } from "./asyncFailures";
-import { TARGET_RETRY, type RuleState } from "./forwarderTemplate";
+import { FORWARDER_ROLE_PREFIX, TARGET_RETRY, type RuleState } from "./forwarderTemplate";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import * as heartbeat from "../functions/heartbeat";
 import { HEARTBEAT_NAMESPACE, HEARTBEAT_RULE_NAME, QUIET_METRIC } from "../functions/heartbeat";
@@ -29,7 +29,15 @@ export interface CentralEventBusArgs {
   readonly heartbeatMinutes: number;
   /** Email subscriptions on the alert topic (DLQ depth, quiet forwarders). */
   readonly alertEmails?: string[];
+  /**
+   * Role names (IAM wildcards allowed) that may put events from other accounts: the forwarders' roles. Principals of
+   * the security account itself need only their own IAM policy. @default the forwarder roles
+   */
+  readonly putEventsRoleNames?: string[];
 }
+
+/** The roles forwarders put events with: `trailwatch-forwarder` (management, direct mode), `-<region>` (StackSet). */
+export const FORWARDER_ROLE_NAMES = [FORWARDER_ROLE_PREFIX, `${FORWARDER_ROLE_PREFIX}-*`];
 
 export type SubscriptionTarget =
   /** A queue with SSE (the bus key), its own DLQ with redrive, and an alarm on the DLQ's depth. */
@@ -78,20 +86,27 @@ export class CentralEventBus extends pulumi.ComponentResource {
 
     this.bus = new aws.cloudwatch.EventBus(`${name}-bus`, { name: args.busName ?? "trailwatch-central" }, p);
     this.busArn = this.bus.arn;
-    // Any principal of the organization may put events, nobody else. Senders must target the bus with a RoleArn.
+    // Only the forwarders' roles, in accounts of this organization, may put events: any other principal of the
+    // organization could otherwise inject fake denies or security-group changes into Slack and the SCP metrics.
+    // Senders must target the bus with a RoleArn (the forwarder role).
     // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-bus-perms.html#eb-event-bus-example-policy-cross-account-org
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn
+    const roleNames = args.putEventsRoleNames ?? FORWARDER_ROLE_NAMES;
     new aws.cloudwatch.EventBusPolicy(
       `${name}-policy`,
       {
         eventBusName: this.bus.name,
         policy: policyJson(
           policy({
-            Sid: "OrganizationMembersPutEvents",
+            Sid: "ForwarderRolesOfTheOrganizationPutEvents",
             Effect: "Allow",
             Principal: "*",
             Action: "events:PutEvents",
             Resource: this.bus.arn,
-            Condition: { StringEquals: { "aws:PrincipalOrgID": args.organizationId } },
+            Condition: {
+              StringEquals: { "aws:PrincipalOrgID": args.organizationId },
+              ArnLike: { "aws:PrincipalArn": roleNames.map((n) => `arn:aws:iam::*:role/${n}`) },
+            },
           }),
         ),
       },
@@ -149,6 +164,11 @@ export class CentralEventBus extends pulumi.ComponentResource {
     options: { state?: RuleState } = {},
   ): Subscription {
     const p = { parent: this };
+    // Every rule matches `source`: events forwarded by rules keep their AWS source (`aws.<service>`), which no
+    // principal can put with PutEvents, so a pattern without a source would also match forged events. Patterns that
+    // match events of another source (Lambda destinations: `lambda`) name it and pin the sending `account`.
+    // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-events-structure.html
+    if (pattern.source === undefined) pattern = { source: [{ prefix: "aws." }], ...pattern };
     // The read-only management event filter applies on custom buses too: a stream that must see Get/Describe/List
     // calls (denies) passes ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS here as well as on the forwarders.
     // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail-management.html
@@ -288,11 +308,14 @@ export class CentralEventBus extends pulumi.ComponentResource {
         ],
         environment: { HEARTBEAT_TABLE: table.name, QUIET_MINUTES: String(quietMinutes) },
         timeout: 60,
+        // The quiet-forwarders count is an EMF line: raw on stdout, Text log format (see InlineFunction).
+        emitsMetrics: true,
         callbackFactory: () => {
           // Runs once per cold start: one client for the container's lifetime.
           const store = heartbeat.dynamoHeartbeatStore(new DynamoDBClient({}), process.env.HEARTBEAT_TABLE!);
           const quietMinutes = Number(process.env.QUIET_MINUTES);
-          return (event: unknown) => heartbeat.handleHeartbeat(event, store, { now: new Date(), quietMinutes, log: console.log });
+          return (event: unknown) =>
+            heartbeat.handleHeartbeat(event, store, { now: new Date(), quietMinutes, log: (line: string) => process.stdout.write(line + "\n") });
         },
       },
       p,

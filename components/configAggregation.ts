@@ -101,7 +101,7 @@ export class ConfigAggregation extends pulumi.ComponentResource {
     // ---- central bucket and key (log-archive account) --------------------------------------------------------------
     // Config delivers with the recorder role, or as config.amazonaws.com when the role cannot: both allowed, for this
     // organization only. https://docs.aws.amazon.com/config/latest/developerguide/s3-bucket-policy.html
-    const recorderRoles = { StringEquals: { "aws:PrincipalOrgID": args.organizationId }, ArnLike: { "aws:PrincipalArn": `arn:${partition}:iam::*:role/${CONFIG_RECORDER_ROLE}` } };
+    const recorderRoles = { StringEquals: { "aws:PrincipalOrgID": args.organizationId }, ArnLike: { "aws:PrincipalArn": [`arn:${partition}:iam::*:role/${CONFIG_RECORDER_ROLE}`, `arn:${partition}:iam::*:role/${CONFIG_RECORDER_ROLE}-*`] } };
     const configService = { StringEquals: { "aws:SourceOrgID": args.organizationId } };
     this.key = new aws.kms.Key(
       `${name}-key`,
@@ -157,7 +157,7 @@ export class ConfigAggregation extends pulumi.ComponentResource {
     const operationPreferences = {
       failureTolerancePercentage: args.failureTolerancePercentage,
       maxConcurrentPercentage: args.maxConcurrentPercentage,
-      // The home region creates the recorder role the other regions' recorders use.
+      // Each region's stack has its own role (configRecorderTemplate); the home region still goes first.
       regionConcurrencyType: "SEQUENTIAL",
       regionOrders: [home, ...otherRegions],
     };
@@ -192,7 +192,7 @@ export class ConfigAggregation extends pulumi.ComponentResource {
       },
       mgmtHome,
     );
-    if (mgmtRole) new aws.iam.RolePolicy(
+    const deliveryPolicy = !mgmtRole ? undefined : new aws.iam.RolePolicy(
       `${name}-recorder-delivery`,
       {
         role: mgmtRole.id,
@@ -217,7 +217,9 @@ export class ConfigAggregation extends pulumi.ComponentResource {
       const channel = new aws.cfg.DeliveryChannel(
         `${name}-channel-${region}`,
         { name: "trailwatch", s3BucketName: this.bucket.id, s3KmsKeyArn: this.key.arn, snapshotDeliveryProperties: { deliveryFrequency: args.snapshotFrequency } },
-        { ...mgmt, dependsOn: [recorder, bucketPolicy] },
+        // PutDeliveryChannel checks the role may write the bucket: wait for that policy, not for the provider to retry.
+        // https://docs.aws.amazon.com/config/latest/APIReference/API_PutDeliveryChannel.html
+        { ...mgmt, dependsOn: [recorder, bucketPolicy, deliveryPolicy!] },
       );
       recording.push(new aws.cfg.RecorderStatus(`${name}-recording-${region}`, { name: recorder.name, isEnabled: true }, { ...mgmt, dependsOn: [channel] }));
     }

@@ -1,13 +1,19 @@
 /**
  * The StackSet template that turns on AWS Config in one member account and region: a recorder for all supported
  * resource types (global types, such as IAM, in the home region only, so they are not recorded once per region),
- * a delivery channel to the central bucket under its KMS key, and the recorder role with the AWS managed policy
- * (created in the home region only: IAM is global; the StackSet deploys the home region first).
+ * a delivery channel to the central bucket under its KMS key, and the recorder role with the AWS managed policy.
+ * Each region's stack stands on its own: it creates its own role (`trailwatch-config-recorder-<region>`: IAM names are
+ * global, so one per region) and the recorder takes it through Fn::GetAtt, so CloudFormation creates the role first.
+ * A role made only by the home region's stack left the other regions depending on stack order, which StackSet
+ * operation preferences do not guarantee for auto-deployment to a new account.
+ * https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacksets-orgs-manage-auto-deployment.html
+ * https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-dependson.html
  * https://docs.aws.amazon.com/config/latest/developerguide/select-resources.html
  * The management account gets the same resources directly (StackSets never deploy to it).
  */
 import type { CfnTemplate } from "./forwarderTemplate";
 
+/** The management account's recorder role; member accounts' are `${CONFIG_RECORDER_ROLE}-<region>`. */
 export const CONFIG_RECORDER_ROLE = "trailwatch-config-recorder";
 export const CONFIG_MANAGED_POLICY = "service-role/AWS_ConfigRole";
 
@@ -19,16 +25,15 @@ export function configRecorderTemplate(): CfnTemplate {
     Parameters: {
       BucketName: { Type: "String", Description: "Central Config bucket (log-archive account)" },
       KmsKeyArn: { Type: "String", Description: "KMS key of the central bucket", AllowedPattern: "^arn:aws[a-z-]*:kms:[a-z0-9-]+:\\d{12}:key/.+$" },
-      HomeRegion: { Type: "String", Description: "The one region that records global resource types and holds the role" },
+      HomeRegion: { Type: "String", Description: "The one region that records global resource types" },
       SnapshotFrequency: { Type: "String", Description: "Configuration snapshot delivery frequency" },
     },
     Conditions: { IsHomeRegion: { "Fn::Equals": [{ Ref: "AWS::Region" }, { Ref: "HomeRegion" }] } },
     Resources: {
       RecorderRole: {
         Type: "AWS::IAM::Role",
-        Condition: "IsHomeRegion",
         Properties: {
-          RoleName: CONFIG_RECORDER_ROLE,
+          RoleName: sub(`${CONFIG_RECORDER_ROLE}-\${AWS::Region}`),
           Description: "AWS Config records resources and delivers them to the trailwatch central bucket",
           AssumeRolePolicyDocument: {
             Version: "2012-10-17",
@@ -61,7 +66,7 @@ export function configRecorderTemplate(): CfnTemplate {
         Type: "AWS::Config::ConfigurationRecorder",
         Properties: {
           Name: "trailwatch",
-          RoleARN: sub(`arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/${CONFIG_RECORDER_ROLE}`),
+          RoleARN: { "Fn::GetAtt": ["RecorderRole", "Arn"] },
           RecordingGroup: { AllSupported: true, IncludeGlobalResourceTypes: { "Fn::If": ["IsHomeRegion", true, false] } },
         },
       },

@@ -90,9 +90,22 @@ export class GuardDutyOrg extends pulumi.ComponentResource {
         { description: "trailwatch: GuardDuty findings of the organization to the central bus", eventPattern: JSON.stringify(GUARDDUTY_FINDING) },
         sec,
       );
+      // Findings the central bus could not take after retries wait here instead of being dropped (a DLQ lives in the
+      // rule's region). https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html
+      const dlq = new aws.sqs.Queue(`${name}-findings-${region}-dlq`, { sqsManagedSseEnabled: true, messageRetentionSeconds: 1209600 }, sec);
+      new aws.sqs.QueuePolicy(
+        `${name}-findings-${region}-dlq-policy`,
+        {
+          queueUrl: dlq.url,
+          policy: policyJson(
+            policy({ Effect: "Allow", Principal: { Service: "events.amazonaws.com" }, Action: "sqs:SendMessage", Resource: dlq.arn, Condition: { ArnEquals: { "aws:SourceArn": rule.arn } } }),
+          ),
+        },
+        sec,
+      );
       new aws.cloudwatch.EventTarget(
         `${name}-findings-${region}`,
-        { rule: rule.name, arn: args.centralBusArn, roleArn: forwarderRole.arn, retryPolicy: TARGET_RETRY },
+        { rule: rule.name, arn: args.centralBusArn, roleArn: forwarderRole.arn, deadLetterConfig: { arn: dlq.arn }, retryPolicy: TARGET_RETRY },
         sec,
       );
     }

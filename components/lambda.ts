@@ -28,15 +28,25 @@ export interface InlineFunctionArgs<E, R> {
   readonly reservedConcurrentExecutions?: number;
   readonly deadLetterTargetArn?: pulumi.Input<string>;
   /**
-   * "Text" for functions that print CloudWatch embedded metric format lines: EMF must reach the log as the raw JSON
-   * line, which Lambda's JSON log format would wrap. @default "JSON"
+   * The function prints CloudWatch embedded metric format lines. EMF must reach the log as the raw JSON line, which
+   * Lambda's JSON log format would wrap in `{"message": ...}` (no metric is ever extracted), so the function logs as
+   * Text, and must write each line with `process.stdout.write` (console.log prefixes it with a timestamp and level).
+   * Marked with the `trailwatch:emf` tag, which the deploy rule `emf-lines-raw-under-text-log-format` checks.
+   * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Lambda.html
+   * https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-logformat.html
    */
-  readonly logFormat?: "JSON" | "Text";
+  readonly emitsMetrics?: boolean;
 }
+
+/** The tag InlineFunction puts on functions that print EMF lines (policy/rules.ts EMF_TAG). */
+export const EMF_TAG = "trailwatch:emf";
 
 export class InlineFunction<E = unknown, R = unknown> extends pulumi.ComponentResource {
   readonly function: aws.lambda.CallbackFunction<E, R>;
   readonly role: aws.iam.Role;
+  /** The role's permissions. The function waits for it, so whatever waits for the function (an event source mapping,
+   * whose creation Lambda checks against the role) has its permissions in place. */
+  readonly policy: aws.iam.RolePolicy;
   readonly logGroup: aws.cloudwatch.LogGroup;
 
   constructor(name: string, args: InlineFunctionArgs<E, R>, opts?: pulumi.ComponentResourceOptions) {
@@ -49,7 +59,7 @@ export class InlineFunction<E = unknown, R = unknown> extends pulumi.ComponentRe
       { parent: this },
     );
     this.role = new aws.iam.Role(`${name}-role`, { assumeRolePolicy: serviceTrust("lambda.amazonaws.com", account) }, { parent: this });
-    new aws.iam.RolePolicy(
+    this.policy = new aws.iam.RolePolicy(
       `${name}-policy`,
       {
         role: this.role.id,
@@ -82,11 +92,15 @@ export class InlineFunction<E = unknown, R = unknown> extends pulumi.ComponentRe
         reservedConcurrentExecutions: args.reservedConcurrentExecutions,
         environment: args.environment ? { variables: args.environment } : undefined,
         deadLetterConfig: args.deadLetterTargetArn ? { targetArn: args.deadLetterTargetArn } : undefined,
-        loggingConfig: { logFormat: args.logFormat ?? "JSON", logGroup: this.logGroup.name },
+        loggingConfig: { logFormat: args.emitsMetrics ? "Text" : "JSON", logGroup: this.logGroup.name },
+        tags: args.emitsMetrics ? { [EMF_TAG]: "true" } : undefined,
         // No package folders: the transformation adds one bundle of exactly the modules the callback requires.
         codePathOptions: { extraExcludePackages: allRuntimeDependencies() },
       },
-      { parent: this, dependsOn: [this.logGroup], transformations: [bundleCallbackPackages(functionName)] },
+      // Event source mappings fail to create until the role may read the source (Lambda checks it at creation):
+      // waiting here gives every mapping on this function that order, instead of relying on the provider's retries.
+      // https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html#events-dynamodb-permissions
+      { parent: this, dependsOn: [this.logGroup, this.policy], transformations: [bundleCallbackPackages(functionName)] },
     );
     this.registerOutputs({ functionArn: this.function.arn, roleArn: this.role.arn });
   }

@@ -348,7 +348,9 @@ function eventSelectors(data: { s3Objects: boolean; lambdaInvokes: boolean }): a
 
 /**
  * The trail key: CloudTrail may encrypt with it for this trail only (aws:SourceArn) and only in the context of the
- * management account's trails; named readers may decrypt log files, nothing else.
+ * management account's trails, and decrypt for this trail (the bucket's S3 Bucket Key needs it); named readers may
+ * decrypt log files, nothing else. KMS refuses a key policy naming a principal that does not exist: every
+ * `readerArns` role or user must exist before the deployment.
  * https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail.html
  */
 function trailKeyPolicy(account: string, region: string, trailArn: string, trailsOfMgmt: string, readers: string[]) {
@@ -360,6 +362,16 @@ function trailKeyPolicy(account: string, region: string, trailArn: string, trail
       Action: "kms:GenerateDataKey*",
       Resource: "*",
       Condition: { StringEquals: { "aws:SourceArn": trailArn }, StringLike: { "kms:EncryptionContext:aws:cloudtrail:arn": trailsOfMgmt } },
+    },
+    {
+      // The bucket uses an S3 Bucket Key: CloudTrail then needs kms:Decrypt as well to create or update the trail
+      // with SSE-KMS ("Required KMS key policy sections", item 2).
+      Sid: "CloudTrailDecryptsForTheBucketKey",
+      Effect: "Allow",
+      Principal: { Service: "cloudtrail.amazonaws.com" },
+      Action: "kms:Decrypt",
+      Resource: "*",
+      Condition: { StringEquals: { "aws:SourceArn": trailArn } },
     },
     {
       Sid: "CloudTrailDescribesKey",

@@ -47,6 +47,12 @@ export const policyDenyPattern = {
   },
 } as unknown as EventPattern;
 
+/** FullAWSAccess, the AWS managed SCP, in both ARN forms IAM may match (`awspolicy` and `policy`). */
+export const FULL_AWS_ACCESS_ARNS = [
+  "arn:*:organizations::aws:policy/service_control_policy/p-FullAWSAccess",
+  "arn:*:organizations::*:policy/*/service_control_policy/p-FullAWSAccess",
+];
+
 export class ScpWatch extends pulumi.ComponentResource {
   readonly table: aws.dynamodb.Table;
   readonly denyLog: aws.cloudwatch.LogGroup;
@@ -84,7 +90,7 @@ export class ScpWatch extends pulumi.ComponentResource {
       `${name}-counter`,
       {
         description: "Counts SCP/RCP denies per policy, account and action; alerts rollout windows past their threshold",
-        logFormat: "Text",
+        emitsMetrics: true,
         logRetentionDays: args.logRetentionDays,
         environment: { SCP_WATCH_TABLE: this.table.name, SCP_WATCH_SETTINGS: JSON.stringify(args.settings), ALERT_TOPIC_ARN: bus.alertTopic.arn, ...args.outbox.senderEnvironment() },
         statements: [
@@ -199,7 +205,13 @@ export class ScpWatch extends pulumi.ComponentResource {
         {
           role: role.id,
           policy: policyJson(
-            policy({ Sid: "DetachScpsOnly", Effect: "Allow", Action: "organizations:DetachPolicy", Resource: "*", Condition: { StringEquals: { "organizations:PolicyType": "SERVICE_CONTROL_POLICY" } } }),
+            policy(
+              { Sid: "DetachScpsOnly", Effect: "Allow", Action: "organizations:DetachPolicy", Resource: "*", Condition: { StringEquals: { "organizations:PolicyType": "SERVICE_CONTROL_POLICY" } } },
+              // Never FullAWSAccess: detaching it from an OU or account leaves it with no allow at all (everything denied).
+              // The AWS managed policy's ARN is `arn:aws:organizations::aws:policy/service_control_policy/p-FullAWSAccess`.
+              // https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_strategies.html
+              { Sid: "NeverFullAWSAccess", Effect: "Deny", Action: "organizations:DetachPolicy", Resource: FULL_AWS_ACCESS_ARNS },
+            ),
           ),
         },
         { parent: this, provider: mgmtProvider },

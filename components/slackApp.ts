@@ -28,7 +28,19 @@ export interface SlackAppArgs {
   /** Slash commands the manifest declares. */
   commands: { command: string; description: string; usageHint: string }[];
   logRetentionDays: number;
+  /** Where the errors/throttles alarm goes (the central alert topic). */
+  alarmTopicArn?: pulumi.Input<string>;
+  /**
+   * Concurrent executions reserved for (and the most allowed to) the Slack function: the URL is public, so a flood
+   * must not take the account's shared concurrency from the detect and worker functions. The account must keep 100
+   * unreserved: its Lambda concurrency quota must be at least this + 100.
+   * https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html @default 10
+   */
+  reservedConcurrency?: number;
 }
+
+/** Default reserved concurrency of the Slack function (a click takes well under a second; Slack retries 3 times). */
+export const SLACK_RESERVED_CONCURRENCY = 10;
 
 export class SlackApp extends pulumi.ComponentResource {
   readonly url: pulumi.Output<string>;
@@ -48,6 +60,7 @@ export class SlackApp extends pulumi.ComponentResource {
       {
         description: "Slack interactivity and commands: verifies the signature, checks approvers, records decisions",
         timeout: 10,
+        reservedConcurrentExecutions: args.reservedConcurrency ?? SLACK_RESERVED_CONCURRENCY,
         logRetentionDays: args.logRetentionDays,
         environment,
         statements: [
@@ -68,6 +81,43 @@ export class SlackApp extends pulumi.ComponentResource {
       p,
     );
     const url = new aws.lambda.FunctionUrl(`${name}-url`, { functionName: this.fn.function.name, authorizationType: "NONE" }, p);
+    // With auth type NONE the function's resource policy must still grant public access, and function URLs created
+    // since October 2025 need both statements: lambda:InvokeFunctionUrl (FunctionUrlAuthType NONE) and
+    // lambda:InvokeFunction (invokedViaFunctionUrl true, so it opens the URL only, not the Invoke API). Without them
+    // every Slack request gets 403. https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html
+    new aws.lambda.Permission(
+      `${name}-url-public`,
+      { action: "lambda:InvokeFunctionUrl", function: this.fn.function.name, principal: "*", functionUrlAuthType: "NONE" },
+      { ...p, dependsOn: [url] },
+    );
+    new aws.lambda.Permission(
+      `${name}-url-invoke`,
+      { action: "lambda:InvokeFunction", function: this.fn.function.name, principal: "*", invokedViaFunctionUrl: true },
+      { ...p, dependsOn: [url] },
+    );
+    if (args.alarmTopicArn) {
+      // Errors (a broken deploy, Slack or DynamoDB down) and throttles (the reserved concurrency is exhausted: a flood
+      // on the public URL) both mean clicks are being lost.
+      // https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html
+      new aws.cloudwatch.MetricAlarm(
+        `${name}-errors`,
+        {
+          alarmDescription: "trailwatch: the Slack app function failed or was throttled; buttons and /commands may not work",
+          comparisonOperator: "GreaterThanThreshold",
+          threshold: 0,
+          evaluationPeriods: 1,
+          treatMissingData: "notBreaching",
+          metricQueries: [
+            { id: "errors", metric: { namespace: "AWS/Lambda", metricName: "Errors", dimensions: { FunctionName: this.fn.function.name }, period: 300, stat: "Sum" } },
+            { id: "throttles", metric: { namespace: "AWS/Lambda", metricName: "Throttles", dimensions: { FunctionName: this.fn.function.name }, period: 300, stat: "Sum" } },
+            { id: "failed", expression: "errors + throttles", label: "Errors + throttles", returnData: true },
+          ],
+          alarmActions: [args.alarmTopicArn],
+          okActions: [args.alarmTopicArn],
+        },
+        p,
+      );
+    }
     this.url = url.functionUrl;
     // Create the Slack app from this in one step (api.slack.com/apps -> From an app manifest).
     // https://api.slack.com/reference/manifests

@@ -16,6 +16,7 @@ import { wireScpWatch } from "./scpWatch";
 import { wireSlackApp } from "./slackApp";
 import { slackSetupStatus } from "./slackSecrets";
 import { retainRecords } from "./retention";
+import { requireStackSetsAccess } from "./stackSetsAccess";
 
 /** Read and validate the stack config; throws ConfigError listing every problem before any resource exists. */
 export function loadStackConfig(): StackConfig {
@@ -46,6 +47,8 @@ export function runProgram(): Outputs {
   const outputs: Outputs = { organizationId: config.organizationId, homeRegion: config.homeRegion };
   // Every account provider is declared, so a plan shows which credentials each account needs.
   for (const role of ["management", "security", "logArchive"] as const) providers.of(role);
+  // Service-managed StackSets fail until CloudFormation's organizations access is activated: each waits on it.
+  requireStackSetsAccess(config);
 
   // Feature wiring, in dependency order. Each wire* returns its stack outputs.
   // (wiring calls are added here, one line per feature)
@@ -57,7 +60,7 @@ export function runProgram(): Outputs {
   if (sgBot) outputs.sgRevertHubRoleArn = sgBot.hubRoleArn;
   const scpWatch = backbone && config.features.scpWatch ? wireScpWatch(config, providers, backbone.bus) : undefined;
   if (scpWatch) Object.assign(outputs, { scpWatchDashboard: scpWatch.dashboard.dashboardName, scpDenyLogGroup: scpWatch.denyLog.name });
-  Object.assign(outputs, wireSlackApp(config, providers, { sgReview: sgBot?.slackFeature, scpWatch: scpWatch?.slackFeature }));
+  Object.assign(outputs, wireSlackApp(config, providers, { sgReview: sgBot?.slackFeature, scpWatch: scpWatch?.slackFeature, alarmTopicArn: backbone?.bus.alertTopic.arn }));
   if (backbone && (config.features.guardDuty || config.features.configAggregation)) Object.assign(outputs, wireBaseline(config, providers, backbone.bus));
   if (backbone && config.features.changeFeed) Object.assign(outputs, wireChangeFeed(config, providers, backbone.bus));
 

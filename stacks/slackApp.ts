@@ -1,4 +1,5 @@
 /** Wiring for the Slack app's request URL: one endpoint for every feature that takes decisions in the channel. */
+import type * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "./config";
 import type { AccountProviders } from "./providers";
 import type { Outputs } from "./program";
@@ -6,7 +7,7 @@ import { SlackApp, type SlackFeature } from "../components/slackApp";
 import { WATCH_COMMAND } from "../functions/scp/slack";
 import { slackSecrets } from "./slackSecrets";
 
-export function wireSlackApp(config: StackConfig, providers: AccountProviders, features: { sgReview?: SlackFeature; scpWatch?: SlackFeature }): Outputs {
+export function wireSlackApp(config: StackConfig, providers: AccountProviders, features: { sgReview?: SlackFeature; scpWatch?: SlackFeature; alarmTopicArn?: pulumi.Input<string> }): Outputs {
   const list = [features.sgReview, features.scpWatch].filter((f): f is SlackFeature => !!f);
   if (list.length === 0) return {};
   const secrets = slackSecrets(config, providers);
@@ -18,6 +19,7 @@ export function wireSlackApp(config: StackConfig, providers: AccountProviders, f
       features: list,
       commands: features.scpWatch ? [{ command: WATCH_COMMAND, description: "Watch an SCP's denies for a while", usageHint: "p-abc12345 [minutes]" }] : [],
       logRetentionDays: config.sgRevertBot.logRetentionDays,
+      alarmTopicArn: features.alarmTopicArn,
     },
     { provider: providers.of("security") },
   );

@@ -15,13 +15,16 @@ describe("event backbone (plan of the prod stack)", function () {
     expect(providerOf(bus)).to.equal("aws-security-eu-west-1");
   });
 
-  it("lets only principals of the organization put events on the bus", () => {
+  it("lets only the forwarder roles of the organization's accounts put events on the bus", () => {
     const policy = json(one(prodPlan(), "aws:cloudwatch/eventBusPolicy:EventBusPolicy").inputs.policy);
     expect(policy.Statement).to.have.length(1);
     const [s] = policy.Statement;
     expect(s).to.include({ Effect: "Allow", Principal: "*", Action: "events:PutEvents" });
     expect(s.Resource).to.equal(`arn:aws:events:eu-west-1:${SECURITY}:event-bus/trailwatch-central`);
-    expect(s.Condition).to.deep.equal({ StringEquals: { "aws:PrincipalOrgID": "o-7k2mq9x4ab" } });
+    expect(s.Condition).to.deep.equal({
+      StringEquals: { "aws:PrincipalOrgID": "o-7k2mq9x4ab" },
+      ArnLike: { "aws:PrincipalArn": ["arn:aws:iam::*:role/trailwatch-forwarder", "arn:aws:iam::*:role/trailwatch-forwarder-*"] },
+    });
   });
 
   it("archives every event on the bus for the configured retention", () => {
@@ -35,7 +38,8 @@ describe("event backbone (plan of the prod stack)", function () {
     const plan = prodPlan();
     const rule = one(plan, "aws:cloudwatch/eventRule:EventRule", "security-events-rule").inputs;
     expect(rule.state).to.equal("ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS");
-    expect(json(rule.eventPattern)).to.deep.equal({ "detail-type": ["AWS API Call via CloudTrail", "AWS Network Activity Event via CloudTrail"] });
+    // Central rules match AWS sources only: nobody can put those with PutEvents (CentralEventBus.subscribe).
+    expect(json(rule.eventPattern)).to.deep.equal({ source: [{ prefix: "aws." }], "detail-type": ["AWS API Call via CloudTrail", "AWS Network Activity Event via CloudTrail"] });
     const group = one(plan, "aws:cloudwatch/logGroup:LogGroup", "security-events-logs").inputs;
     expect(group.retentionInDays).to.equal(90);
     expect(group.kmsKeyId).to.match(/^arn:aws:kms:eu-west-1:444455556666:key\//);

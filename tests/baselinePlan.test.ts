@@ -143,7 +143,10 @@ describe("ConfigAggregation in the prod plan", function () {
       Recorder: "AWS::Config::ConfigurationRecorder",
       DeliveryChannel: "AWS::Config::DeliveryChannel",
     });
-    expect(t.Resources.RecorderRole.Condition).to.equal("IsHomeRegion");
+    // Every region's stack has its own role, which the recorder takes through GetAtt (CloudFormation creates it first).
+    expect(t.Resources.RecorderRole.Condition).to.equal(undefined);
+    expect(t.Resources.RecorderRole.Properties.RoleName).to.deep.equal({ "Fn::Sub": "trailwatch-config-recorder-${AWS::Region}" });
+    expect(t.Resources.Recorder.Properties.RoleARN).to.deep.equal({ "Fn::GetAtt": ["RecorderRole", "Arn"] });
     expect(t.Resources.RecorderRole.Properties.ManagedPolicyArns).to.deep.equal([{ "Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/AWS_ConfigRole" }]);
     expect(t.Resources.Recorder.Properties.RecordingGroup).to.deep.equal({ AllSupported: true, IncludeGlobalResourceTypes: { "Fn::If": ["IsHomeRegion", true, false] } });
     expect(t.Resources.DeliveryChannel.Properties.S3KmsKeyArn).to.deep.equal({ Ref: "KmsKeyArn" });
@@ -169,7 +172,7 @@ describe("ConfigAggregation in the prod plan", function () {
     expect(stmt(doc, "ConfigServiceDelivery").Condition).to.deep.equal({ StringEquals: { "aws:SourceOrgID": "o-7k2mq9x4ab", "s3:x-amz-acl": "bucket-owner-full-control" } });
     expect(stmt(doc, "RecorderRolesDelivery").Condition).to.deep.equal({
       StringEquals: { "aws:PrincipalOrgID": "o-7k2mq9x4ab", "s3:x-amz-acl": "bucket-owner-full-control" },
-      ArnLike: { "aws:PrincipalArn": "arn:aws:iam::*:role/trailwatch-config-recorder" },
+      ArnLike: { "aws:PrincipalArn": ["arn:aws:iam::*:role/trailwatch-config-recorder", "arn:aws:iam::*:role/trailwatch-config-recorder-*"] },
     });
     expect(stmt(doc, "ConfigServiceDelivery").Resource).to.match(/\/AWSLogs\/\*\/Config\/\*$/);
   });

@@ -11,7 +11,7 @@ describe("DenyAdvisor in the prod plan", function () {
   it("forwards the deny stream with read-only calls included, to an encrypted queue with a DLQ", () => {
     const rule = one(plan(), "aws:cloudwatch/eventRule:EventRule", "deny-advisor-denies-rule").inputs;
     expect(rule.state).to.equal("ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS");
-    expect(json(rule.eventPattern)).to.deep.equal(denyPattern);
+    expect(json(rule.eventPattern)).to.deep.equal({ source: [{ prefix: "aws." }], ...denyPattern });
     const queue = one(plan(), "aws:sqs/queue:Queue", "deny-advisor-denies-queue").inputs;
     expect(queue.kmsMasterKeyId).to.be.a("string").and.not.equal("");
     const redrive = json(queue.redrivePolicy);

@@ -79,8 +79,11 @@ export interface SlackCall {
   args: Record<string, any>;
 }
 
-/** The Slack Web API: records calls, answers ok. Point WebClient at `${url}/api/` (SLACK_API_URL). */
-export async function startSlackStub(): Promise<Running & { calls: SlackCall[]; apiUrl: string }> {
+/**
+ * The Slack Web API: records calls, answers ok (auth.test with the bot's ids, as Slack answers for a bot token).
+ * Point WebClient at `${url}/api/` (SLACK_API_URL). `delayMs` makes every call that slow, like Slack on a bad day.
+ */
+export async function startSlackStub(opts: { delayMs?: number } = {}): Promise<Running & { calls: SlackCall[]; apiUrl: string }> {
   const calls: SlackCall[] = [];
   const server = http.createServer((req, res) => {
     let body = "";
@@ -92,8 +95,13 @@ export async function startSlackStub(): Promise<Running & { calls: SlackCall[]; 
       if (ct.includes("json")) args = JSON.parse(body || "{}");
       else for (const [k, v] of new URLSearchParams(body)) args[k] = /^[[{]/.test(v) ? JSON.parse(v) : v;
       calls.push({ method, token: req.headers.authorization?.replace(/^Bearer /, ""), args });
-      res.setHeader("content-type", "application/json");
-      res.end(JSON.stringify({ ok: true, channel: args.channel, ts: `1700000000.${String(calls.length).padStart(6, "0")}` }));
+      const ids = method === "auth.test" ? { user_id: "U0TRAILBOT", bot_id: "B0TRAILBOT", team_id: "T0123TEAM" } : {};
+      const answer = () => {
+        res.setHeader("content-type", "application/json");
+        res.end(JSON.stringify({ ok: true, channel: args.channel, ts: `1700000000.${String(calls.length).padStart(6, "0")}`, ...ids }));
+      };
+      if (opts.delayMs) setTimeout(answer, opts.delayMs);
+      else answer();
     });
   });
   const url = await listen(server);

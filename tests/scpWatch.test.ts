@@ -327,6 +327,7 @@ describe("ScpWatch in the prod plan", function () {
     expect(trust[0].Principal.AWS).to.match(/^arn:aws:iam::444455556666:role\/scp-watch-detach-role-/);
     expect(json(one(plan(), "aws:iam/rolePolicy:RolePolicy", "scp-watch-mgmt-detach").inputs.policy).Statement).to.deep.equal([
       { Sid: "DetachScpsOnly", Effect: "Allow", Action: "organizations:DetachPolicy", Resource: "*", Condition: { StringEquals: { "organizations:PolicyType": "SERVICE_CONTROL_POLICY" } } },
+      { Sid: "NeverFullAWSAccess", Effect: "Deny", Action: "organizations:DetachPolicy", Resource: ["arn:*:organizations::aws:policy/service_control_policy/p-FullAWSAccess", "arn:*:organizations::*:policy/*/service_control_policy/p-FullAWSAccess"] },
     ]);
     const mapping = one(plan(), "aws:lambda/eventSourceMapping:EventSourceMapping", "scp-watch-detach-source").inputs;
     expect(JSON.parse(mapping.filterCriteria.filters[0].pattern)).to.deep.equal({ dynamodb: { NewImage: { detachStatus: { S: ["REQUESTED"] } } } });

@@ -158,7 +158,8 @@ describe("SgRevertBot (functions from the plan's archives)", function () {
     expect((await interact(slackRequest(payload, { ts: Math.floor(Date.now() / 1000) - 301 }))).statusCode).to.equal(401);
     expect((await interact(slackRequest(payload, { tamper: true }))).statusCode).to.equal(401);
     expect(await state(ruleId)).to.equal("PENDING");
-    expect(slack.calls.length).to.equal(before);
+    // (The container's one auth.test, on its first request, is not a change.)
+    expect(slack.calls.slice(before).filter((c) => c.method !== "auth.test")).to.deep.equal([]);
   });
 
   it("tells a non-approver privately that they cannot decide, and changes nothing", async () => {

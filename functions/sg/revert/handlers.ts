@@ -163,7 +163,9 @@ export interface Ec2Port {
 export type RevertOutcome = { ruleId: string; outcome: "reverted" | "already-gone" | "failed" | "not-denied"; error?: string };
 
 /** Revert DENIED rules (as the stream delivers them), each exactly once: the final transition is conditional too. */
-export async function revertRules(ruleIds: string[], deps: { store: ReviewStore; slack: SlackPort; ec2: Ec2Port; settings: BotSettings; log?: Log }): Promise<RevertOutcome[]> {
+export async function revertRules(streamRuleIds: string[], deps: { store: ReviewStore; slack: SlackPort; ec2: Ec2Port; settings: BotSettings; log?: Log }): Promise<RevertOutcome[]> {
+  // One outcome per rule even when the batch carries two stream records for it.
+  const ruleIds = [...new Set(streamRuleIds)];
   const items = (await deps.store.get(ruleIds)).filter((i) => i.state === "DENIED");
   const outcomes: RevertOutcome[] = ruleIds.filter((id) => !items.some((i) => i.ruleId === id)).map((ruleId) => ({ ruleId, outcome: "not-denied" as const }));
   for (const item of items) {

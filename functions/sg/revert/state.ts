@@ -31,6 +31,8 @@ export const TRANSITIONS: Record<ReviewState, ReviewState[]> = {
 };
 
 export const PURGE_AFTER_DAYS = 90;
+/** BatchGetItem's limit on keys per request. */
+export const BATCH_GET_MAX_KEYS = 100;
 
 export interface ReviewItem {
   ruleId: string;
@@ -158,20 +160,22 @@ export function dynamoReviewStore(client: DynamoDBClient, table: string): Review
       }
     },
     async get(ruleIds) {
-      if (ruleIds.length === 0) return [];
-      // BatchGetItem takes at most 100 keys and may return some unprocessed (16 MB per response): a change with more
-      // rules is read in pages. https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchGetItem.html
-      const items: ReviewItem[] = [];
+      // BatchGetItem refuses a request whose keys repeat ("Provided list of item keys contains duplicates"): two
+      // stream records for one rule in a batch are normal. At most 100 keys per request; retry UnprocessedKeys.
+      // https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchGetItem.html
       const unique = [...new Set(ruleIds)];
-      for (let i = 0; i < unique.length; i += 100) {
-        let keys: Record<string, AttributeValue>[] | undefined = unique.slice(i, i + 100).map((id) => ({ pk: { S: id } }));
-        for (let attempt = 0; keys && keys.length > 0 && attempt < 5; attempt++) {
+      const items: ReviewItem[] = [];
+      for (let i = 0; i < unique.length; i += BATCH_GET_MAX_KEYS) {
+        let keys: Record<string, AttributeValue>[] | undefined = unique.slice(i, i + BATCH_GET_MAX_KEYS).map((id) => ({ pk: { S: id } }));
+        for (let attempt = 0; keys && keys.length > 0; attempt++) {
+          if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** attempt)));
+          if (attempt > 8) throw new Error(`BatchGetItem left ${keys.length} keys unprocessed after ${attempt} attempts`);
           const out: BatchGetItemCommandOutput = await client.send(new BatchGetItemCommand({ RequestItems: { [table]: { Keys: keys, ConsistentRead: true } } }));
           items.push(...(out.Responses?.[table] ?? []).map(fromItem));
           keys = out.UnprocessedKeys?.[table]?.Keys;
         }
       }
-      return ruleIds.map((id) => items.find((i) => i.ruleId === id)).filter((i): i is ReviewItem => i !== undefined);
+      return unique.map((id) => items.find((i) => i.ruleId === id)).filter((i): i is ReviewItem => i !== undefined);
     },
     async unposted(sinceEpoch) {
       const items: ReviewItem[] = [];
