@@ -74,13 +74,19 @@ describe("Slack outbox in the prod plan", function () {
     for (const r of records) expect(stmts(r.inputs.policy)[0]).to.deep.include({ Action: ["dynamodb:UpdateItem"] });
   });
 
-  it("features hand notices to the outbox: no Slack token, SendMessage on the outbox queue only", () => {
+  it("features hand notices to the outbox: SendMessage on the outbox queue only; no Slack token but the deny processor's (owner email lookups)", () => {
     for (const name of ["findings-notifier", "sg-bot-detect", "deny-advisor-processor", "scp-watch-counter", "scp-watch-windows"]) {
       const env = fn(name).inputs.environment.variables;
-      expect(env, name).to.not.have.property("SLACK_BOT_TOKEN_SECRET");
       expect(env.SLACK_OUTBOX_QUEUE_URL, name).to.be.a("string");
       const pol = stmts(one(plan(), "aws:iam/rolePolicy:RolePolicy", `${name}-policy`).inputs.policy);
-      expect(pol.find((s) => s.Sid === "SlackToken" || s.Sid === "SlackBotToken"), name).to.equal(undefined);
+      if (name === "deny-advisor-processor") {
+        // It reads the token only to resolve an email owner tag (users.lookupByEmail); it posts through the outbox.
+        expect(env, name).to.have.property("SLACK_BOT_TOKEN_SECRET");
+        expect(pol.find((s) => s.Sid === "SlackToken"), name).to.deep.include({ Action: ["secretsmanager:GetSecretValue"] });
+      } else {
+        expect(env, name).to.not.have.property("SLACK_BOT_TOKEN_SECRET");
+        expect(pol.find((s) => s.Sid === "SlackToken" || s.Sid === "SlackBotToken"), name).to.equal(undefined);
+      }
       const send = pol.find((s) => s.Sid === "SlackOutbox");
       expect(send, name).to.deep.include({ Action: ["sqs:SendMessage"] });
       expect(send.Resource, name).to.have.length(1);
