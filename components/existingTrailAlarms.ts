@@ -11,7 +11,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { accountKeyPolicy } from "./kms";
 import { policyJson } from "./iam";
 import { alarmTopic } from "./alarmTopic";
-import { ALARM_NAMESPACE, metricNameOf } from "./orgTrail";
+import { trailAlarms } from "./orgTrail";
 import type { AlarmRow } from "../functions/trailAlarms";
 
 export interface ExistingTrailAlarmsArgs {
@@ -48,38 +48,7 @@ export class ExistingTrailAlarms extends pulumi.ComponentResource {
       { keyId: key.id, accountId: args.managementAccountId, displayName: "trailwatch organization trail alarms", emails: args.alarmEmails },
       mgmt,
     );
-    for (const row of args.alarmRows) {
-      const metricName = metricNameOf(row.id);
-      new aws.cloudwatch.LogMetricFilter(
-        `${name}-${row.id}`,
-        {
-          name: `trailwatch-${row.id}`,
-          logGroupName: args.logGroupName,
-          pattern: row.pattern,
-          metricTransformation: { name: metricName, namespace: ALARM_NAMESPACE, value: "1", unit: "Count" },
-        },
-        mgmt,
-      );
-      this.alarms.push(
-        new aws.cloudwatch.MetricAlarm(
-          `${name}-${row.id}`,
-          {
-            name: `trailwatch-${pulumi.getStack()}-${row.id}`,
-            alarmDescription: `${row.title}: ${row.description}${row.docLink ? ` (${row.docLink})` : ""}`.slice(0, 1024),
-            namespace: ALARM_NAMESPACE,
-            metricName,
-            statistic: "Sum",
-            period: 300,
-            evaluationPeriods: 1,
-            threshold: 1,
-            comparisonOperator: "GreaterThanOrEqualToThreshold",
-            treatMissingData: "notBreaching",
-            alarmActions: [this.alarmTopic.arn],
-          },
-          mgmt,
-        ),
-      );
-    }
+    this.alarms.push(...trailAlarms(name, args.alarmRows, args.logGroupName, this.alarmTopic.arn, mgmt));
     this.registerOutputs({ alarmTopicArn: this.alarmTopic.arn });
   }
 }

@@ -271,39 +271,7 @@ export class OrgTrail extends pulumi.ComponentResource {
       { keyId: this.monitoringKey.id, accountId: mgmtAccount, displayName: "trailwatch organization trail alarms", emails: args.alarmEmails },
       mgmt,
     );
-    for (const row of args.alarmRows) {
-      const metricName = metricNameOf(row.id);
-      new aws.cloudwatch.LogMetricFilter(
-        `${name}-${row.id}`,
-        {
-          name: `trailwatch-${row.id}`,
-          logGroupName: this.logGroup.name,
-          pattern: row.pattern,
-          // No dimensions and no default value: one low-cardinality series that exists only when something matched.
-          metricTransformation: { name: metricName, namespace: ALARM_NAMESPACE, value: "1", unit: "Count" },
-        },
-        mgmt,
-      );
-      this.alarms.push(
-        new aws.cloudwatch.MetricAlarm(
-          `${name}-${row.id}`,
-          {
-            name: `trailwatch-${pulumi.getStack()}-${row.id}`,
-            alarmDescription: `${row.title}: ${row.description}${row.docLink ? ` (${row.docLink})` : ""}`.slice(0, 1024),
-            namespace: ALARM_NAMESPACE,
-            metricName,
-            statistic: "Sum",
-            period: 300,
-            evaluationPeriods: 1,
-            threshold: 1,
-            comparisonOperator: "GreaterThanOrEqualToThreshold",
-            treatMissingData: "notBreaching",
-            alarmActions: [this.alarmTopic.arn],
-          },
-          mgmt,
-        ),
-      );
-    }
+    this.alarms.push(...trailAlarms(name, args.alarmRows, this.logGroup.name, this.alarmTopic.arn, mgmt));
 
     this.registerOutputs({
       bucketName: this.bucket.id,
@@ -392,4 +360,49 @@ function trailKeyPolicy(account: string, region: string, trailArn: string, trail
       Condition: { StringLike: { "kms:EncryptionContext:aws:cloudtrail:arn": trailsOfMgmt } },
     });
   return accountKeyPolicy(account, region, [], extra);
+}
+
+/**
+ * One metric filter and one alarm per row on the organization trail's log group (ours, or one that exists already:
+ * components/existingTrailAlarms.ts). No dimensions and no default value: one low-cardinality series that exists only
+ * when something matched, so a quiet month is not INSUFFICIENT_DATA.
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/MonitoringPolicyExamples.html
+ */
+export function trailAlarms(
+  name: string,
+  rows: readonly AlarmRow[],
+  logGroupName: pulumi.Input<string>,
+  topicArn: pulumi.Input<string>,
+  opts: pulumi.CustomResourceOptions,
+): aws.cloudwatch.MetricAlarm[] {
+  return rows.map((row) => {
+    const metricName = metricNameOf(row.id);
+    new aws.cloudwatch.LogMetricFilter(
+      `${name}-${row.id}`,
+      {
+        name: `trailwatch-${row.id}`,
+        logGroupName,
+        pattern: row.pattern,
+        metricTransformation: { name: metricName, namespace: ALARM_NAMESPACE, value: "1", unit: "Count" },
+      },
+      opts,
+    );
+    return new aws.cloudwatch.MetricAlarm(
+      `${name}-${row.id}`,
+      {
+        name: `trailwatch-${pulumi.getStack()}-${row.id}`,
+        alarmDescription: `${row.title}: ${row.description}${row.docLink ? ` (${row.docLink})` : ""}`.slice(0, 1024),
+        namespace: ALARM_NAMESPACE,
+        metricName,
+        statistic: "Sum",
+        period: 300,
+        evaluationPeriods: 1,
+        threshold: 1,
+        comparisonOperator: "GreaterThanOrEqualToThreshold",
+        treatMissingData: "notBreaching",
+        alarmActions: [topicArn],
+      },
+      opts,
+    );
+  });
 }
