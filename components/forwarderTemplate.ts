@@ -50,20 +50,33 @@ export function forwardedStreams(opts: ForwarderOptions = { changes: true }): Fo
 }
 
 /**
- * The change feed (issue 10) needs every write management event, and no other stream forwards them all. The StackSet
- * template is one template for the whole organization, so this stream is forwarded whether `features.changeFeed` is
- * on or not.
+ * The change feed (issue 10) needs every write management event, and no other stream forwards them all. Forwarded
+ * only with `features.changeFeed` on (forwardedStreams drops it otherwise, in the StackSet template and in the
+ * management account's forwarder alike).
  *
- * Cost: every write call in every account and region now crosses to the central bus (EventBridge bills cross-account
+ * Cost: every write call in every account and region crosses to the central bus (EventBridge bills cross-account
  * delivery per event), is archived by the central archive (storage per GB), and is written to the searchable
- * security-event log group (CloudWatch Logs ingestion per GB), whether or not the change feed is on. Writes are a
- * small share of CloudTrail volume (the reads stay behind: a rule in ENABLED never sees them), but busy accounts
- * (autoscaling, CI) write millions of events a month: check the archive and log group sizes after rollout.
+ * security-event log group (CloudWatch Logs ingestion per GB). Writes are a small share of CloudTrail volume (the
+ * reads stay behind: a rule in ENABLED never sees them), but busy accounts (autoscaling, CI) write millions of events
+ * a month: check the archive and log group sizes after rollout.
+ *
+ * `managementEvent: true`: data events (S3 object writes, Lambda invokes, with data event selectors on) are
+ * `readOnly: false` too, and would otherwise all cross accounts into the archive and the log group. CloudTrail writes
+ * `managementEvent` on every record from eventVersion 1.06 (Optional: False):
+ * https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-record-contents.html
  *
  * The pattern leaves out what the other streams already forward (write denies, successful security-group, role and
  * organization-policy changes): an event matched by two forwarding rules would reach the central bus twice, and every
  * consumer there (deny counts, security-group reviews, the change feed) would see it twice. Together the streams
  * forward each write call exactly once; the central bus's `detail.readOnly: [false]` subscription sees them all.
+ *
+ * No path is constrained both outside and inside the `$or`: EventBridge's engine (aws/event-ruler) does not AND the
+ * two, a path repeated in a branch replaces the outer condition for that branch (or the rule is refused). The
+ * errorCode condition is therefore written into each branch (validatePattern refuses the other shape):
+ * - a failed call that is not a deny (the narrow change streams forward successful calls only, the deny stream the
+ *   denies; `anything-but` never matches a missing field, so this branch is failed calls only);
+ * - a successful call of any other service;
+ * - a successful call of a narrow stream's service that the narrow stream does not forward.
  */
 export const changesStreamPattern: Record<string, unknown> = (() => {
   const narrow = [securityGroupChangePattern, roleChangePattern, orgPolicyChangePattern].map((p) => (p as { detail: { eventSource: string[]; eventName: string[] } }).detail);
@@ -71,16 +84,16 @@ export const changesStreamPattern: Record<string, unknown> = (() => {
   const denyCodes = ((denyPattern as { detail: { errorCode: unknown[] } }).detail.errorCode).map((m) =>
     typeof m === "string" ? m : "prefix" in (m as object) ? `${(m as { prefix: string }).prefix}*` : `*${(m as { suffix: string }).suffix}`,
   );
+  const succeeded = { errorCode: [{ exists: false }] };
   return {
     "detail-type": ["AWS API Call via CloudTrail"],
     detail: {
       readOnly: [false],
-      errorCode: [{ exists: false }, { "anything-but": { wildcard: denyCodes } }],
+      managementEvent: [true],
       $or: [
-        // Failed calls: the narrow change streams forward successful calls only.
-        { errorCode: [{ exists: true }] },
-        { eventSource: [{ "anything-but": narrow.map((d) => d.eventSource[0]) }] },
-        ...narrow.map((d) => ({ eventSource: d.eventSource, eventName: [{ "anything-but": d.eventName }] })),
+        { errorCode: [{ "anything-but": { wildcard: denyCodes } }] },
+        { ...succeeded, eventSource: [{ "anything-but": narrow.map((d) => d.eventSource[0]) }] },
+        ...narrow.map((d) => ({ ...succeeded, eventSource: d.eventSource, eventName: [{ "anything-but": d.eventName }] })),
       ],
     },
   };
