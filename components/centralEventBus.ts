@@ -13,6 +13,7 @@ import { TARGET_RETRY, type RuleState } from "./forwarderTemplate";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import * as heartbeat from "../functions/heartbeat";
 import { HEARTBEAT_NAMESPACE, HEARTBEAT_RULE_NAME, QUIET_METRIC } from "../functions/heartbeat";
+import { assertDeployablePattern, EVENT_PATTERN_MAX_CHARS } from "../functions/eventPattern";
 
 export interface CentralEventBusArgs {
   /** Only principals of this organization may put events (`aws:PrincipalOrgID`). */
@@ -28,6 +29,8 @@ export interface CentralEventBusArgs {
   readonly heartbeatMinutes: number;
   /** Email subscriptions on the alert topic (DLQ depth, quiet forwarders). */
   readonly alertEmails?: string[];
+  /** EventBridge's event pattern size quota in this account and region (config eventBus.maxPatternChars). @default 2048 */
+  readonly maxPatternChars?: number;
 }
 
 export type SubscriptionTarget =
@@ -56,11 +59,13 @@ export class CentralEventBus extends pulumi.ComponentResource {
   readonly busArn: pulumi.Output<string>;
   private readonly region: string;
   private readonly accountId: string;
+  private readonly maxPatternChars: number;
 
   constructor(name: string, args: CentralEventBusArgs, opts?: pulumi.ComponentResourceOptions) {
     super("trailwatch:backbone:CentralEventBus", name, {}, opts);
     this.region = args.region;
     this.accountId = args.accountId;
+    this.maxPatternChars = args.maxPatternChars ?? EVENT_PATTERN_MAX_CHARS;
     const p = { parent: this };
 
     this.key = new aws.kms.Key(
@@ -148,6 +153,8 @@ export class CentralEventBus extends pulumi.ComponentResource {
     options: { state?: RuleState } = {},
   ): Subscription {
     const p = { parent: this };
+    // A pattern PutRule refuses, or that EventBridge reads differently than our matcher, fails the plan here.
+    assertDeployablePattern(`${name}-rule`, pattern, this.maxPatternChars, " (raise the quota, then set trailwatch:eventBus.maxPatternChars)");
     // The read-only management event filter applies on custom buses too: a stream that must see Get/Describe/List
     // calls (denies) passes ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS here as well as on the forwarders.
     // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail-management.html

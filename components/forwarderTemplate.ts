@@ -6,6 +6,7 @@
 import { configNonCompliantPattern } from "../functions/findings/severity";
 import { denyPattern, orgPolicyChangePattern, roleChangePattern, securityGroupChangePattern } from "../functions/patterns";
 import { HEARTBEAT_RULE_NAME } from "../functions/heartbeat";
+import { assertDeployablePattern } from "../functions/eventPattern";
 
 export type RuleState = "ENABLED" | "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS";
 
@@ -46,6 +47,8 @@ export function forwardedStreams(opts: ForwarderOptions = { changes: true }): Fo
     { ruleName: "trailwatch-config-noncompliant", description: "AWS Config rules turned NON_COMPLIANT", pattern: configNonCompliantPattern, state: "ENABLED" },
     { ruleName: "trailwatch-changes", description: "Every other write management event, for the change feed", pattern: changesStreamPattern, state: "ENABLED" },
   ];
+  // Member accounts have the default pattern size quota (2,048): hold every forwarded pattern to it.
+  for (const s of all) assertDeployablePattern(s.ruleName, s.pattern);
   return opts.changes ? all : all.filter((s) => s.ruleName !== "trailwatch-changes");
 }
 

@@ -381,7 +381,18 @@ export const EVENT_PATTERN_MAX_CHARS = 2048;
 /** The pattern as PutRule receives it (JSON without whitespace, as the components serialize it), measured; null when it fits. */
 export function patternSizeProblem(pattern: unknown, maxChars = EVENT_PATTERN_MAX_CHARS): string | null {
   const size = JSON.stringify(pattern).length;
-  return size > maxChars ? `the event pattern is ${size} characters, EventBridge's limit here is ${maxChars}` : null;
+  return size > maxChars ? `pattern: ${size} characters, more than EventBridge's event pattern size quota of ${maxChars}` : null;
+}
+
+/**
+ * Throws when a rule's pattern would fail PutRule or route differently than it reads: every component calls it before
+ * declaring a rule, so `npm run plan` fails where `pulumi up` would (or, worse, where the rule would deploy and mean
+ * something else). `quotaHint` says which config key raises the size quota, if any.
+ */
+export function assertDeployablePattern(rule: string, pattern: unknown, maxChars = EVENT_PATTERN_MAX_CHARS, quotaHint = ""): void {
+  const size = patternSizeProblem(pattern, maxChars);
+  const problems = [...validatePattern(pattern), ...(size ? [size + quotaHint] : [])];
+  if (problems.length > 0) throw new Error(`event rule ${rule}: ${problems.join("; ")}`);
 }
 
 const ANYTHING_BUT_FORMS = ["prefix", "suffix", "wildcard", "equals-ignore-case"];
@@ -523,12 +534,15 @@ function numericProblems(arg: unknown): string[] {
 }
 
 function anythingButProblems(arg: unknown): string[] {
-  if (typeof arg === "string" || typeof arg === "number") return [];
+  if (typeof arg === "number") return Math.abs(arg) > NUMERIC_LIMIT ? [`anything-but: numbers must be within ±${NUMERIC_LIMIT}`] : [];
+  if (typeof arg === "string") return [];
   if (Array.isArray(arg)) {
     if (arg.length === 0) return ["anything-but list must not be empty"];
     const allStrings = arg.every((x) => typeof x === "string");
     const allNumbers = arg.every((x) => typeof x === "number");
-    return allStrings || allNumbers ? [] : ["anything-but list must be all strings or all numbers"];
+    if (!allStrings && !allNumbers) return ["anything-but list must be all strings or all numbers"];
+    // event-ruler keeps numbers as ComparableNumber, which refuses values outside its range.
+    return arg.some((x) => typeof x === "number" && Math.abs(x) > NUMERIC_LIMIT) ? [`anything-but: numbers must be within ±${NUMERIC_LIMIT}`] : [];
   }
   if (!isObject(arg) || Object.keys(arg).length !== 1) return ["anything-but takes a string, number, list, or one operator object"];
   const [form, inner] = Object.entries(arg)[0];

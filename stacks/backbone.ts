@@ -38,6 +38,7 @@ export function wireBackbone(config: StackConfig, providers: AccountProviders): 
       archiveRetentionDays: config.eventBus.archiveRetentionDays,
       heartbeatMinutes: config.eventBus.heartbeatMinutes,
       alertEmails: config.alerts.emails,
+      maxPatternChars: config.eventBus.maxPatternChars,
     },
     { provider: providers.of("security") },
   );

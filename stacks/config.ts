@@ -10,6 +10,8 @@ import { z } from "zod";
 import { accountId, secretRef, uniqueList } from "./schemaParts";
 import { BUILTIN_ROW_IDS, ELEVATED_ROLE_ROW_ID, checkPattern, elevatedRoleRow } from "../functions/trailAlarms";
 import { changeFeedConfig } from "./changeFeedConfig";
+import { EVENT_PATTERN_MAX_CHARS } from "../functions/eventPattern";
+import { DEFAULT_NOISE } from "../functions/changeFeed";
 
 export const NAMESPACE = "trailwatch";
 
@@ -137,6 +139,12 @@ const eventBus = z
     heartbeatMinutes: z.number().int().min(5).max(1440).default(30),
     /** Retention of the searchable log of every forwarded event (CloudWatch Logs Insights). */
     eventLogRetentionDays: logRetention.default(90),
+    /**
+     * EventBridge's event pattern size quota in the security account's home region, where the central rules live:
+     * 2,048 characters unless raised through Service Quotas (to 4,096 at most). Forwarder rules in member accounts
+     * are always held to the default 2,048. https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-quota.html
+     */
+    maxPatternChars: z.number().int().min(EVENT_PATTERN_MAX_CHARS).max(4096).default(EVENT_PATTERN_MAX_CHARS),
   })
   .strict();
 
@@ -394,6 +402,17 @@ export const stackConfigSchema = z
           message: `false while features.eventBackbone is false (${f} uses the central bus), found true`,
           input: true,
         });
+    // The central change-feed rule leaves the noise event names out in its pattern, so they count against the quota.
+    const writes = writeCallsPatternChars(c.changeFeed.noise.eventNames);
+    if (writes > c.eventBus.maxPatternChars)
+      ctx.addIssue({
+        code: "custom",
+        path: ["changeFeed", "noise", "eventNames"],
+        message:
+          `fewer event names: with the built-in ones they make the change feed's rule pattern ${writes} characters, more than ` +
+          `EventBridge's event pattern size quota of ${c.eventBus.maxPatternChars} (trailwatch:eventBus.maxPatternChars, once the quota is raised)`,
+        input: c.changeFeed.noise.eventNames,
+      });
     if (c.forwarder.mode === "direct" && c.forwarder.directAccounts.length === 0)
       ctx.addIssue({
         code: "custom",
@@ -505,6 +524,15 @@ function decode(value: string): unknown {
     }
   }
   return value;
+}
+
+/**
+ * Characters of the central change-feed rule's pattern (components/changeFeed.ts writeCallsPattern: write calls minus
+ * the built-in and configured noise event names); tests/changeFeedPlan.test.ts holds it to the deployed rule.
+ */
+export function writeCallsPatternChars(extraNoiseEventNames: string[]): number {
+  const names = [...new Set([...DEFAULT_NOISE.eventNames, ...extraNoiseEventNames])].sort();
+  return JSON.stringify({ "detail-type": ["AWS API Call via CloudTrail"], detail: { readOnly: [false], eventName: [{ "anything-but": names }] } }).length;
 }
 
 /** The list of regions forwarders go to: the configured ones plus us-east-1, sorted, unique. */
