@@ -16,7 +16,16 @@ export interface ForwardedStream {
   description: string;
   pattern: Record<string, unknown>;
   state: RuleState;
+  /**
+   * Also forwarded in deny-only regions (`forwarder.denyRegions: all`): regions outside `regions`, where only denies
+   * matter (an SCP "deny outside approved regions" fires exactly there).
+   */
+  denyOnly?: boolean;
 }
+
+/** Template parameter choosing the streams of one stack instance: every stream, or the deny stream only. */
+export const STREAMS_PARAMETER = "Streams";
+export const ALL_STREAMS_CONDITION = "AllStreams";
 
 export const FORWARDER_ROLE_PREFIX = "trailwatch-forwarder";
 export const HEARTBEAT_SCHEDULE = "rate(5 minutes)";
@@ -39,7 +48,7 @@ export interface ForwarderOptions {
 
 export function forwardedStreams(opts: ForwarderOptions = { changes: true }): ForwardedStream[] {
   const all: ForwardedStream[] = [
-    { ruleName: "trailwatch-denies", description: "AccessDenied / UnauthorizedOperation events, read-only calls included", pattern: denyPattern, state: "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS" },
+    { ruleName: "trailwatch-denies", description: "AccessDenied / UnauthorizedOperation events, read-only calls included", pattern: denyPattern, state: "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS", denyOnly: true },
     { ruleName: "trailwatch-sg-changes", description: "Security group rules added or modified", pattern: securityGroupChangePattern, state: "ENABLED" },
     { ruleName: "trailwatch-role-changes", description: "IAM role changes (us-east-1 only: IAM is global)", pattern: roleChangePattern, state: "ENABLED" },
     { ruleName: "trailwatch-org-policy-changes", description: "Organizations policy changes (us-east-1 only)", pattern: orgPolicyChangePattern, state: "ENABLED" },
@@ -112,7 +121,7 @@ type CfnValue = string | number | boolean | null | CfnValue[] | { [key: string]:
 export interface CfnTemplate {
   AWSTemplateFormatVersion: "2010-09-09";
   Description: string;
-  Parameters: Record<string, { Type: string; Description: string; AllowedPattern?: string }>;
+  Parameters: Record<string, { Type: string; Description: string; AllowedPattern?: string; AllowedValues?: string[]; Default?: string }>;
   Conditions?: Record<string, CfnValue>;
   Resources: Record<string, { Type: string; Condition?: string; Properties: Record<string, CfnValue>; DependsOn?: string[] }>;
   Outputs: Record<string, { Value: CfnValue }>;
@@ -196,6 +205,8 @@ export function forwarderTemplate(opts: ForwarderOptions = { changes: true }): C
   for (const s of forwardedStreams(opts)) {
     resources[logicalId(s.ruleName)] = {
       Type: "AWS::Events::Rule",
+      // In a deny-only instance (Streams=denies) only the deny stream and the heartbeat are created.
+      ...(s.denyOnly ? {} : { Condition: ALL_STREAMS_CONDITION }),
       Properties: {
         Name: s.ruleName,
         Description: s.description,
@@ -211,7 +222,14 @@ export function forwarderTemplate(opts: ForwarderOptions = { changes: true }): C
     Description: "trailwatch member forwarder: CloudTrail streams and a heartbeat to the central event bus",
     Parameters: {
       CentralBusArn: { Type: "String", Description: "ARN of the trailwatch central event bus", AllowedPattern: "^arn:aws[a-z-]*:events:[a-z0-9-]+:\\d{12}:event-bus/.+$" },
+      [STREAMS_PARAMETER]: {
+        Type: "String",
+        Description: "all: every stream (configured regions); denies: the deny stream and the heartbeat only (other enabled regions)",
+        AllowedValues: ["all", "denies"],
+        Default: "all",
+      },
     },
+    Conditions: { [ALL_STREAMS_CONDITION]: { "Fn::Equals": [{ Ref: STREAMS_PARAMETER }, "all"] } },
     Resources: resources,
     Outputs: { ForwarderRoleArn: { Value: { "Fn::GetAtt": ["ForwarderRole", "Arn"] } } },
   };

@@ -1,7 +1,7 @@
 /** Wiring for the event backbone: the central bus in the security account, forwarders everywhere else. */
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "./config";
-import { forwarderRegions } from "./config";
+import { denyOnlyRegions, forwarderRegions } from "./config";
 import type { AccountProviders } from "./providers";
 import { CentralEventBus } from "../components/centralEventBus";
 import { MemberForwarder, OrganizationForwarders } from "../components/memberForwarder";
@@ -51,10 +51,12 @@ export function wireBackbone(config: StackConfig, providers: AccountProviders): 
     { state: "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS" },
   );
   const regions = forwarderRegions(config);
+  const denyOnly = denyOnlyRegions(config);
   const outputs: Outputs = {
     centralBusArn: bus.busArn,
     alertTopicArn: bus.alertTopic.arn,
     forwarderRegions: regions,
+    denyOnlyForwarderRegions: denyOnly,
     securityEventLogGroup: eventLog.logGroup!.name,
   };
 
@@ -68,6 +70,7 @@ export function wireBackbone(config: StackConfig, providers: AccountProviders): 
         failureTolerancePercentage: config.forwarder.failureTolerancePercentage,
         maxConcurrentPercentage: config.forwarder.maxConcurrentPercentage,
         changes: config.features.changeFeed,
+        denyOnlyRegions: denyOnly,
       },
       { provider: providers.of("management") },
     );
@@ -86,6 +89,7 @@ export function wireBackbone(config: StackConfig, providers: AccountProviders): 
       regions,
       providerFor: (region) => providers.forAccount(account, region, label),
       changes: config.features.changeFeed,
+      denyOnlyRegions: denyOnly,
     });
   }
   return { bus, outputs };

@@ -128,6 +128,12 @@ const forwarder = z
     maxConcurrentPercentage: z.number().int().min(1).max(100).default(25),
     /** Direct mode only: the member accounts to deploy forwarders to, each with its own provider. */
     directAccounts: uniqueList(accountId, "account id").default([]),
+    /**
+     * Where the deny stream is forwarded: `all` = every region enabled in every account (the partition's default
+     * regions, plus `regions`), so denies in regions nobody uses (where "deny outside approved regions" SCPs fire) are
+     * seen; `configured` = `regions` only. The other streams always stay in `regions`.
+     */
+    denyRegions: z.enum(["all", "configured"]).default("all"),
   })
   .strict();
 
@@ -538,4 +544,33 @@ export function writeCallsPatternChars(extraNoiseEventNames: string[]): number {
 /** The list of regions forwarders go to: the configured ones plus us-east-1, sorted, unique. */
 export function forwarderRegions(c: StackConfig): string[] {
   return [...new Set([...c.regions, "us-east-1"])].sort();
+}
+
+/**
+ * The regions enabled in every account of a partition: those launched before March 20, 2019 ("default Regions", which
+ * cannot be disabled); later ones are opt-in and disabled unless enabled, so a deny forwarder can only be deployed
+ * there once they are (list them in `regions`).
+ * https://docs.aws.amazon.com/accounts/latest/reference/manage-acct-regions.html
+ */
+export const DEFAULT_REGIONS: Record<"aws" | "aws-us-gov" | "aws-cn", readonly string[]> = {
+  aws: [
+    "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1", "ap-southeast-1", "ap-southeast-2", "ca-central-1",
+    "eu-central-1", "eu-north-1", "eu-west-1", "eu-west-2", "eu-west-3", "sa-east-1", "us-east-1", "us-east-2", "us-west-1", "us-west-2",
+  ],
+  "aws-us-gov": ["us-gov-east-1", "us-gov-west-1"],
+  "aws-cn": ["cn-north-1", "cn-northwest-1"],
+};
+
+export function partitionOf(region: string): keyof typeof DEFAULT_REGIONS {
+  return region.startsWith("us-gov-") ? "aws-us-gov" : region.startsWith("cn-") ? "aws-cn" : "aws";
+}
+
+/**
+ * Regions that get a deny-only forwarder (the deny stream and the heartbeat, no other stream): with
+ * `forwarder.denyRegions: all`, the partition's default regions that `forwarderRegions` does not already cover.
+ */
+export function denyOnlyRegions(c: StackConfig): string[] {
+  if (c.forwarder.denyRegions !== "all") return [];
+  const full = new Set(forwarderRegions(c));
+  return DEFAULT_REGIONS[partitionOf(c.homeRegion)].filter((r) => !full.has(r)).sort();
 }
