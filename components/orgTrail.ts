@@ -34,6 +34,8 @@ export interface OrgTrailArgs {
   /** IAM principals (ARNs) allowed to decrypt log files. */
   readerArns: string[];
   dataEvents: { s3Objects: boolean; lambdaInvokes: boolean };
+  /** Network activity events of these VPC endpoint event sources; `deniesOnly`: VpceAccessDenied only. */
+  networkActivity?: { eventSources: readonly string[]; deniesOnly: boolean };
   insights: boolean;
   /** Retention of a CloudTrail Lake event data store of the organization's management events; unset = none. */
   lakeRetentionDays?: number;
@@ -244,7 +246,7 @@ export class OrgTrail extends pulumi.ComponentResource {
         kmsKeyId: this.trailKey.arn,
         cloudWatchLogsGroupArn: pulumi.interpolate`${this.logGroup.arn}:*`,
         cloudWatchLogsRoleArn: deliveryRole.arn,
-        advancedEventSelectors: eventSelectors(args.dataEvents),
+        advancedEventSelectors: eventSelectors(args.dataEvents, args.networkActivity),
         insightSelectors: args.insights ? [{ insightType: "ApiCallRateInsight" }, { insightType: "ApiErrorRateInsight" }] : undefined,
       },
       { ...mgmt, dependsOn: [...prerequisites, bucketPolicy, deliveryPolicy] },
@@ -322,8 +324,17 @@ export function metricNameOf(rowId: string): string {
   return rowId.replace(/(^|-)([a-z0-9])/g, (_m, _d, c: string) => c.toUpperCase());
 }
 
-/** Management events always; S3 object and Lambda invoke data events when configured (they are billed per event). */
-function eventSelectors(data: { s3Objects: boolean; lambdaInvokes: boolean }): aws.types.input.cloudtrail.TrailAdvancedEventSelector[] {
+/**
+ * Management events always; S3 object and Lambda invoke data events when configured (they are billed per event);
+ * network activity events of the chosen VPC endpoint event sources, one selector per source (CloudTrail: "If you want
+ * to log network activity events for multiple event sources, you must create a separate field selector for each"),
+ * VpceAccessDenied only unless asked (errorCode's only valid value):
+ * https://docs.aws.amazon.com/awscloudtrail/latest/userguide/logging-network-events-with-cloudtrail.html
+ */
+export function eventSelectors(
+  data: { s3Objects: boolean; lambdaInvokes: boolean },
+  network: { eventSources: readonly string[]; deniesOnly: boolean } = { eventSources: [], deniesOnly: true },
+): aws.types.input.cloudtrail.TrailAdvancedEventSelector[] {
   const selectors: aws.types.input.cloudtrail.TrailAdvancedEventSelector[] = [
     { name: "Management events", fieldSelectors: [{ field: "eventCategory", equals: ["Management"] }] },
   ];
@@ -341,6 +352,15 @@ function eventSelectors(data: { s3Objects: boolean; lambdaInvokes: boolean }): a
       fieldSelectors: [
         { field: "eventCategory", equals: ["Data"] },
         { field: "resources.type", equals: ["AWS::Lambda::Function"] },
+      ],
+    });
+  for (const source of network.eventSources)
+    selectors.push({
+      name: `Network activity ${source}${network.deniesOnly ? " VPC endpoint denies" : ""}`,
+      fieldSelectors: [
+        { field: "eventCategory", equals: ["NetworkActivity"] },
+        { field: "eventSource", equals: [source] },
+        ...(network.deniesOnly ? [{ field: "errorCode", equals: ["VpceAccessDenied"] }] : []),
       ],
     });
   return selectors;

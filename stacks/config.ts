@@ -12,6 +12,7 @@ import { BUILTIN_ROW_IDS, ELEVATED_ROLE_ROW_ID, checkPattern, elevatedRoleRow } 
 import { changeFeedConfig } from "./changeFeedConfig";
 import { EVENT_PATTERN_MAX_CHARS } from "../functions/eventPattern";
 import { DEFAULT_NOISE } from "../functions/changeFeed";
+import type { DeployedCoverage } from "../functions/coverage";
 
 export const NAMESPACE = "trailwatch";
 
@@ -171,6 +172,14 @@ const denyAdvisor = z
   })
   .strict();
 
+/**
+ * An event source CloudTrail logs network activity events for (advanced event selector field `eventSource`, Equals
+ * only, one source per selector). AWS adds services to the list (CloudTrail, EC2, KMS, Secrets Manager at preview;
+ * S3 network activity records exist, e.g. Panther's VpceAccessDenied fixture): check the current list at
+ * https://docs.aws.amazon.com/awscloudtrail/latest/userguide/logging-network-events-with-cloudtrail.html
+ */
+const networkActivityEventSource = z.string().regex(/^[a-z0-9-]+\.amazonaws\.com$/, "a service event source such as ec2.amazonaws.com");
+
 const alarmRowId = z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, "a row id of lowercase letters, digits and dashes");
 const filterRow = z
   .object({
@@ -206,6 +215,19 @@ const orgTrail = z
       .object({ s3Objects: z.boolean().default(false), lambdaInvokes: z.boolean().default(false) })
       .strict()
       .default({ s3Objects: false, lambdaInvokes: false }),
+    /**
+     * Network activity events for these VPC endpoint event sources (one advanced event selector each, as CloudTrail
+     * requires): a VPC endpoint policy deny is a network activity event, so without them the `VpceAccessDenied`
+     * denies never reach EventBridge. `deniesOnly` logs only `errorCode: VpceAccessDenied` (billed per event).
+     * https://docs.aws.amazon.com/awscloudtrail/latest/userguide/logging-network-events-with-cloudtrail.html
+     */
+    networkActivity: z
+      .object({
+        eventSources: uniqueList(networkActivityEventSource, "event source").default([]),
+        deniesOnly: z.boolean().default(true),
+      })
+      .strict()
+      .default({ eventSources: [], deniesOnly: true }),
     /** CloudTrail Insights (API call rate and error rate anomalies). */
     insights: z.boolean().default(false),
     /** Days a CloudTrail Lake event data store keeps the organization's management events; unset = no event data store. */
@@ -574,3 +596,24 @@ export function denyOnlyRegions(c: StackConfig): string[] {
   const full = new Set(forwarderRegions(c));
   return DEFAULT_REGIONS[partitionOf(c.homeRegion)].filter((r) => !full.has(r)).sort();
 }
+
+/** What the deployed pipeline can see (replay marks findings it would not have): trail selectors and forwarded regions. */
+export function deployedCoverage(c: StackConfig): DeployedCoverage {
+  return {
+    dataEvents: c.orgTrail.dataEvents,
+    networkActivity: c.orgTrail.networkActivity,
+    denyRegions: [...forwarderRegions(c), ...denyOnlyRegions(c)].sort(),
+    otherRegions: forwarderRegions(c),
+  };
+}
+
+/**
+ * The coverage of a stack with every default and unknown regions (replay without --stack): no data events, no network
+ * activity events, denies from the commercial partition's default regions (`denyRegions: all`), other streams unknown.
+ */
+export const DEFAULT_COVERAGE: DeployedCoverage = {
+  dataEvents: { s3Objects: false, lambdaInvokes: false },
+  networkActivity: { eventSources: [], deniesOnly: true },
+  denyRegions: DEFAULT_REGIONS.aws,
+  otherRegions: null,
+};

@@ -19,6 +19,7 @@ export function wireOrgTrail(config: StackConfig, providers: AccountProviders): 
     logRetentionDays: t.logRetentionDays,
     readerArns: t.readerArns,
     dataEvents: t.dataEvents,
+    networkActivity: t.networkActivity,
     insights: t.insights,
     lakeRetentionDays: t.lakeRetentionDays,
     alarmRows: alarmRows({

@@ -209,6 +209,7 @@ describe("OrgTrail in a variant plan (management administrator, data events, Lak
     doc.config["trailwatch:orgTrail"] = {
       administrator: "management",
       dataEvents: { s3Objects: true, lambdaInvokes: true },
+      networkActivity: { eventSources: ["ec2.amazonaws.com", "kms.amazonaws.com"] },
       lakeRetentionDays: 400,
       alarms: { disabled: ["vpc-changes", "nacl-changes"], emails: ["trail-alarms@example.com"] },
     };
@@ -225,6 +226,9 @@ describe("OrgTrail in a variant plan (management administrator, data events, Lak
       [{ field: "eventCategory", equals: ["Management"] }],
       [{ field: "eventCategory", equals: ["Data"] }, { field: "resources.type", equals: ["AWS::S3::Object"] }],
       [{ field: "eventCategory", equals: ["Data"] }, { field: "resources.type", equals: ["AWS::Lambda::Function"] }],
+      // One selector per network activity event source (CloudTrail requires it), VPC endpoint denies only by default.
+      [{ field: "eventCategory", equals: ["NetworkActivity"] }, { field: "eventSource", equals: ["ec2.amazonaws.com"] }, { field: "errorCode", equals: ["VpceAccessDenied"] }],
+      [{ field: "eventCategory", equals: ["NetworkActivity"] }, { field: "eventSource", equals: ["kms.amazonaws.com"] }, { field: "errorCode", equals: ["VpceAccessDenied"] }],
     ]);
     expect(t.insightSelectors).to.equal(undefined);
   });

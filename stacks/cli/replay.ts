@@ -13,8 +13,11 @@ import { readLogBatches } from "./readLogs";
 import { mayProduceFindings, routeRecord, type Finding } from "../../functions/router";
 import { ReplaySummary, formatReport } from "./report";
 import { isChange, summarize, toChangeRecord } from "../../functions/changeFeed";
+import { unseenBecause, type DeployedCoverage } from "../../functions/coverage";
+import { DEFAULT_COVERAGE, deployedCoverage, parseStackConfig } from "../config";
+import { readStackConfig } from "./mockRuntime";
 
-const USAGE = "usage: npm run replay -- [paths...] [--json] [--changes] [--trusted-cidr <cidr>]...";
+const USAGE = "usage: npm run replay -- [paths...] [--json] [--changes] [--stack <name>] [--trusted-cidr <cidr>]...";
 export const SAMPLES = path.resolve(__dirname, "../../samples/cloudtrail");
 
 export interface ReplayArgs {
@@ -23,6 +26,8 @@ export interface ReplayArgs {
   trustedCidrs: string[];
   /** Also print the change feed's change records (environment "unknown": replay has no account map). */
   changes?: boolean;
+  /** Stack whose config (Pulumi.<stack>.yaml) says what the deployed pipeline sees; unset = the defaults. */
+  stack?: string;
 }
 
 export function parseReplayArgs(argv: string[]): ReplayArgs {
@@ -31,6 +36,11 @@ export function parseReplayArgs(argv: string[]): ReplayArgs {
     const a = argv[i];
     if (a === "--json") args.json = true;
     else if (a === "--changes") args.changes = true;
+    else if (a === "--stack") {
+      const v = argv[++i];
+      if (!v || !/^[\w.-]+$/.test(v)) throw new Error(`--stack needs a stack name such as prod, found ${v ?? "nothing"}\n${USAGE}`);
+      args.stack = v;
+    }
     else if (a === "--trusted-cidr") {
       const v = argv[++i];
       if (!v || !/^[0-9a-fA-F:.]+\/\d{1,3}$/.test(v)) throw new Error(`--trusted-cidr needs a CIDR such as 10.0.0.0/8, found ${v ?? "nothing"}\n${USAGE}`);
@@ -46,6 +56,7 @@ export function parseReplayArgs(argv: string[]): ReplayArgs {
 /** Run a replay, writing to `out` (stdout) and `err` (stderr). Returns the exit code. */
 export async function replay(args: ReplayArgs, out: (s: string) => void, err: (s: string) => void): Promise<number> {
   const summary = new ReplaySummary();
+  const coverage = args.stack ? stackCoverage(args.stack) : DEFAULT_COVERAGE;
   let changes = 0;
   // A file (or a run of JSON lines) at a time: a record that produces nothing then costs no await at all.
   for await (const batch of readLogBatches(args.paths)) {
@@ -67,8 +78,13 @@ export async function replay(args: ReplayArgs, out: (s: string) => void, err: (s
         err(`replay: skipped ${item.file}${item.line ? `:${item.line}` : ` record ${item.index}`}: ${(e as Error).message}\n`);
         continue;
       }
-      for (const f of findings) {
+      for (const found of findings) {
+        // Whether the deployed config would have seen it: a data event, a network activity event or a region without
+        // a forwarder never reaches the bus (fields added to the public JSON, counted apart in the summary).
+        const why = unseenBecause(item.record, (found as { kind: string }).kind, coverage);
+        const f = { ...found, seen: why === null, unseenBecause: why } as unknown as Finding;
         summary.add(f);
+        summary.unseen(why);
         if (args.json) out(JSON.stringify(f) + "\n");
       }
       if (args.changes && isChange(item.record)) {
@@ -84,10 +100,19 @@ export async function replay(args: ReplayArgs, out: (s: string) => void, err: (s
   return nothingRead ? 1 : 0;
 }
 
+/** The coverage Pulumi.<stack>.yaml deploys; its problems are bad arguments. */
+export function stackCoverage(stack: string): DeployedCoverage {
+  const root = path.resolve(__dirname, "../..");
+  const parsed = parseStackConfig(readStackConfig(root, path.join(root, `Pulumi.${stack}.yaml`)).config);
+  if (!parsed.ok) throw new Error(`--stack ${stack}: invalid stack config:\n  - ${parsed.problems.join("\n  - ")}`);
+  return deployedCoverage(parsed.config);
+}
+
 if (require.main === module) {
   let args: ReplayArgs;
   try {
     args = parseReplayArgs(process.argv.slice(2));
+    if (args.stack) stackCoverage(args.stack); // a missing or invalid stack config is a bad argument (exit 2)
   } catch (e) {
     process.stderr.write(`${(e as Error).message}\n`);
     process.exit(2);
