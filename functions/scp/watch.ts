@@ -71,10 +71,13 @@ export function metricLine(deny: PolicyDeny, action: string, now: Date): Record<
 }
 
 export interface PolicyChange {
+  /** The policy's id, or for a move the account's window id (`accountWindowId`). */
   policyId: string;
-  change: "attached" | "detached" | "updated";
-  /** The root, OU or account the policy was attached to or detached from; null for an update (applies everywhere attached). */
+  change: "attached" | "detached" | "updated" | "moved";
+  /** The root, OU or account the policy was attached to or detached from (a move: the new parent); null for an update. */
   targetId: string | null;
+  /** A move: the parent the account left. */
+  fromId?: string | null;
   who: string | null;
   eventTime: string | null;
   eventId: string | null;
@@ -83,12 +86,34 @@ export interface PolicyChange {
 const CHANGES: Record<string, PolicyChange["change"]> = { AttachPolicy: "attached", DetachPolicy: "detached", UpdatePolicy: "updated" };
 
 /**
+ * The window of one account: every SCP/RCP deny in it counts, whatever policy the message names. `MoveAccount`
+ * changes which SCPs apply to the account (those of its new parents), without naming any policy, so its window is the
+ * account's. (An attach or detach on an OU above the account opens that policy's window, which counts the denies of
+ * every account below.)
+ */
+export const accountWindowId = (accountId: string): string => `account/${accountId}`;
+
+/**
  * An Organizations policy change that opens a rollout window. These events exist only in us-east-1 and name the
  * policy id, not its type (SCP, RCP, tag, backup...): a window on a non-SCP policy simply sees no denies.
  * https://docs.aws.amazon.com/organizations/latest/userguide/orgs_cloudtrail-integration.html
  */
 export function policyChangeOf(record: CloudTrailRecord): PolicyChange | null {
   if (record.eventSource !== "organizations.amazonaws.com" || record.errorCode) return null;
+  if (record.eventName === "MoveAccount") {
+    // requestParameters: accountId, sourceParentId, destinationParentId (Organizations MoveAccount API).
+    const move = (record.requestParameters ?? {}) as { accountId?: string; sourceParentId?: string; destinationParentId?: string };
+    if (typeof move.accountId !== "string" || !/^\d{12}$/.test(move.accountId)) return null;
+    return {
+      policyId: accountWindowId(move.accountId),
+      change: "moved",
+      targetId: move.destinationParentId ?? null,
+      fromId: move.sourceParentId ?? null,
+      who: record.userIdentity?.arn ?? principalArnOf(record),
+      eventTime: record.eventTime ?? null,
+      eventId: record.eventID ?? null,
+    };
+  }
   const change = CHANGES[record.eventName ?? ""];
   const params = (record.requestParameters ?? {}) as { policyId?: string; targetId?: string };
   if (!change || typeof params.policyId !== "string") return null;
@@ -134,12 +159,15 @@ function describeChange(w: RolloutWindow): string {
   const c = w.change;
   if (c.change === "manual") return `watch started by hand by <@${c.who}>`;
   const who = c.who?.split(/[:/]/).slice(-2).join("/") ?? "unknown";
+  if (c.change === "moved") return `moved${c.fromId ? ` from ${c.fromId}` : ""}${c.targetId ? ` to ${c.targetId}` : ""} by ${who}: the SCPs of its new parents apply`;
   return `${c.change}${c.targetId ? ` ${c.change === "attached" ? "to" : "from"} ${c.targetId}` : ""} by ${who}`;
 }
 
 export function openingMessage(w: RolloutWindow): { text: string; blocks: object[] } {
+  const moved = w.change.change === "moved";
   const text = `SCP rollout watch: ${w.policyId} ${describeChange(w)}; watching its denies until ${w.closesAt}`;
-  return { text, blocks: [{ type: "section", text: { type: "mrkdwn", text: `:eyes: *${text}*\nAlert at ${w.threshold} denies caused by ${w.policyId}.` } }] };
+  const alertAt = moved ? `Alert at ${w.threshold} SCP/RCP denies in ${w.policyId.replace(/^account\//, "account ")}.` : `Alert at ${w.threshold} denies caused by ${w.policyId}.`;
+  return { text, blocks: [{ type: "section", text: { type: "mrkdwn", text: `:eyes: *${text}*\n${alertAt}` } }] };
 }
 
 /** The digest posted every few minutes while a window is open: by account and action, the change since the last digest. */
