@@ -172,9 +172,30 @@ export class GuardDutyOrg extends pulumi.ComponentResource {
         { description: "trailwatch: GuardDuty findings of the organization to the central bus", eventPattern: JSON.stringify(GUARDDUTY_FINDING) },
         sec,
       );
+      // Findings the central bus did not take after a day of retries land here instead of being dropped (as on every
+      // forwarder): SSE-SQS, 14 days, only this rule may send.
+      // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-event-delivery.html#eb-rule-dlq
+      const dlq = new aws.sqs.Queue(`${name}-findings-dlq-${region}`, { sqsManagedSseEnabled: true, messageRetentionSeconds: 1209600 }, sec);
+      new aws.sqs.QueuePolicy(
+        `${name}-findings-dlq-${region}`,
+        {
+          queueUrl: dlq.url,
+          policy: policyJson(
+            policy({
+              Sid: "ThisRuleOnly",
+              Effect: "Allow",
+              Principal: { Service: "events.amazonaws.com" },
+              Action: "sqs:SendMessage",
+              Resource: dlq.arn,
+              Condition: { ArnEquals: { "aws:SourceArn": rule.arn } },
+            }),
+          ),
+        },
+        sec,
+      );
       new aws.cloudwatch.EventTarget(
         `${name}-findings-${region}`,
-        { rule: rule.name, arn: args.centralBusArn, roleArn: forwarderRole.arn, retryPolicy: TARGET_RETRY },
+        { rule: rule.name, arn: args.centralBusArn, roleArn: forwarderRole.arn, retryPolicy: TARGET_RETRY, deadLetterConfig: { arn: dlq.arn } },
         sec,
       );
     }
