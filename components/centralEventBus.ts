@@ -11,6 +11,7 @@ import { alarmTopic } from "./alarmTopic";
 import { InlineFunction } from "./lambda";
 import { TARGET_RETRY, type RuleState } from "./forwarderTemplate";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { OrganizationsClient } from "@aws-sdk/client-organizations";
 import * as heartbeat from "../functions/heartbeat";
 import { HEARTBEAT_NAMESPACE, HEARTBEAT_RULE_NAME, QUIET_METRIC } from "../functions/heartbeat";
 import { assertDeployablePattern, EVENT_PATTERN_MAX_CHARS } from "../functions/eventPattern";
@@ -31,6 +32,12 @@ export interface CentralEventBusArgs {
   readonly alertEmails?: string[];
   /** EventBridge's event pattern size quota in this account and region (config eventBus.maxPatternChars). @default 2048 */
   readonly maxPatternChars?: number;
+  /**
+   * Where forwarders should be, so one that never sent a heartbeat is missed too: the StackSet targets (root / OU ids,
+   * read through Organizations), the accounts with direct forwarders, the regions, and how long a new account may
+   * take to get its stack instances.
+   */
+  readonly expectedForwarders?: { managementAccountId: string; targets: string[]; directAccounts: string[]; regions: string[]; graceMinutes: number };
 }
 
 export type SubscriptionTarget =
@@ -137,7 +144,7 @@ export class CentralEventBus extends pulumi.ComponentResource {
       p,
     );
 
-    this.heartbeat(name, args.heartbeatMinutes);
+    this.heartbeat(name, args.heartbeatMinutes, args.expectedForwarders, args.organizationId);
     this.registerOutputs({ busArn: this.bus.arn, busName: this.bus.name, alertTopicArn: this.alertTopic.arn, keyArn: this.key.arn });
   }
 
@@ -271,8 +278,23 @@ export class CentralEventBus extends pulumi.ComponentResource {
   }
 
   /** Heartbeats from every forwarder are recorded; a 5-minute check publishes how many went quiet; an alarm fires. */
-  private heartbeat(name: string, quietMinutes: number): void {
+  private heartbeat(name: string, quietMinutes: number, expected?: CentralEventBusArgs["expectedForwarders"], organizationId?: pulumi.Input<string>): void {
     const p = { parent: this };
+    // Reading the organization's accounts under the targets: List*ForParent on its root and OUs only.
+    // https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsorganizations.html
+    const orgStatements = expected
+      ? [
+          {
+            Sid: "ExpectedForwarders",
+            Effect: "Allow" as const,
+            Action: ["organizations:ListAccountsForParent", "organizations:ListOrganizationalUnitsForParent"],
+            Resource: [
+              pulumi.interpolate`arn:aws:organizations::${expected.managementAccountId}:root/${organizationId}/*`,
+              pulumi.interpolate`arn:aws:organizations::${expected.managementAccountId}:ou/${organizationId}/*`,
+            ],
+          },
+        ]
+      : [];
     const table = new aws.dynamodb.Table(
       `${name}-heartbeats`,
       {
@@ -291,14 +313,37 @@ export class CentralEventBus extends pulumi.ComponentResource {
         statements: [
           { Sid: "HeartbeatTable", Effect: "Allow", Action: ["dynamodb:PutItem", "dynamodb:Scan"], Resource: [table.arn] },
           { Sid: "TableKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: [this.key.arn] },
+          ...orgStatements,
         ],
-        environment: { HEARTBEAT_TABLE: table.name, QUIET_MINUTES: String(quietMinutes) },
+        environment: {
+          HEARTBEAT_TABLE: table.name,
+          QUIET_MINUTES: String(quietMinutes),
+          ...(expected
+            ? {
+                EXPECTED_TARGETS: expected.targets.join(","),
+                EXPECTED_DIRECT_ACCOUNTS: expected.directAccounts.join(","),
+                EXPECTED_REGIONS: expected.regions.join(","),
+                EXPECTED_GRACE_MINUTES: String(expected.graceMinutes),
+              }
+            : {}),
+        },
         timeout: 60,
         callbackFactory: () => {
           // Runs once per cold start: one client for the container's lifetime.
           const store = heartbeat.dynamoHeartbeatStore(new DynamoDBClient({}), process.env.HEARTBEAT_TABLE!);
           const quietMinutes = Number(process.env.QUIET_MINUTES);
-          return (event: unknown) => heartbeat.handleHeartbeat(event, store, { now: new Date(), quietMinutes, log: console.log });
+          const list = (v: string | undefined) => (v ? v.split(",").filter(Boolean) : []);
+          const targets = list(process.env.EXPECTED_TARGETS);
+          const direct = list(process.env.EXPECTED_DIRECT_ACCOUNTS);
+          const regions = list(process.env.EXPECTED_REGIONS);
+          const grace = Number(process.env.EXPECTED_GRACE_MINUTES ?? "60");
+          // Organizations is a global service whose endpoint is in us-east-1.
+          const org = heartbeat.organizationsReader(new OrganizationsClient({ region: "us-east-1" }));
+          return (event: unknown) => {
+            const now = new Date();
+            const expected = regions.length > 0 ? async () => ({ accounts: await heartbeat.expectedAccounts(org, targets, direct, now, grace), regions }) : undefined;
+            return heartbeat.handleHeartbeat(event, store, { now, quietMinutes, log: console.log, expected });
+          };
         },
       },
       p,

@@ -39,6 +39,13 @@ export function wireBackbone(config: StackConfig, providers: AccountProviders): 
       heartbeatMinutes: config.eventBus.heartbeatMinutes,
       alertEmails: config.alerts.emails,
       maxPatternChars: config.eventBus.maxPatternChars,
+      expectedForwarders: {
+        managementAccountId: config.accounts.management,
+        targets: config.forwarder.mode === "stackset" ? config.memberTargets : [],
+        directAccounts: [config.accounts.management, ...(config.forwarder.mode === "direct" ? config.forwarder.directAccounts : [])],
+        regions: [...forwarderRegions(config), ...denyOnlyRegions(config)].sort(),
+        graceMinutes: 60,
+      },
     },
     { provider: providers.of("security") },
   );
