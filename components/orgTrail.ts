@@ -37,6 +37,8 @@ export interface OrgTrailArgs {
   /** Network activity events of these VPC endpoint event sources; `deniesOnly`: VpceAccessDenied only. */
   networkActivity?: { eventSources: readonly string[]; deniesOnly: boolean };
   insights: boolean;
+  /** Minutes without any event from the trail before the "CloudTrail silent" alarm fires. @default 60 */
+  silenceMinutes?: number;
   /** Retention of a CloudTrail Lake event data store of the organization's management events; unset = none. */
   lakeRetentionDays?: number;
   alarmRows: AlarmRow[];
@@ -307,6 +309,38 @@ export class OrgTrail extends pulumi.ComponentResource {
       );
     }
 
+    // Heartbeats prove the forwarders' rules run, not that CloudTrail delivers: a stopped or broken organization trail
+    // keeps them green. Every record the trail delivers to its log group counts here (an empty filter pattern matches
+    // every log event: https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/FilterAndPatternSyntax.html); no
+    // data at all is breaching.
+    const silence = args.silenceMinutes ?? 60;
+    new aws.cloudwatch.LogMetricFilter(
+      `${name}-events`,
+      { name: "trailwatch-trail-events", logGroupName: this.logGroup.name, pattern: "", metricTransformation: { name: TRAIL_EVENTS_METRIC, namespace: ALARM_NAMESPACE, value: "1", unit: "Count" } },
+      mgmt,
+    );
+    this.alarms.push(
+      new aws.cloudwatch.MetricAlarm(
+        `${name}-silent`,
+        {
+          name: `trailwatch-${pulumi.getStack()}-cloudtrail-silent`,
+          alarmDescription: `CloudTrail silent: the organization trail delivered no event for ${silence} minutes (stopped logging, a delivery failure, or a broken log group)`,
+          namespace: ALARM_NAMESPACE,
+          metricName: TRAIL_EVENTS_METRIC,
+          statistic: "Sum",
+          period: 300,
+          evaluationPeriods: Math.ceil(silence / 5),
+          datapointsToAlarm: Math.ceil(silence / 5),
+          threshold: 1,
+          comparisonOperator: "LessThanThreshold",
+          treatMissingData: "breaching",
+          alarmActions: [this.alarmTopic.arn],
+          okActions: [this.alarmTopic.arn],
+        },
+        mgmt,
+      ),
+    );
+
     this.registerOutputs({
       bucketName: this.bucket.id,
       bucketArn: this.bucket.arn,
@@ -318,6 +352,9 @@ export class OrgTrail extends pulumi.ComponentResource {
     });
   }
 }
+
+/** Every record the organization trail delivers to its log group, counted (the "CloudTrail silent" alarm's metric). */
+export const TRAIL_EVENTS_METRIC = "TrailEvents";
 
 /** `root-account-usage` -> `RootAccountUsage`. */
 export function metricNameOf(rowId: string): string {

@@ -230,6 +230,8 @@ const orgTrail = z
       .default({ eventSources: [], deniesOnly: true }),
     /** CloudTrail Insights (API call rate and error rate anomalies). */
     insights: z.boolean().default(false),
+    /** Minutes without any event delivered by the trail before the "CloudTrail silent" alarm (5-minute steps). */
+    silenceMinutes: z.number().int().min(15).max(1440).default(60),
     /** Days a CloudTrail Lake event data store keeps the organization's management events; unset = no event data store. */
     lakeRetentionDays: z.number().int().min(7).max(3653).optional(),
     alarms: z

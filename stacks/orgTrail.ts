@@ -20,6 +20,7 @@ export function wireOrgTrail(config: StackConfig, providers: AccountProviders): 
     readerArns: t.readerArns,
     dataEvents: t.dataEvents,
     networkActivity: t.networkActivity,
+    silenceMinutes: t.silenceMinutes,
     insights: t.insights,
     lakeRetentionDays: t.lakeRetentionDays,
     alarmRows: alarmRows({
