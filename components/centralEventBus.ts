@@ -12,8 +12,10 @@ import { InlineFunction } from "./lambda";
 import { onAsyncFailure } from "./asyncFailures";
 import { FORWARDER_ROLE_PREFIX, TARGET_RETRY, type RuleState } from "./forwarderTemplate";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { OrganizationsClient } from "@aws-sdk/client-organizations";
 import * as heartbeat from "../functions/heartbeat";
 import { HEARTBEAT_NAMESPACE, HEARTBEAT_RULE_NAME, QUIET_METRIC } from "../functions/heartbeat";
+import { assertDeployablePattern, EVENT_PATTERN_MAX_CHARS } from "../functions/eventPattern";
 
 export interface CentralEventBusArgs {
   /** Only principals of this organization may put events (`aws:PrincipalOrgID`). */
@@ -34,6 +36,14 @@ export interface CentralEventBusArgs {
    * the security account itself need only their own IAM policy. @default the forwarder roles
    */
   readonly putEventsRoleNames?: string[];
+  /** EventBridge's event pattern size quota in this account and region (config eventBus.maxPatternChars). @default 2048 */
+  readonly maxPatternChars?: number;
+  /**
+   * Where forwarders should be, so one that never sent a heartbeat is missed too: the StackSet targets (root / OU ids,
+   * read through Organizations), the accounts with direct forwarders, the regions, and how long a new account may
+   * take to get its stack instances.
+   */
+  readonly expectedForwarders?: { managementAccountId: string; targets: string[]; directAccounts: string[]; regions: string[]; graceMinutes: number };
 }
 
 /** The roles forwarders put events with: `trailwatch-forwarder` (management, direct mode), `-<region>` (StackSet). */
@@ -65,11 +75,13 @@ export class CentralEventBus extends pulumi.ComponentResource {
   readonly busArn: pulumi.Output<string>;
   private readonly region: string;
   private readonly accountId: string;
+  private readonly maxPatternChars: number;
 
   constructor(name: string, args: CentralEventBusArgs, opts?: pulumi.ComponentResourceOptions) {
     super("trailwatch:backbone:CentralEventBus", name, {}, opts);
     this.region = args.region;
     this.accountId = args.accountId;
+    this.maxPatternChars = args.maxPatternChars ?? EVENT_PATTERN_MAX_CHARS;
     const p = { parent: this };
 
     this.key = new aws.kms.Key(
@@ -148,7 +160,7 @@ export class CentralEventBus extends pulumi.ComponentResource {
       p,
     );
 
-    this.heartbeat(name, args.heartbeatMinutes);
+    this.heartbeat(name, args.heartbeatMinutes, args.expectedForwarders, args.organizationId);
     this.registerOutputs({ busArn: this.bus.arn, busName: this.bus.name, alertTopicArn: this.alertTopic.arn, keyArn: this.key.arn });
   }
 
@@ -169,6 +181,8 @@ export class CentralEventBus extends pulumi.ComponentResource {
     // match events of another source (Lambda destinations: `lambda`) name it and pin the sending `account`.
     // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-events-structure.html
     if (pattern.source === undefined) pattern = { source: [{ prefix: "aws." }], ...pattern };
+    // A pattern PutRule refuses, or that EventBridge reads differently than our matcher, fails the plan here.
+    assertDeployablePattern(`${name}-rule`, pattern, this.maxPatternChars, " (raise the quota, then set trailwatch:eventBus.maxPatternChars)");
     // The read-only management event filter applies on custom buses too: a stream that must see Get/Describe/List
     // calls (denies) passes ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS here as well as on the forwarders.
     // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail-management.html
@@ -285,8 +299,23 @@ export class CentralEventBus extends pulumi.ComponentResource {
   }
 
   /** Heartbeats from every forwarder are recorded; a 5-minute check publishes how many went quiet; an alarm fires. */
-  private heartbeat(name: string, quietMinutes: number): void {
+  private heartbeat(name: string, quietMinutes: number, expected?: CentralEventBusArgs["expectedForwarders"], organizationId?: pulumi.Input<string>): void {
     const p = { parent: this };
+    // Reading the organization's accounts under the targets: List*ForParent on its root and OUs only.
+    // https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsorganizations.html
+    const orgStatements = expected
+      ? [
+          {
+            Sid: "ExpectedForwarders",
+            Effect: "Allow" as const,
+            Action: ["organizations:ListAccountsForParent", "organizations:ListOrganizationalUnitsForParent"],
+            Resource: [
+              pulumi.interpolate`arn:aws:organizations::${expected.managementAccountId}:root/${organizationId}/*`,
+              pulumi.interpolate`arn:aws:organizations::${expected.managementAccountId}:ou/${organizationId}/*`,
+            ],
+          },
+        ]
+      : [];
     const table = new aws.dynamodb.Table(
       `${name}-heartbeats`,
       {
@@ -305,8 +334,20 @@ export class CentralEventBus extends pulumi.ComponentResource {
         statements: [
           { Sid: "HeartbeatTable", Effect: "Allow", Action: ["dynamodb:PutItem", "dynamodb:Scan"], Resource: [table.arn] },
           { Sid: "TableKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: [this.key.arn] },
+          ...orgStatements,
         ],
-        environment: { HEARTBEAT_TABLE: table.name, QUIET_MINUTES: String(quietMinutes) },
+        environment: {
+          HEARTBEAT_TABLE: table.name,
+          QUIET_MINUTES: String(quietMinutes),
+          ...(expected
+            ? {
+                EXPECTED_TARGETS: expected.targets.join(","),
+                EXPECTED_DIRECT_ACCOUNTS: expected.directAccounts.join(","),
+                EXPECTED_REGIONS: expected.regions.join(","),
+                EXPECTED_GRACE_MINUTES: String(expected.graceMinutes),
+              }
+            : {}),
+        },
         timeout: 60,
         // The quiet-forwarders count is an EMF line: raw on stdout, Text log format (see InlineFunction).
         emitsMetrics: true,
@@ -314,8 +355,19 @@ export class CentralEventBus extends pulumi.ComponentResource {
           // Runs once per cold start: one client for the container's lifetime.
           const store = heartbeat.dynamoHeartbeatStore(new DynamoDBClient({}), process.env.HEARTBEAT_TABLE!);
           const quietMinutes = Number(process.env.QUIET_MINUTES);
-          return (event: unknown) =>
-            heartbeat.handleHeartbeat(event, store, { now: new Date(), quietMinutes, log: (line: string) => process.stdout.write(line + "\n") });
+          const list = (v: string | undefined) => (v ? v.split(",").filter(Boolean) : []);
+          const targets = list(process.env.EXPECTED_TARGETS);
+          const direct = list(process.env.EXPECTED_DIRECT_ACCOUNTS);
+          const regions = list(process.env.EXPECTED_REGIONS);
+          const grace = Number(process.env.EXPECTED_GRACE_MINUTES ?? "60");
+          // Organizations is a global service whose endpoint is in us-east-1.
+          const org = heartbeat.organizationsReader(new OrganizationsClient({ region: "us-east-1" }));
+          return (event: unknown) => {
+            const now = new Date();
+            const expected = regions.length > 0 ? async () => ({ accounts: await heartbeat.expectedAccounts(org, targets, direct, now, grace), regions }) : undefined;
+            // EMF lines go out raw (Text log format): Lambda's JSON format would wrap them and no metric would be made.
+            return heartbeat.handleHeartbeat(event, store, { now, quietMinutes, log: (line: string) => process.stdout.write(line + "\n"), expected });
+          };
         },
       },
       p,

@@ -6,6 +6,7 @@
 import { configNonCompliantPattern } from "../functions/findings/severity";
 import { denyPattern, orgPolicyChangePattern, roleChangePattern, securityGroupChangePattern } from "../functions/patterns";
 import { HEARTBEAT_RULE_NAME } from "../functions/heartbeat";
+import { assertDeployablePattern } from "../functions/eventPattern";
 
 export type RuleState = "ENABLED" | "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS";
 
@@ -15,7 +16,16 @@ export interface ForwardedStream {
   description: string;
   pattern: Record<string, unknown>;
   state: RuleState;
+  /**
+   * Also forwarded in deny-only regions (`forwarder.denyRegions: all`): regions outside `regions`, where only denies
+   * matter (an SCP "deny outside approved regions" fires exactly there).
+   */
+  denyOnly?: boolean;
 }
+
+/** Template parameter choosing the streams of one stack instance: every stream, or the deny stream only. */
+export const STREAMS_PARAMETER = "Streams";
+export const ALL_STREAMS_CONDITION = "AllStreams";
 
 export const FORWARDER_ROLE_PREFIX = "trailwatch-forwarder";
 export const HEARTBEAT_SCHEDULE = "rate(5 minutes)";
@@ -38,7 +48,7 @@ export interface ForwarderOptions {
 
 export function forwardedStreams(opts: ForwarderOptions = { changes: true }): ForwardedStream[] {
   const all: ForwardedStream[] = [
-    { ruleName: "trailwatch-denies", description: "AccessDenied / UnauthorizedOperation events, read-only calls included", pattern: denyPattern, state: "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS" },
+    { ruleName: "trailwatch-denies", description: "AccessDenied / UnauthorizedOperation events, read-only calls included", pattern: denyPattern, state: "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS", denyOnly: true },
     { ruleName: "trailwatch-sg-changes", description: "Security group rules added or modified", pattern: securityGroupChangePattern, state: "ENABLED" },
     { ruleName: "trailwatch-role-changes", description: "IAM role changes (us-east-1 only: IAM is global)", pattern: roleChangePattern, state: "ENABLED" },
     { ruleName: "trailwatch-org-policy-changes", description: "Organizations policy changes (us-east-1 only)", pattern: orgPolicyChangePattern, state: "ENABLED" },
@@ -46,24 +56,39 @@ export function forwardedStreams(opts: ForwarderOptions = { changes: true }): Fo
     { ruleName: "trailwatch-config-noncompliant", description: "AWS Config rules turned NON_COMPLIANT", pattern: configNonCompliantPattern, state: "ENABLED" },
     { ruleName: "trailwatch-changes", description: "Every other write management event, for the change feed", pattern: changesStreamPattern, state: "ENABLED" },
   ];
+  // Member accounts have the default pattern size quota (2,048): hold every forwarded pattern to it.
+  for (const s of all) assertDeployablePattern(s.ruleName, s.pattern);
   return opts.changes ? all : all.filter((s) => s.ruleName !== "trailwatch-changes");
 }
 
 /**
- * The change feed (issue 10) needs every write management event, and no other stream forwards them all. The StackSet
- * template is one template for the whole organization, so this stream is forwarded whether `features.changeFeed` is
- * on or not.
+ * The change feed (issue 10) needs every write management event, and no other stream forwards them all. Forwarded
+ * only with `features.changeFeed` on (forwardedStreams drops it otherwise, in the StackSet template and in the
+ * management account's forwarder alike).
  *
- * Cost: every write call in every account and region now crosses to the central bus (EventBridge bills cross-account
+ * Cost: every write call in every account and region crosses to the central bus (EventBridge bills cross-account
  * delivery per event), is archived by the central archive (storage per GB), and is written to the searchable
- * security-event log group (CloudWatch Logs ingestion per GB), whether or not the change feed is on. Writes are a
- * small share of CloudTrail volume (the reads stay behind: a rule in ENABLED never sees them), but busy accounts
- * (autoscaling, CI) write millions of events a month: check the archive and log group sizes after rollout.
+ * security-event log group (CloudWatch Logs ingestion per GB). Writes are a small share of CloudTrail volume (the
+ * reads stay behind: a rule in ENABLED never sees them), but busy accounts (autoscaling, CI) write millions of events
+ * a month: check the archive and log group sizes after rollout.
+ *
+ * `managementEvent: true`: data events (S3 object writes, Lambda invokes, with data event selectors on) are
+ * `readOnly: false` too, and would otherwise all cross accounts into the archive and the log group. CloudTrail writes
+ * `managementEvent` on every record from eventVersion 1.06 (Optional: False):
+ * https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-record-contents.html
  *
  * The pattern leaves out what the other streams already forward (write denies, successful security-group, role and
  * organization-policy changes): an event matched by two forwarding rules would reach the central bus twice, and every
  * consumer there (deny counts, security-group reviews, the change feed) would see it twice. Together the streams
  * forward each write call exactly once; the central bus's `detail.readOnly: [false]` subscription sees them all.
+ *
+ * No path is constrained both outside and inside the `$or`: EventBridge's engine (aws/event-ruler) does not AND the
+ * two, a path repeated in a branch replaces the outer condition for that branch (or the rule is refused). The
+ * errorCode condition is therefore written into each branch (validatePattern refuses the other shape):
+ * - a failed call that is not a deny (the narrow change streams forward successful calls only, the deny stream the
+ *   denies; `anything-but` never matches a missing field, so this branch is failed calls only);
+ * - a successful call of any other service;
+ * - a successful call of a narrow stream's service that the narrow stream does not forward.
  */
 export const changesStreamPattern: Record<string, unknown> = (() => {
   const narrow = [securityGroupChangePattern, roleChangePattern, orgPolicyChangePattern].map((p) => (p as { detail: { eventSource: string[]; eventName: string[] } }).detail);
@@ -71,16 +96,16 @@ export const changesStreamPattern: Record<string, unknown> = (() => {
   const denyCodes = ((denyPattern as { detail: { errorCode: unknown[] } }).detail.errorCode).map((m) =>
     typeof m === "string" ? m : "prefix" in (m as object) ? `${(m as { prefix: string }).prefix}*` : `*${(m as { suffix: string }).suffix}`,
   );
+  const succeeded = { errorCode: [{ exists: false }] };
   return {
     "detail-type": ["AWS API Call via CloudTrail"],
     detail: {
       readOnly: [false],
-      errorCode: [{ exists: false }, { "anything-but": { wildcard: denyCodes } }],
+      managementEvent: [true],
       $or: [
-        // Failed calls: the narrow change streams forward successful calls only.
-        { errorCode: [{ exists: true }] },
-        { eventSource: [{ "anything-but": narrow.map((d) => d.eventSource[0]) }] },
-        ...narrow.map((d) => ({ eventSource: d.eventSource, eventName: [{ "anything-but": d.eventName }] })),
+        { errorCode: [{ "anything-but": { wildcard: denyCodes } }] },
+        { ...succeeded, eventSource: [{ "anything-but": narrow.map((d) => d.eventSource[0]) }] },
+        ...narrow.map((d) => ({ ...succeeded, eventSource: d.eventSource, eventName: [{ "anything-but": d.eventName }] })),
       ],
     },
   };
@@ -96,7 +121,7 @@ type CfnValue = string | number | boolean | null | CfnValue[] | { [key: string]:
 export interface CfnTemplate {
   AWSTemplateFormatVersion: "2010-09-09";
   Description: string;
-  Parameters: Record<string, { Type: string; Description: string; AllowedPattern?: string }>;
+  Parameters: Record<string, { Type: string; Description: string; AllowedPattern?: string; AllowedValues?: string[]; Default?: string }>;
   Conditions?: Record<string, CfnValue>;
   Resources: Record<string, { Type: string; Condition?: string; Properties: Record<string, CfnValue>; DependsOn?: string[] }>;
   Outputs: Record<string, { Value: CfnValue }>;
@@ -180,6 +205,8 @@ export function forwarderTemplate(opts: ForwarderOptions = { changes: true }): C
   for (const s of forwardedStreams(opts)) {
     resources[logicalId(s.ruleName)] = {
       Type: "AWS::Events::Rule",
+      // In a deny-only instance (Streams=denies) only the deny stream and the heartbeat are created.
+      ...(s.denyOnly ? {} : { Condition: ALL_STREAMS_CONDITION }),
       Properties: {
         Name: s.ruleName,
         Description: s.description,
@@ -195,7 +222,14 @@ export function forwarderTemplate(opts: ForwarderOptions = { changes: true }): C
     Description: "trailwatch member forwarder: CloudTrail streams and a heartbeat to the central event bus",
     Parameters: {
       CentralBusArn: { Type: "String", Description: "ARN of the trailwatch central event bus", AllowedPattern: "^arn:aws[a-z-]*:events:[a-z0-9-]+:\\d{12}:event-bus/.+$" },
+      [STREAMS_PARAMETER]: {
+        Type: "String",
+        Description: "all: every stream (configured regions); denies: the deny stream and the heartbeat only (other enabled regions)",
+        AllowedValues: ["all", "denies"],
+        Default: "all",
+      },
     },
+    Conditions: { [ALL_STREAMS_CONDITION]: { "Fn::Equals": [{ Ref: STREAMS_PARAMETER }, "all"] } },
     Resources: resources,
     Outputs: { ForwarderRoleArn: { Value: { "Fn::GetAtt": ["ForwarderRole", "Arn"] } } },
   };

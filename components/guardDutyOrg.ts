@@ -92,9 +92,9 @@ export class GuardDutyOrg extends pulumi.ComponentResource {
       );
       // Findings the central bus could not take after retries wait here instead of being dropped (a DLQ lives in the
       // rule's region). https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html
-      const dlq = new aws.sqs.Queue(`${name}-findings-${region}-dlq`, { sqsManagedSseEnabled: true, messageRetentionSeconds: 1209600 }, sec);
+      const dlq = new aws.sqs.Queue(`${name}-findings-dlq-${region}`, { sqsManagedSseEnabled: true, messageRetentionSeconds: 1209600 }, sec);
       new aws.sqs.QueuePolicy(
-        `${name}-findings-${region}-dlq-policy`,
+        `${name}-findings-dlq-${region}`,
         {
           queueUrl: dlq.url,
           policy: policyJson(

@@ -9,7 +9,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { policy, policyJson } from "./iam";
-import { forwardedStreams, forwarderTemplate, FORWARDER_ROLE_PREFIX, HEARTBEAT_SCHEDULE, TARGET_RETRY } from "./forwarderTemplate";
+import { forwardedStreams, forwarderTemplate, FORWARDER_ROLE_PREFIX, HEARTBEAT_SCHEDULE, STREAMS_PARAMETER, TARGET_RETRY } from "./forwarderTemplate";
 import { HEARTBEAT_RULE_NAME } from "../functions/heartbeat";
 
 export interface OrganizationForwardersArgs {
@@ -22,6 +22,8 @@ export interface OrganizationForwardersArgs {
   readonly maxConcurrentPercentage: number;
   /** Also forward write calls for the change feed. */
   readonly changes?: boolean;
+  /** Regions (outside `regions`) that get the deny stream and the heartbeat only (`forwarder.denyRegions: all`). */
+  readonly denyOnlyRegions?: string[];
 }
 
 export class OrganizationForwarders extends pulumi.ComponentResource {
@@ -51,7 +53,7 @@ export class OrganizationForwarders extends pulumi.ComponentResource {
       },
       { parent: this, ignoreChanges: ["administrationRoleArn"] },
     );
-    new aws.cloudformation.StackInstances(
+    const full = new aws.cloudformation.StackInstances(
       `${name}-instances`,
       {
         stackSetName: this.stackSet.name,
@@ -61,6 +63,21 @@ export class OrganizationForwarders extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+    const denyOnly = (args.denyOnlyRegions ?? []).filter((r) => !args.regions.includes(r)).sort();
+    if (denyOnly.length > 0)
+      // Same StackSet, the Streams parameter overridden: its other rules carry the AllStreams condition. A StackSet
+      // runs one operation at a time, so these instances wait for the full ones.
+      new aws.cloudformation.StackInstances(
+        `${name}-deny-instances`,
+        {
+          stackSetName: this.stackSet.name,
+          deploymentTargets: { organizationalUnitIds: args.targets },
+          regions: denyOnly,
+          parameterOverrides: { [STREAMS_PARAMETER]: "denies" },
+          operationPreferences,
+        },
+        { parent: this, dependsOn: [full] },
+      );
     this.registerOutputs({ stackSetName: this.stackSet.name });
   }
 }
@@ -73,6 +90,8 @@ export interface MemberForwarderArgs {
   readonly providerFor: (region: string) => aws.Provider;
   /** Also forward write calls for the change feed. */
   readonly changes?: boolean;
+  /** Regions (outside `regions`) that get the deny stream and the heartbeat only. */
+  readonly denyOnlyRegions?: string[];
 }
 
 export class MemberForwarder extends pulumi.ComponentResource {
@@ -103,7 +122,8 @@ export class MemberForwarder extends pulumi.ComponentResource {
       { role: this.role.id, policy: policyJson(policy({ Effect: "Allow", Action: "events:PutEvents", Resource: args.centralBusArn })) },
       global,
     );
-    for (const region of [...args.regions].sort()) {
+    const denyOnly = new Set((args.denyOnlyRegions ?? []).filter((r) => !args.regions.includes(r)));
+    for (const region of [...args.regions, ...denyOnly].sort()) {
       const p = { parent: this, provider: args.providerFor(region) };
       const dlq = new aws.sqs.Queue(`${name}-${region}-dlq`, { name: "trailwatch-forwarder-dlq", sqsManagedSseEnabled: true, messageRetentionSeconds: 1209600 }, p);
       new aws.sqs.QueuePolicy(
@@ -128,7 +148,7 @@ export class MemberForwarder extends pulumi.ComponentResource {
           { rule: rule.name, arn: args.centralBusArn, roleArn: this.role.arn, deadLetterConfig: { arn: dlq.arn }, retryPolicy: TARGET_RETRY },
           p,
         );
-      for (const s of forwardedStreams({ changes: args.changes ?? false })) {
+      for (const s of forwardedStreams({ changes: args.changes ?? false }).filter((x) => x.denyOnly || !denyOnly.has(region))) {
         const id = s.ruleName.replace(/^trailwatch-/, "");
         const rule = new aws.cloudwatch.EventRule(
           `${name}-${region}-${id}`,

@@ -34,7 +34,11 @@ export interface OrgTrailArgs {
   /** IAM principals (ARNs) allowed to decrypt log files. */
   readerArns: string[];
   dataEvents: { s3Objects: boolean; lambdaInvokes: boolean };
+  /** Network activity events of these VPC endpoint event sources; `deniesOnly`: VpceAccessDenied only. */
+  networkActivity?: { eventSources: readonly string[]; deniesOnly: boolean };
   insights: boolean;
+  /** Minutes without any event from the trail before the "CloudTrail silent" alarm fires. @default 60 */
+  silenceMinutes?: number;
   /** Retention of a CloudTrail Lake event data store of the organization's management events; unset = none. */
   lakeRetentionDays?: number;
   alarmRows: AlarmRow[];
@@ -244,7 +248,7 @@ export class OrgTrail extends pulumi.ComponentResource {
         kmsKeyId: this.trailKey.arn,
         cloudWatchLogsGroupArn: pulumi.interpolate`${this.logGroup.arn}:*`,
         cloudWatchLogsRoleArn: deliveryRole.arn,
-        advancedEventSelectors: eventSelectors(args.dataEvents),
+        advancedEventSelectors: eventSelectors(args.dataEvents, args.networkActivity),
         insightSelectors: args.insights ? [{ insightType: "ApiCallRateInsight" }, { insightType: "ApiErrorRateInsight" }] : undefined,
       },
       { ...mgmt, dependsOn: [...prerequisites, bucketPolicy, deliveryPolicy] },
@@ -273,6 +277,38 @@ export class OrgTrail extends pulumi.ComponentResource {
     );
     this.alarms.push(...trailAlarms(name, args.alarmRows, this.logGroup.name, this.alarmTopic.arn, mgmt));
 
+    // Heartbeats prove the forwarders' rules run, not that CloudTrail delivers: a stopped or broken organization trail
+    // keeps them green. Every record the trail delivers to its log group counts here (an empty filter pattern matches
+    // every log event: https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/FilterAndPatternSyntax.html); no
+    // data at all is breaching.
+    const silence = args.silenceMinutes ?? 60;
+    new aws.cloudwatch.LogMetricFilter(
+      `${name}-events`,
+      { name: "trailwatch-trail-events", logGroupName: this.logGroup.name, pattern: "", metricTransformation: { name: TRAIL_EVENTS_METRIC, namespace: ALARM_NAMESPACE, value: "1", unit: "Count" } },
+      mgmt,
+    );
+    this.alarms.push(
+      new aws.cloudwatch.MetricAlarm(
+        `${name}-silent`,
+        {
+          name: `trailwatch-${pulumi.getStack()}-cloudtrail-silent`,
+          alarmDescription: `CloudTrail silent: the organization trail delivered no event for ${silence} minutes (stopped logging, a delivery failure, or a broken log group)`,
+          namespace: ALARM_NAMESPACE,
+          metricName: TRAIL_EVENTS_METRIC,
+          statistic: "Sum",
+          period: 300,
+          evaluationPeriods: Math.ceil(silence / 5),
+          datapointsToAlarm: Math.ceil(silence / 5),
+          threshold: 1,
+          comparisonOperator: "LessThanThreshold",
+          treatMissingData: "breaching",
+          alarmActions: [this.alarmTopic.arn],
+          okActions: [this.alarmTopic.arn],
+        },
+        mgmt,
+      ),
+    );
+
     this.registerOutputs({
       bucketName: this.bucket.id,
       bucketArn: this.bucket.arn,
@@ -285,13 +321,25 @@ export class OrgTrail extends pulumi.ComponentResource {
   }
 }
 
+/** Every record the organization trail delivers to its log group, counted (the "CloudTrail silent" alarm's metric). */
+export const TRAIL_EVENTS_METRIC = "TrailEvents";
+
 /** `root-account-usage` -> `RootAccountUsage`. */
 export function metricNameOf(rowId: string): string {
   return rowId.replace(/(^|-)([a-z0-9])/g, (_m, _d, c: string) => c.toUpperCase());
 }
 
-/** Management events always; S3 object and Lambda invoke data events when configured (they are billed per event). */
-function eventSelectors(data: { s3Objects: boolean; lambdaInvokes: boolean }): aws.types.input.cloudtrail.TrailAdvancedEventSelector[] {
+/**
+ * Management events always; S3 object and Lambda invoke data events when configured (they are billed per event);
+ * network activity events of the chosen VPC endpoint event sources, one selector per source (CloudTrail: "If you want
+ * to log network activity events for multiple event sources, you must create a separate field selector for each"),
+ * VpceAccessDenied only unless asked (errorCode's only valid value):
+ * https://docs.aws.amazon.com/awscloudtrail/latest/userguide/logging-network-events-with-cloudtrail.html
+ */
+export function eventSelectors(
+  data: { s3Objects: boolean; lambdaInvokes: boolean },
+  network: { eventSources: readonly string[]; deniesOnly: boolean } = { eventSources: [], deniesOnly: true },
+): aws.types.input.cloudtrail.TrailAdvancedEventSelector[] {
   const selectors: aws.types.input.cloudtrail.TrailAdvancedEventSelector[] = [
     { name: "Management events", fieldSelectors: [{ field: "eventCategory", equals: ["Management"] }] },
   ];
@@ -309,6 +357,15 @@ function eventSelectors(data: { s3Objects: boolean; lambdaInvokes: boolean }): a
       fieldSelectors: [
         { field: "eventCategory", equals: ["Data"] },
         { field: "resources.type", equals: ["AWS::Lambda::Function"] },
+      ],
+    });
+  for (const source of network.eventSources)
+    selectors.push({
+      name: `Network activity ${source}${network.deniesOnly ? " VPC endpoint denies" : ""}`,
+      fieldSelectors: [
+        { field: "eventCategory", equals: ["NetworkActivity"] },
+        { field: "eventSource", equals: [source] },
+        ...(network.deniesOnly ? [{ field: "errorCode", equals: ["VpceAccessDenied"] }] : []),
       ],
     });
   return selectors;

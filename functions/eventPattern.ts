@@ -9,7 +9,16 @@
  * - an event field holding an array matches if ANY element matches; objects inside arrays are matched one element
  *   at a time, so two fields of one sub-pattern never match in two different elements (array consistency);
  * - a field the event lacks matches nothing but `{"exists": false}` (not even `anything-but`);
- * - operators only look at leaf values (string, number, boolean, null); an object is not a leaf.
+ * - operators only look at leaf values (string, number, boolean, null); an object is not a leaf;
+ * - `$or` forks the pattern into branches, each a map from path (`detail.errorCode`) to matchers; a path written
+ *   again inside a branch REPLACES the outer condition for that branch (the one written later wins), it is not ANDed
+ *   with it (event-ruler JsonRuleCompiler.writeRules: `rule.put(name, values)`; JsonRuleCompilerTest
+ *   testWithRuleOverride: `{"name":["a","b"],"$or":[{"name":[{"anything-but":"a"}]},{"condition1":["x"]}]}` matches
+ *   `{"name":"c"}`). With overriding off, event-ruler refuses such a pattern ("Path `name` cannot be allowed multiple
+ *   times"), so validatePattern refuses it too: either way it does not mean what it seems to;
+ * - `equals-ignore-case` expands each character of the pattern into its lower and its upper case (Java
+ *   `toLowerCase/toUpperCase(Locale.ROOT)`) and the value must spell one of them at every position; the value itself
+ *   is not case-folded (event-ruler input/EqualsIgnoreCaseParser; EqualsIgnoreCaseParserTest: "1aA*†Éⱥ").
  */
 
 export type MatchValue = string | number | boolean | null;
@@ -42,8 +51,77 @@ export function matchesPattern(pattern: EventPattern, event: unknown): boolean {
  * changing it (the shared patterns are frozen).
  */
 export function compilePattern(pattern: EventPattern): (event: unknown) => boolean {
-  const test = compileObject(pattern);
-  return (event) => isObject(event) && test(event);
+  if (!hasOr(pattern)) {
+    const test = compileObject(pattern);
+    return (event) => isObject(event) && test(event);
+  }
+  // Each branch as event-ruler builds it (paths overridden as it overrides them), matched on its own: any may match.
+  const tests = orBranches(pattern).map((b) => compileObject(branchPattern(b)));
+  return (event) => {
+    if (!isObject(event)) return false;
+    for (let i = 0; i < tests.length; i++) if (tests[i](event)) return true;
+    return false;
+  };
+}
+
+/** True when some object of the pattern holds a `$or` OR primitive. */
+function hasOr(pattern: unknown): boolean {
+  if (!isObject(pattern)) return false;
+  return Object.entries(pattern).some(([field, spec]) => (field === "$or" && isOrPrimitive(spec)) || (isObject(spec) && hasOr(spec)));
+}
+
+/** One sub-rule: event-ruler's path name (`detail.errorCode`) -> the path's segments and its matchers. */
+export type Branch = Map<string, { path: string[]; spec: unknown }>;
+
+/**
+ * The pattern's sub-rules exactly as event-ruler's JsonRuleCompiler forks them: fields before a `$or` are copied
+ * into every branch, fields after it are written into every branch, and writing a path a branch already holds
+ * replaces it (`onRepeat` is told, so validatePattern can refuse it). Paths are named with dots, as event-ruler
+ * names them. A pattern without `$or` is one branch.
+ */
+export function orBranches(pattern: EventPattern, onRepeat?: (name: string) => void): Branch[] {
+  const write = (rules: Branch[], path: string[], spec: unknown) => {
+    if (rules.length === 0) rules.push(new Map());
+    const name = path.join(".");
+    for (const rule of rules) {
+      if (rule.has(name)) onRepeat?.(name);
+      rule.set(name, { path, spec });
+    }
+  };
+  const walk = (rules: Branch[], node: Json, path: string[]) => {
+    for (const [field, spec] of Object.entries(node)) {
+      if (field === "$or" && isOrPrimitive(spec)) {
+        // parseIntoOrRelationship: every branch starts from a copy of what was written so far.
+        const current = rules.splice(0);
+        for (const branch of spec) {
+          const forked = current.length > 0 ? current.map((r) => new Map(r)) : [new Map()];
+          walk(forked, branch as Json, path);
+          rules.push(...forked);
+        }
+      } else if (isObject(spec)) walk(rules, spec, [...path, field]);
+      else write(rules, [...path, field], spec);
+    }
+  };
+  const rules: Branch[] = [];
+  walk(rules, pattern as Json, []);
+  return rules.length > 0 ? rules : [new Map()];
+}
+
+/** A branch back as a nested pattern (no `$or`), so objects inside arrays keep being matched one element at a time. */
+function branchPattern(branch: Branch): EventPattern {
+  const root: Json = {};
+  for (const { path, spec } of branch.values()) {
+    let node = root;
+    for (let i = 0; i < path.length - 1; i++) {
+      const next = node[path[i]];
+      // A path that is also a leaf (`a` and `a.b` in one branch): the later one wins here, event-ruler keeps both
+      // (an event then needs an array holding a value and an object at `a`). validatePattern reports it.
+      if (!isObject(next)) node[path[i]] = {};
+      node = node[path[i]] as Json;
+    }
+    node[path[path.length - 1]] = spec;
+  }
+  return root as EventPattern;
 }
 
 type NodeTest = (node: Json) => boolean;
@@ -68,10 +146,7 @@ function ownValue(node: Json, field: string): unknown {
 }
 
 function compileField(field: string, spec: unknown): NodeTest {
-  if (field === "$or" && isOrPrimitive(spec)) {
-    const branches = spec.map(compileObject);
-    return (node) => branches.some((b) => b(node));
-  }
+  // No `$or` primitive reaches here: compilePattern has split the pattern into its branches.
   if (Array.isArray(spec)) {
     const leaf = compileLeaf(spec as readonly Matcher[]);
     return (node) => {
@@ -137,13 +212,13 @@ function compileValue(m: Matcher): (v: MatchValue) => boolean {
   const [op, arg] = Object.entries(m)[0] ?? [];
   switch (op) {
     case "prefix":
-      return stringTest(arg, (s, p) => s.startsWith(p));
+      return stringTest(arg, (s, p) => s.startsWith(p), "start");
     case "suffix":
-      return stringTest(arg, (s, p) => s.endsWith(p));
+      return stringTest(arg, (s, p) => s.endsWith(p), "end");
     case "equals-ignore-case": {
       if (typeof arg !== "string") return never;
-      const lower = arg.toLowerCase();
-      return (v) => typeof v === "string" && v.toLowerCase() === lower;
+      const re = new RegExp(`^${ignoreCaseSource(arg)}$`);
+      return (v) => typeof v === "string" && re.test(v);
     }
     case "wildcard": {
       if (typeof arg !== "string") return never;
@@ -163,15 +238,37 @@ function compileValue(m: Matcher): (v: MatchValue) => boolean {
   }
 }
 
-/** prefix/suffix take a string, or `{"equals-ignore-case": string}` to compare without case. */
-function stringTest(arg: unknown, test: (s: string, p: string) => boolean): (v: MatchValue) => boolean {
+/** prefix/suffix take a string, or `{"equals-ignore-case": string}` to compare without case (anchored at one end). */
+function stringTest(arg: unknown, test: (s: string, p: string) => boolean, anchor: "start" | "end"): (v: MatchValue) => boolean {
   if (typeof arg === "string") return (v) => typeof v === "string" && test(v, arg);
   if (isObject(arg) && typeof arg["equals-ignore-case"] === "string") {
-    const lower = arg["equals-ignore-case"].toLowerCase();
-    return (v) => typeof v === "string" && test(v.toLowerCase(), lower);
+    const source = ignoreCaseSource(arg["equals-ignore-case"]);
+    const re = new RegExp(anchor === "start" ? `^${source}` : `${source}$`);
+    return (v) => typeof v === "string" && re.test(v);
   }
   return never;
 }
+
+/**
+ * equals-ignore-case as event-ruler matches it (input/EqualsIgnoreCaseParser, used for equals-ignore-case, its prefix
+ * and suffix forms and anything-but's): each character of the PATTERN stands for exactly its lower case or its upper
+ * case (`toLowerCase/toUpperCase(Locale.ROOT)`, the same default Unicode mappings as JavaScript's), and the value must
+ * spell one of the two at each position. So "ß" matches "ß" and "SS" (its upper case) but not "ss"; the Kelvin sign
+ * "K" matches "k" but not the letter "K"; titlecase "ǅ" matches "ǆ" and "Ǆ" but not itself. A regular expression of
+ * alternatives, built once. Characters outside the BMP are taken whole here (event-ruler splits them into UTF-16 halves,
+ * which have no case).
+ */
+function ignoreCaseSource(pattern: string): string {
+  let re = "";
+  for (const c of pattern) {
+    const lower = escapeRegExp(c.toLowerCase());
+    const upper = escapeRegExp(c.toUpperCase());
+    re += lower === upper ? lower : `(?:${lower}|${upper})`;
+  }
+  return re;
+}
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
 
 /**
  * anything-but: a value, a list, or `{prefix|suffix|wildcard|equals-ignore-case: string | string[]}`. The engine
@@ -191,8 +288,8 @@ function anythingBut(arg: unknown): (v: MatchValue) => boolean {
     case "suffix":
       return unlessString((v) => !list.some((p) => v.endsWith(p)));
     case "equals-ignore-case": {
-      const lower = list.map((p) => p.toLowerCase());
-      return unlessString((v) => !lower.includes(v.toLowerCase()));
+      const res = list.map((p) => new RegExp(`^${ignoreCaseSource(p)}$`));
+      return unlessString((v) => !res.some((re) => re.test(v)));
     }
     case "wildcard": {
       const res = list.map(wildcardRegExp);
@@ -275,7 +372,29 @@ function inRange(ip: string, range: { base: number[]; bits: number }): boolean {
 
 // ---- validation: what EventBridge's PutRule would reject, or a typo that silently matches nothing ----
 
-const OPERATORS = ["prefix", "suffix", "anything-but", "exists", "numeric", "wildcard", "equals-ignore-case", "cidr"];
+/**
+ * EventBridge's "Event pattern size" quota: 2,048 characters by default, adjustable (to 4,096) through Service
+ * Quotas. https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-quota.html
+ */
+export const EVENT_PATTERN_MAX_CHARS = 2048;
+
+/** The pattern as PutRule receives it (JSON without whitespace, as the components serialize it), measured; null when it fits. */
+export function patternSizeProblem(pattern: unknown, maxChars = EVENT_PATTERN_MAX_CHARS): string | null {
+  const size = JSON.stringify(pattern).length;
+  return size > maxChars ? `pattern: ${size} characters, more than EventBridge's event pattern size quota of ${maxChars}` : null;
+}
+
+/**
+ * Throws when a rule's pattern would fail PutRule or route differently than it reads: every component calls it before
+ * declaring a rule, so `npm run plan` fails where `pulumi up` would (or, worse, where the rule would deploy and mean
+ * something else). `quotaHint` says which config key raises the size quota, if any.
+ */
+export function assertDeployablePattern(rule: string, pattern: unknown, maxChars = EVENT_PATTERN_MAX_CHARS, quotaHint = ""): void {
+  const size = patternSizeProblem(pattern, maxChars);
+  const problems = [...validatePattern(pattern), ...(size ? [size + quotaHint] : [])];
+  if (problems.length > 0) throw new Error(`event rule ${rule}: ${problems.join("; ")}`);
+}
+
 const ANYTHING_BUT_FORMS = ["prefix", "suffix", "wildcard", "equals-ignore-case"];
 /** The engine's numeric range: values outside it cannot be compared. */
 const NUMERIC_LIMIT = 5e9;
@@ -286,6 +405,40 @@ const NUMERIC_LIMIT = 5e9;
  * never fires.
  */
 export function validatePattern(pattern: unknown, at = "pattern"): string[] {
+  const problems = validateNode(pattern, at);
+  if (problems.length > 0 || !isObject(pattern)) return problems;
+  return [...repeatedPathProblems(pattern as EventPattern, at), ...leafAndObjectProblems(pattern as EventPattern, at)];
+}
+
+/**
+ * A path constrained twice in one branch: outside and inside a `$or` branch (or in two nested `$or`s). event-ruler
+ * either lets the later condition replace the earlier one for that branch (with overriding, the default: the
+ * conditions are NOT ANDed) or refuses the pattern ("Path `detail.errorCode` cannot be allowed multiple times",
+ * JsonRuleCompiler.writeRules without overriding). Either way the pattern does not mean what it reads as: put the
+ * condition in each branch instead.
+ */
+function repeatedPathProblems(pattern: EventPattern, at: string): string[] {
+  const repeated = new Set<string>();
+  orBranches(pattern, (name) => repeated.add(name));
+  return [...repeated].map(
+    (name) =>
+      `${at}: path ${name} is constrained both outside and inside a $or branch (EventBridge's engine does not AND the two: ` +
+      `the later one replaces the other for that branch, or the rule is refused as "Path \`${name}\` cannot be allowed multiple times"); ` +
+      `put the condition in each branch instead`,
+  );
+}
+
+/** A path that is both a value and an object in one branch (`a: [..]` and `a: { b: [..] }`): matches only odd events. */
+function leafAndObjectProblems(pattern: EventPattern, at: string): string[] {
+  const problems = new Set<string>();
+  for (const branch of orBranches(pattern)) {
+    const names = [...branch.keys()];
+    for (const n of names) if (names.some((m) => m.startsWith(n + "."))) problems.add(`${at}: path ${n} is both a value and an object`);
+  }
+  return [...problems];
+}
+
+function validateNode(pattern: unknown, at: string): string[] {
   if (!isObject(pattern)) return [`${at}: must be an object`];
   const entries = Object.entries(pattern);
   if (entries.length === 0) return [`${at}: empty objects are not allowed`];
@@ -298,16 +451,33 @@ export function validatePattern(pattern: unknown, at = "pattern"): string[] {
     } else if (Array.isArray(spec)) {
       if (spec.length === 0) problems.push(`${where}: empty arrays are not allowed`);
       spec.forEach((m) => problems.push(...validateMatcher(m, where)));
-    } else if (isObject(spec)) problems.push(...validatePattern(spec, where));
+    } else if (isObject(spec)) problems.push(...validateNode(spec, where));
     else problems.push(`${where}: values must be in an array`);
   }
   return problems;
 }
 
-/** An operator name used as a field right inside `$or` means a misplaced operator, not an OR branch. */
+/**
+ * Field names event-ruler reserves inside `$or` branches, at any depth (Constants.RESERVED_FIELD_NAMES_IN_OR_RELATIONSHIP:
+ * the operators, the numeric comparisons, and names kept for future operators); JsonRuleCompiler refuses them there
+ * ("... is Ruler reserved fieldName which cannot be used inside $or.").
+ */
+const RESERVED_IN_OR = [
+  "exactly", "equals-ignore-case", "prefix", "suffix", "anything-but", "exists", "wildcard", "numeric", "cidr",
+  "=", "<", "<=", ">", ">=", "regex", "not-wildcard", "not-equals-ignore-case",
+  "date-after", "date-on-or-after", "date-before", "date-on-or-before", "in-date-range", "ip-address-in-range", "ip-address-not-in-range",
+];
+
+/** A reserved name used as a field anywhere inside `$or` means a misplaced operator, not an OR branch. */
 function validateOrBranch(branch: EventPattern, at: string): string[] {
-  const misplaced = Object.keys(branch).filter((k) => OPERATORS.includes(k));
-  return misplaced.length > 0 ? [`${at}: operator ${misplaced.join(", ")} used as a field name`] : validatePattern(branch, at);
+  const reserved = (node: unknown, where: string): string[] =>
+    isObject(node)
+      ? Object.entries(node).flatMap(([k, v]) =>
+          RESERVED_IN_OR.includes(k) ? [`${where}: ${k} is reserved and cannot be a field name inside $or`] : k === "$or" && Array.isArray(v) ? [] : reserved(v, `${where}.${k}`),
+        )
+      : [];
+  const misplaced = reserved(branch, at);
+  return misplaced.length > 0 ? misplaced : validateNode(branch, at);
 }
 
 function validateMatcher(m: unknown, where: string): string[] {
@@ -364,12 +534,15 @@ function numericProblems(arg: unknown): string[] {
 }
 
 function anythingButProblems(arg: unknown): string[] {
-  if (typeof arg === "string" || typeof arg === "number") return [];
+  if (typeof arg === "number") return Math.abs(arg) > NUMERIC_LIMIT ? [`anything-but: numbers must be within ±${NUMERIC_LIMIT}`] : [];
+  if (typeof arg === "string") return [];
   if (Array.isArray(arg)) {
     if (arg.length === 0) return ["anything-but list must not be empty"];
     const allStrings = arg.every((x) => typeof x === "string");
     const allNumbers = arg.every((x) => typeof x === "number");
-    return allStrings || allNumbers ? [] : ["anything-but list must be all strings or all numbers"];
+    if (!allStrings && !allNumbers) return ["anything-but list must be all strings or all numbers"];
+    // event-ruler keeps numbers as ComparableNumber, which refuses values outside its range.
+    return arg.some((x) => typeof x === "number" && Math.abs(x) > NUMERIC_LIMIT) ? [`anything-but: numbers must be within ±${NUMERIC_LIMIT}`] : [];
   }
   if (!isObject(arg) || Object.keys(arg).length !== 1) return ["anything-but takes a string, number, list, or one operator object"];
   const [form, inner] = Object.entries(arg)[0];

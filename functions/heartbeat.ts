@@ -5,6 +5,7 @@
  * EMF: https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html
  */
 import { DynamoDBClient, PutItemCommand, ScanCommand } from "@aws-sdk/client-dynamodb";
+import { ListAccountsForParentCommand, ListOrganizationalUnitsForParentCommand, OrganizationsClient } from "@aws-sdk/client-organizations";
 
 export const HEARTBEAT_NAMESPACE = "trailwatch/Backbone";
 export const QUIET_METRIC = "QuietForwarders";
@@ -36,6 +37,86 @@ export function quietForwarders(beats: Beat[], now: Date, minutes: number): Beat
   return beats
     .filter((b) => Date.parse(b.lastSeen) < limit)
     .sort((a, b) => (a.account + a.region).localeCompare(b.account + b.region));
+}
+
+/** Where forwarders should be: every expected account in every expected region. */
+export interface ExpectedForwarders {
+  accounts: string[];
+  regions: string[];
+}
+
+/** `lastSeen` of a forwarder that never sent a heartbeat (a stack instance that never deployed, an account left out). */
+export const NEVER = "never";
+
+/**
+ * Expected account/regions with no heartbeat at all, sorted: the quiet check alone only knows forwarders that beat at
+ * least once, so a stack instance that never deployed would never be missed. Reported with `lastSeen: "never"` and
+ * counted with the quiet ones.
+ */
+export function neverHeard(beats: Beat[], expected: ExpectedForwarders): Beat[] {
+  const seen = new Set(beats.map((b) => `${b.account}#${b.region}`));
+  const missing: Beat[] = [];
+  for (const account of [...new Set(expected.accounts)].sort())
+    for (const region of [...new Set(expected.regions)].sort()) if (!seen.has(`${account}#${region}`)) missing.push({ account, region, lastSeen: NEVER });
+  return missing;
+}
+
+/** Where the accounts come from: the organization's accounts under the forwarder targets (Organizations API pages). */
+export interface OrganizationReader {
+  /** Accounts directly under a root or OU. */
+  accountsFor(parentId: string): Promise<{ id: string; status: string; joined: Date | null }[]>;
+  /** OUs directly under a root or OU. */
+  ousFor(parentId: string): Promise<string[]>;
+}
+
+/**
+ * The accounts that should have a forwarder: ACTIVE accounts under the StackSet targets (roots or OUs, recursively),
+ * joined at least `graceMinutes` ago (StackSet auto-deployment needs time), plus the accounts with direct forwarders.
+ */
+export async function expectedAccounts(org: OrganizationReader, targets: string[], direct: string[], now: Date, graceMinutes: number): Promise<string[]> {
+  const found = new Set(direct);
+  const queue = [...targets];
+  const visited = new Set<string>();
+  while (queue.length > 0) {
+    const parent = queue.shift()!;
+    if (visited.has(parent)) continue;
+    visited.add(parent);
+    for (const a of await org.accountsFor(parent))
+      if (a.status === "ACTIVE" && (!a.joined || now.getTime() - a.joined.getTime() >= graceMinutes * 60_000)) found.add(a.id);
+    queue.push(...(await org.ousFor(parent)));
+  }
+  return [...found].sort();
+}
+
+/**
+ * The Organizations API as OrganizationReader (every page). Callable from the management account or a delegated
+ * administrator of some service (the security account is GuardDuty's and Config's).
+ * https://docs.aws.amazon.com/organizations/latest/APIReference/API_ListAccountsForParent.html
+ */
+export function organizationsReader(client: OrganizationsClient): OrganizationReader {
+  return {
+    async accountsFor(parentId) {
+      const out: { id: string; status: string; joined: Date | null }[] = [];
+      let token: string | undefined;
+      do {
+        const page = await client.send(new ListAccountsForParentCommand({ ParentId: parentId, NextToken: token }));
+        for (const a of page.Accounts ?? [])
+          if (a.Id) out.push({ id: a.Id, status: String((a as { State?: string }).State ?? a.Status ?? ""), joined: a.JoinedTimestamp ? new Date(a.JoinedTimestamp) : null });
+        token = page.NextToken;
+      } while (token);
+      return out;
+    },
+    async ousFor(parentId) {
+      const out: string[] = [];
+      let token: string | undefined;
+      do {
+        const page = await client.send(new ListOrganizationalUnitsForParentCommand({ ParentId: parentId, NextToken: token }));
+        for (const ou of page.OrganizationalUnits ?? []) if (ou.Id) out.push(ou.Id);
+        token = page.NextToken;
+      } while (token);
+      return out;
+    },
+  };
 }
 
 /** One EMF log line carrying the count of quiet forwarders (and which ones, for Logs Insights). */
@@ -86,14 +167,24 @@ export function dynamoHeartbeatStore(client: DynamoDBClient, table: string): Hea
 export async function handleHeartbeat(
   event: unknown,
   store: HeartbeatStore,
-  opts: { now: Date; quietMinutes: number; log: (line: string) => void },
+  opts: { now: Date; quietMinutes: number; log: (line: string) => void; expected?: () => Promise<ExpectedForwarders> },
 ): Promise<{ recorded: Beat } | { quiet: Beat[] }> {
   const beat = beatOf(event);
   if (beat) {
     await store.record(beat);
     return { recorded: beat };
   }
-  const quiet = quietForwarders(await store.all(), opts.now, opts.quietMinutes);
+  const beats = await store.all();
+  let missing: Beat[] = [];
+  if (opts.expected) {
+    // The organization's account list may be unreadable (no delegated administrator yet): the quiet check still runs.
+    const expected = await opts.expected().catch((e: Error) => {
+      opts.log(JSON.stringify({ level: "ERROR", message: "could not read the expected forwarders", error: e.message }));
+      return null;
+    });
+    if (expected) missing = neverHeard(beats, expected);
+  }
+  const quiet = [...quietForwarders(beats, opts.now, opts.quietMinutes), ...missing];
   opts.log(quietMetricLine(quiet, opts.now));
   return { quiet };
 }

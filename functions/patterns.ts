@@ -120,7 +120,8 @@ export const orgPolicyChangePattern: EventPattern = deepFreeze({
   "detail-type": ["AWS API Call via CloudTrail"],
   detail: {
     eventSource: ["organizations.amazonaws.com"],
-    eventName: ["AttachPolicy", "DetachPolicy", "UpdatePolicy", "CreatePolicy", "DeletePolicy", "EnablePolicyType"],
+    // MoveAccount changes which SCPs apply to the account (its new parents'): it opens a rollout window too.
+    eventName: ["AttachPolicy", "DetachPolicy", "UpdatePolicy", "CreatePolicy", "DeletePolicy", "EnablePolicyType", "MoveAccount"],
     errorCode: [{ exists: false }],
   },
 });

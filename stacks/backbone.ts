@@ -1,7 +1,7 @@
 /** Wiring for the event backbone: the central bus in the security account, forwarders everywhere else. */
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "./config";
-import { forwarderRegions } from "./config";
+import { denyOnlyRegions, forwarderRegions } from "./config";
 import type { AccountProviders } from "./providers";
 import { CentralEventBus } from "../components/centralEventBus";
 import { MemberForwarder, OrganizationForwarders } from "../components/memberForwarder";
@@ -38,6 +38,14 @@ export function wireBackbone(config: StackConfig, providers: AccountProviders): 
       archiveRetentionDays: config.eventBus.archiveRetentionDays,
       heartbeatMinutes: config.eventBus.heartbeatMinutes,
       alertEmails: config.alerts.emails,
+      maxPatternChars: config.eventBus.maxPatternChars,
+      expectedForwarders: {
+        managementAccountId: config.accounts.management,
+        targets: config.forwarder.mode === "stackset" ? config.memberTargets : [],
+        directAccounts: [config.accounts.management, ...(config.forwarder.mode === "direct" ? config.forwarder.directAccounts : [])],
+        regions: [...forwarderRegions(config), ...denyOnlyRegions(config)].sort(),
+        graceMinutes: 60,
+      },
     },
     { provider: providers.of("security") },
   );
@@ -50,10 +58,12 @@ export function wireBackbone(config: StackConfig, providers: AccountProviders): 
     { state: "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS" },
   );
   const regions = forwarderRegions(config);
+  const denyOnly = denyOnlyRegions(config);
   const outputs: Outputs = {
     centralBusArn: bus.busArn,
     alertTopicArn: bus.alertTopic.arn,
     forwarderRegions: regions,
+    denyOnlyForwarderRegions: denyOnly,
     securityEventLogGroup: eventLog.logGroup!.name,
   };
 
@@ -67,6 +77,7 @@ export function wireBackbone(config: StackConfig, providers: AccountProviders): 
         failureTolerancePercentage: config.forwarder.failureTolerancePercentage,
         maxConcurrentPercentage: config.forwarder.maxConcurrentPercentage,
         changes: config.features.changeFeed,
+        denyOnlyRegions: denyOnly,
       },
       { provider: providers.of("management") },
     );
@@ -85,6 +96,7 @@ export function wireBackbone(config: StackConfig, providers: AccountProviders): 
       regions,
       providerFor: (region) => providers.forAccount(account, region, label),
       changes: config.features.changeFeed,
+      denyOnlyRegions: denyOnly,
     });
   }
   return { bus, outputs };

@@ -6,7 +6,6 @@
  */
 import { z } from "zod";
 import { accountId, secretRef, uniqueList } from "./schemaParts";
-import { DEFAULT_NOISE } from "../functions/changeFeed";
 
 const httpsUrl = z.string().regex(/^https:\/\/[^\s]+$/, "an https:// URL");
 const environmentName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, "an environment name (lowercase letters, digits, - and _; at most 32)");
@@ -20,12 +19,6 @@ const principalArn = z
   .string()
   .regex(/^arn:aws[a-z-]*:iam::\d{12}:(root|role\/[\w+=,.@\/-]{1,512})$/, "an IAM role ARN or account root ARN (arn:aws:iam::123456789012:root)");
 
-
-/**
- * Noise event names are also left out by the central rule's event pattern (so they never invoke the normalizer),
- * and EventBridge caps a pattern at 4096 characters: the default list and the extra names must fit in this budget.
- */
-export const NOISE_PATTERN_BUDGET = 3000;
 
 const webhook = z
   .object({
@@ -109,14 +102,7 @@ export const changeFeedConfig = z
       if (seen.has(w.name)) ctx.addIssue({ code: "custom", path: ["webhooks", i, "name"], message: `unique webhook names, found "${w.name}" twice`, input: w.name });
       seen.add(w.name);
     });
-    const names = [...new Set([...DEFAULT_NOISE.eventNames, ...c.noise.eventNames])];
-    if (JSON.stringify(names).length > NOISE_PATTERN_BUDGET)
-      ctx.addIssue({
-        code: "custom",
-        path: ["noise", "eventNames"],
-        message: `fewer event names (with the built-in ones they must fit in ${NOISE_PATTERN_BUDGET} characters of the rule's event pattern)`,
-        input: c.noise.eventNames,
-      });
+    // The noise names' share of the central rule's event pattern size is checked with the quota: stacks/config.ts.
   });
 
 export type ChangeFeedConfig = z.infer<typeof changeFeedConfig>;

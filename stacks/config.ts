@@ -10,6 +10,9 @@ import { z } from "zod";
 import { accountId, secretRef, uniqueList } from "./schemaParts";
 import { BUILTIN_ROW_IDS, ELEVATED_ROLE_ROW_ID, checkPattern, elevatedRoleRow } from "../functions/trailAlarms";
 import { changeFeedConfig } from "./changeFeedConfig";
+import { EVENT_PATTERN_MAX_CHARS } from "../functions/eventPattern";
+import { DEFAULT_NOISE } from "../functions/changeFeed";
+import type { DeployedCoverage } from "../functions/coverage";
 
 export const NAMESPACE = "trailwatch";
 
@@ -139,6 +142,12 @@ const forwarder = z
     maxConcurrentPercentage: z.number().int().min(1).max(100).default(25),
     /** Direct mode only: the member accounts to deploy forwarders to, each with its own provider. */
     directAccounts: uniqueList(accountId, "account id").default([]),
+    /**
+     * Where the deny stream is forwarded: `all` = every region enabled in every account (the partition's default
+     * regions, plus `regions`), so denies in regions nobody uses (where "deny outside approved regions" SCPs fire) are
+     * seen; `configured` = `regions` only. The other streams always stay in `regions`.
+     */
+    denyRegions: z.enum(["all", "configured"]).default("all"),
   })
   .strict();
 
@@ -150,6 +159,12 @@ const eventBus = z
     heartbeatMinutes: z.number().int().min(5).max(1440).default(30),
     /** Retention of the searchable log of every forwarded event (CloudWatch Logs Insights). */
     eventLogRetentionDays: logRetention.default(90),
+    /**
+     * EventBridge's event pattern size quota in the security account's home region, where the central rules live:
+     * 2,048 characters unless raised through Service Quotas (to 4,096 at most). Forwarder rules in member accounts
+     * are always held to the default 2,048. https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-quota.html
+     */
+    maxPatternChars: z.number().int().min(EVENT_PATTERN_MAX_CHARS).max(4096).default(EVENT_PATTERN_MAX_CHARS),
   })
   .strict();
 
@@ -173,6 +188,14 @@ const denyAdvisor = z
     decodeExternalId: z.string().regex(/^[\w+=,.@:\/-]{2,1224}$/, "an sts:ExternalId (2-1224 characters: letters, digits, +=,.@:/-)").optional(),
   })
   .strict();
+
+/**
+ * An event source CloudTrail logs network activity events for (advanced event selector field `eventSource`, Equals
+ * only, one source per selector). AWS adds services to the list (CloudTrail, EC2, KMS, Secrets Manager at preview;
+ * S3 network activity records exist, e.g. Panther's VpceAccessDenied fixture): check the current list at
+ * https://docs.aws.amazon.com/awscloudtrail/latest/userguide/logging-network-events-with-cloudtrail.html
+ */
+const networkActivityEventSource = z.string().regex(/^[a-z0-9-]+\.amazonaws\.com$/, "a service event source such as ec2.amazonaws.com");
 
 const alarmRowId = z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, "a row id of lowercase letters, digits and dashes");
 const filterRow = z
@@ -209,8 +232,23 @@ const orgTrail = z
       .object({ s3Objects: z.boolean().default(false), lambdaInvokes: z.boolean().default(false) })
       .strict()
       .default({ s3Objects: false, lambdaInvokes: false }),
+    /**
+     * Network activity events for these VPC endpoint event sources (one advanced event selector each, as CloudTrail
+     * requires): a VPC endpoint policy deny is a network activity event, so without them the `VpceAccessDenied`
+     * denies never reach EventBridge. `deniesOnly` logs only `errorCode: VpceAccessDenied` (billed per event).
+     * https://docs.aws.amazon.com/awscloudtrail/latest/userguide/logging-network-events-with-cloudtrail.html
+     */
+    networkActivity: z
+      .object({
+        eventSources: uniqueList(networkActivityEventSource, "event source").default([]),
+        deniesOnly: z.boolean().default(true),
+      })
+      .strict()
+      .default({ eventSources: [], deniesOnly: true }),
     /** CloudTrail Insights (API call rate and error rate anomalies). */
     insights: z.boolean().default(false),
+    /** Minutes without any event delivered by the trail before the "CloudTrail silent" alarm (5-minute steps). */
+    silenceMinutes: z.number().int().min(15).max(1440).default(60),
     /** Days a CloudTrail Lake event data store keeps the organization's management events; unset = no event data store. */
     lakeRetentionDays: z.number().int().min(7).max(3653).optional(),
     /**
@@ -490,6 +528,17 @@ export const stackConfigSchema = z
           input: true,
         });
     }
+    // The central change-feed rule leaves the noise event names out in its pattern, so they count against the quota.
+    const writes = writeCallsPatternChars(c.changeFeed.noise.eventNames);
+    if (writes > c.eventBus.maxPatternChars)
+      ctx.addIssue({
+        code: "custom",
+        path: ["changeFeed", "noise", "eventNames"],
+        message:
+          `fewer event names: with the built-in ones they make the change feed's rule pattern ${writes} characters, more than ` +
+          `EventBridge's event pattern size quota of ${c.eventBus.maxPatternChars} (trailwatch:eventBus.maxPatternChars, once the quota is raised)`,
+        input: c.changeFeed.noise.eventNames,
+      });
     if (c.forwarder.mode === "direct" && c.forwarder.directAccounts.length === 0)
       ctx.addIssue({
         code: "custom",
@@ -606,7 +655,66 @@ function decode(value: string): unknown {
   return value;
 }
 
+/**
+ * Characters of the central change-feed rule's pattern (components/changeFeed.ts writeCallsPattern: write calls minus
+ * the built-in and configured noise event names); tests/changeFeedPlan.test.ts holds it to the deployed rule.
+ */
+export function writeCallsPatternChars(extraNoiseEventNames: string[]): number {
+  const names = [...new Set([...DEFAULT_NOISE.eventNames, ...extraNoiseEventNames])].sort();
+  return JSON.stringify({ "detail-type": ["AWS API Call via CloudTrail"], detail: { readOnly: [false], eventName: [{ "anything-but": names }] } }).length;
+}
+
 /** The list of regions forwarders go to: the configured ones plus us-east-1, sorted, unique. */
 export function forwarderRegions(c: StackConfig): string[] {
   return [...new Set([...c.regions, "us-east-1"])].sort();
 }
+
+/**
+ * The regions enabled in every account of a partition: those launched before March 20, 2019 ("default Regions", which
+ * cannot be disabled); later ones are opt-in and disabled unless enabled, so a deny forwarder can only be deployed
+ * there once they are (list them in `regions`).
+ * https://docs.aws.amazon.com/accounts/latest/reference/manage-acct-regions.html
+ */
+export const DEFAULT_REGIONS: Record<"aws" | "aws-us-gov" | "aws-cn", readonly string[]> = {
+  aws: [
+    "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1", "ap-southeast-1", "ap-southeast-2", "ca-central-1",
+    "eu-central-1", "eu-north-1", "eu-west-1", "eu-west-2", "eu-west-3", "sa-east-1", "us-east-1", "us-east-2", "us-west-1", "us-west-2",
+  ],
+  "aws-us-gov": ["us-gov-east-1", "us-gov-west-1"],
+  "aws-cn": ["cn-north-1", "cn-northwest-1"],
+};
+
+export function partitionOf(region: string): keyof typeof DEFAULT_REGIONS {
+  return region.startsWith("us-gov-") ? "aws-us-gov" : region.startsWith("cn-") ? "aws-cn" : "aws";
+}
+
+/**
+ * Regions that get a deny-only forwarder (the deny stream and the heartbeat, no other stream): with
+ * `forwarder.denyRegions: all`, the partition's default regions that `forwarderRegions` does not already cover.
+ */
+export function denyOnlyRegions(c: StackConfig): string[] {
+  if (c.forwarder.denyRegions !== "all") return [];
+  const full = new Set(forwarderRegions(c));
+  return DEFAULT_REGIONS[partitionOf(c.homeRegion)].filter((r) => !full.has(r)).sort();
+}
+
+/** What the deployed pipeline can see (replay marks findings it would not have): trail selectors and forwarded regions. */
+export function deployedCoverage(c: StackConfig): DeployedCoverage {
+  return {
+    dataEvents: c.orgTrail.dataEvents,
+    networkActivity: c.orgTrail.networkActivity,
+    denyRegions: [...forwarderRegions(c), ...denyOnlyRegions(c)].sort(),
+    otherRegions: forwarderRegions(c),
+  };
+}
+
+/**
+ * The coverage of a stack with every default and unknown regions (replay without --stack): no data events, no network
+ * activity events, denies from the commercial partition's default regions (`denyRegions: all`), other streams unknown.
+ */
+export const DEFAULT_COVERAGE: DeployedCoverage = {
+  dataEvents: { s3Objects: false, lambdaInvokes: false },
+  networkActivity: { eventSources: [], deniesOnly: true },
+  denyRegions: DEFAULT_REGIONS.aws,
+  otherRegions: null,
+};

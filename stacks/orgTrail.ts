@@ -32,6 +32,8 @@ export function wireOrgTrail(config: StackConfig, providers: AccountProviders): 
     logRetentionDays: t.logRetentionDays,
     readerArns: t.readerArns,
     dataEvents: t.dataEvents,
+    networkActivity: t.networkActivity,
+    silenceMinutes: t.silenceMinutes,
     insights: t.insights,
     lakeRetentionDays: t.lakeRetentionDays,
     alarmRows: alarmRows({

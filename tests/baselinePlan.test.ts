@@ -48,6 +48,15 @@ describe("GuardDutyOrg in the prod plan", function () {
       const target = one(plan(), "aws:cloudwatch/eventTarget:EventTarget", `guardduty-findings-${region}`).inputs;
       expect(target.arn).to.equal(`arn:aws:events:eu-west-1:${SEC}:event-bus/trailwatch-central`);
       expect(target.roleArn).to.match(new RegExp(`^arn:aws:iam::${SEC}:role/guardduty-forwarder`));
+      // Findings the bus did not take after the retries go to this region's dead-letter queue, which only this rule may use.
+      expect(target.retryPolicy).to.deep.equal({ maximumEventAgeInSeconds: 86400, maximumRetryAttempts: 185 });
+      const dlq = one(plan(), "aws:sqs/queue:Queue", `guardduty-findings-dlq-${region}`);
+      expect(target.deadLetterConfig.arn).to.match(new RegExp(`^arn:aws:sqs:${region}:${SEC}:guardduty-findings-dlq-${region}`));
+      expect(dlq.inputs).to.include({ sqsManagedSseEnabled: true, messageRetentionSeconds: 1209600 });
+      const dlqPolicy = json(one(plan(), "aws:sqs/queuePolicy:QueuePolicy", `guardduty-findings-dlq-${region}`).inputs.policy).Statement;
+      expect(dlqPolicy).to.have.length(1);
+      expect(dlqPolicy[0]).to.deep.include({ Effect: "Allow", Principal: { Service: "events.amazonaws.com" }, Action: "sqs:SendMessage" });
+      expect(dlqPolicy[0].Condition.ArnEquals["aws:SourceArn"]).to.match(new RegExp(`^arn:aws:events:${region}:${SEC}:rule/default/guardduty-findings-${region}`));
       const dest = one(plan(), "aws:guardduty/publishingDestination:PublishingDestination", `guardduty-export-${region}`).inputs;
       expect(dest.destinationType).to.equal("S3");
       expect(dest.kmsKeyArn).to.match(new RegExp(`^arn:aws:kms:eu-west-1:${ARCHIVE}:key/`));

@@ -222,20 +222,82 @@ describe("change feed in a variant plan (two webhooks, environments, Slack, vend
     expect(matchesPattern(pattern, toEnvelope(NOISE_PRINCIPAL))).to.equal(true);
   });
 
-  it("has forwarders send every write call to the central bus exactly once (no stream overlaps another)", () => {
+  /** The forwarding rules as they deploy: the StackSet template's, and the management account's (eu-west-1). */
+  const deployedStreams = () => {
+    const template = JSON.parse(r("aws:cloudformation/stackSet:StackSet", "forwarders-stackset").inputs.templateBody);
+    const fromTemplate = Object.values(template.Resources as Record<string, any>)
+      .filter((x) => x.Type === "AWS::Events::Rule" && x.Properties.EventPattern)
+      .map((x) => ({ ruleName: x.Properties.Name as string, pattern: x.Properties.EventPattern }));
+    const management = ofType(plan, "aws:cloudwatch/eventRule:EventRule")
+      .filter((x) => x.provider?.endsWith("aws-management-eu-west-1") && /^trailwatch-/.test(x.inputs.name ?? "") && x.inputs.eventPattern)
+      .map((x) => ({ ruleName: x.inputs.name as string, pattern: json(x.inputs.eventPattern) }));
+    expect(management.map((x) => x.ruleName).sort()).to.deep.equal(fromTemplate.map((x) => x.ruleName).sort());
+    for (const m of management) expect(m.pattern, m.ruleName).to.deep.equal(fromTemplate.find((t) => t.ruleName === m.ruleName)!.pattern);
+    return fromTemplate;
+  };
+
+  it("deploys forwarding patterns EventBridge reads as we do: valid, no path constrained inside and outside a $or, within 2,048 characters", () => {
+    const streams = deployedStreams();
+    expect(streams.map((x) => x.ruleName)).to.include("trailwatch-changes");
+    for (const { ruleName, pattern } of streams) {
+      expect(validatePattern(pattern), ruleName).to.deep.equal([]);
+      expect(JSON.stringify(pattern).length, ruleName).to.be.at.most(2048);
+    }
+    const changes = streams.find((x) => x.ruleName === "trailwatch-changes")!.pattern;
+    // Management events only: data events are readOnly false too (CloudTrail record contents: managementEvent).
+    expect(changes.detail.managementEvent).to.deep.equal([true]);
+    // The errorCode condition lives in each $or branch, never beside the $or.
+    expect(changes.detail).not.to.have.property("errorCode");
+    expect(changes.detail.$or.every((b: any) => "errorCode" in b)).to.equal(true);
+  });
+
+  it("has forwarders send every write management call to the central bus exactly once, as EventBridge's engine matches (no stream overlaps another)", () => {
+    const streams = deployedStreams();
     const central = json(r("aws:cloudwatch/eventRule:EventRule", "change-feed-writes-rule").inputs.eventPattern);
     const writesOnly = { ...central, detail: { readOnly: [false] } };
     let writes = 0;
+    let writeDenies = 0;
+    let beforeManagementEventField = 0;
     for (const { origin, record } of ALL) {
       const event = toEnvelope(record);
-      const streams = forwardedStreams().filter((s) => matchesPattern(s.pattern as any, event)).map((s) => s.ruleName);
-      expect(streams.length, `${origin}: ${streams.join(", ")}`).to.be.at.most(1);
-      if (matchesPattern(writesOnly, event)) {
-        writes++;
-        expect(streams, origin).to.have.length(1);
+      const matched = streams.filter((s) => matchesPattern(s.pattern, event)).map((s) => s.ruleName);
+      expect(matched.length, `${origin}: ${matched.join(", ")}`).to.be.at.most(1);
+      if (!matchesPattern(writesOnly, event)) continue;
+      // CloudTrail writes managementEvent on every record from eventVersion 1.06; the samples' older records (and
+      // fixtures trimmed by Panther) lack it, and the changes stream (managementEvent: [true]) does not take them.
+      if (record.managementEvent === undefined) {
+        beforeManagementEventField++;
+        continue;
+      }
+      if (record.managementEvent !== true) {
+        expect(matched, `${origin}: a data event is no change`).not.to.include("trailwatch-changes");
+        continue;
+      }
+      writes++;
+      expect(matched, origin).to.have.length(1);
+      if (/^AccessDenied|UnauthorizedOperation$/.test(String(record.errorCode ?? ""))) {
+        writeDenies++;
+        expect(matched, `${origin}: a write deny goes through the deny stream only`).to.deep.equal(["trailwatch-denies"]);
       }
     }
     expect(writes).to.be.greaterThan(200);
+    expect(writeDenies).to.be.greaterThan(15);
+    expect(beforeManagementEventField).to.be.lessThan(writes);
+  });
+
+  it("would have caught the pre-issue-24 changes pattern: errorCode beside and inside the $or forwarded every write deny a second time", () => {
+    const before = {
+      "detail-type": ["AWS API Call via CloudTrail"],
+      detail: {
+        readOnly: [false],
+        errorCode: [{ exists: false }, { "anything-but": { wildcard: ["AccessDenied*", "*UnauthorizedOperation", "AuthorizationError", "VpceAccessDenied"] } }],
+        $or: [{ errorCode: [{ exists: true }] }, { eventSource: [{ "anything-but": ["ec2.amazonaws.com", "iam.amazonaws.com", "organizations.amazonaws.com"] }] }],
+      },
+    };
+    expect(validatePattern(before)[0]).to.contain("path detail.errorCode is constrained both outside and inside a $or branch");
+    const deny = ALL.find(({ record }) => record.readOnly === false && record.errorCode === "AccessDenied")!;
+    expect(matchesPattern(before, toEnvelope(deny.record)), deny.origin).to.equal(true);
+    expect(matchesPattern(deployedStreams().find((x) => x.ruleName === "trailwatch-changes")!.pattern, toEnvelope(deny.record))).to.equal(false);
   });
 
   it("adds the write-call stream to the forwarder template only when the change feed is on", () => {

@@ -261,6 +261,109 @@ describe("validatePattern", () => {
     expect(validatePattern({ a: [{ "anything-but": { numeric: [">", 1] } }] })).to.deep.equal(['pattern.a: anything-but does not support "numeric"']);
     expect(validatePattern({ a: [{ "anything-but": { prefix: "" } }] })).to.deep.equal(["pattern.a: anything-but prefix must not be empty"]);
     expect(validatePattern({ $or: [{ a: ["x"] }] })).to.deep.equal(["pattern.$or: $or needs an array of at least two objects"]);
-    expect(validatePattern({ $or: [{ prefix: ["x"] }, { b: ["y"] }] })).to.deep.equal(["pattern.$or[0]: operator prefix used as a field name"]);
+    expect(validatePattern({ $or: [{ prefix: ["x"] }, { b: ["y"] }] })).to.deep.equal(["pattern.$or[0]: prefix is reserved and cannot be a field name inside $or"]);
+  });
+});
+
+/**
+ * Where EventBridge's engine reads a pattern differently from how it looks, the matcher follows the engine. Each case
+ * is taken from aws/event-ruler's own source or tests (the library EventBridge matches with):
+ * src/main/software/amazon/event/ruler/JsonRuleCompiler.java, src/test/.../JsonRuleCompilerTest.java
+ * (testWithRuleOverride), src/main/.../input/EqualsIgnoreCaseParser.java and its test, Constants.java.
+ */
+describe("eventPattern follows aws/event-ruler: a path repeated inside $or replaces the outer condition", () => {
+  // JsonRuleCompilerTest.testWithRuleOverride, verbatim pattern and events.
+  const override: EventPattern = { name: ["a", "b"], $or: [{ name: [{ "anything-but": "a" }] }, { condition1: ["x"] }] };
+
+  it("matches as event-ruler does with overriding (its default): the branch's name condition stands alone", () => {
+    expect(m(override, { name: "a", condition1: "x" })).to.equal(true);
+    // Not in ["a","b"], yet matched: the branch's anything-but replaced the outer list (they are not ANDed).
+    expect(m(override, { name: "c" })).to.equal(true);
+    expect(m(override, { name: "a" })).to.equal(false);
+  });
+
+  it("the condition written later wins: a field after the $or overrides the branches' (JsonRuleCompiler.writeRules puts into every branch)", () => {
+    const after: EventPattern = { $or: [{ name: ["x"] }, { other: ["y"] }], name: ["z"] };
+    expect(m(after, { name: "z" })).to.equal(true);
+    expect(m(after, { name: "x" })).to.equal(false);
+    expect(m(after, { name: "z", other: "y" })).to.equal(true);
+  });
+
+  it("overrides across nesting: detail.errorCode outside and a $or branch inside detail are the same path", () => {
+    const p: EventPattern = { detail: { errorCode: [{ exists: false }], $or: [{ errorCode: [{ exists: true }] }, { eventSource: ["s3.amazonaws.com"] }] } };
+    // What the changes stream did before issue 24: its first branch forwarded every failed call, denies included.
+    expect(m(p, { detail: { errorCode: "AccessDenied", eventSource: "ec2.amazonaws.com" } })).to.equal(true);
+    expect(m(p, { detail: { eventSource: "s3.amazonaws.com" } })).to.equal(true);
+    expect(m(p, { detail: { eventSource: "ec2.amazonaws.com" } })).to.equal(false);
+  });
+
+  it("validatePattern refuses such a pattern (event-ruler without overriding: \"Path `name` cannot be allowed multiple times\")", () => {
+    expect(validatePattern(override)).to.have.length(1);
+    expect(validatePattern(override)[0]).to.match(/^pattern: path name is constrained both outside and inside a \$or branch/);
+    expect(validatePattern({ detail: { errorCode: [{ exists: false }] }, $or: [{ detail: { errorCode: ["x"] } }, { source: ["y"] }] })[0]).to.contain("path detail.errorCode");
+    // The same path in sibling branches is not a repeat (testWithRuleOverride's jsonComplexRule and jsonComplexRule2).
+    const complex: EventPattern = {
+      $or: [
+        { source: ["aws.sns"], detail: { eventSource: ["s3.amazonaws.com"], field1: ["value1"] } },
+        { source: ["aws.sns"], detail: { field2: ["value2"], eventSource: ["sns.amazonaws.com"] } },
+      ],
+    };
+    const complex2: EventPattern = {
+      source: ["aws.sns"],
+      detail: { $or: [{ eventSource: ["s3.amazonaws.com"], field1: ["value1"] }, { field2: ["value2"], eventSource: ["sns.amazonaws.com"] }] },
+    };
+    expect(validatePattern(complex)).to.deep.equal([]);
+    expect(validatePattern(complex2)).to.deep.equal([]);
+    expect(m(complex2, { source: "aws.sns", detail: { eventSource: "sns.amazonaws.com", field2: "value2" } })).to.equal(true);
+    expect(m(complex2, { source: "aws.sns", detail: { eventSource: "sns.amazonaws.com", field1: "value1" } })).to.equal(false);
+  });
+
+  it("validatePattern refuses every name event-ruler reserves inside $or, at any depth (Constants.RESERVED_FIELD_NAMES_IN_OR_RELATIONSHIP)", () => {
+    for (const name of ["numeric", "exactly", ">=", "regex", "not-wildcard", "in-date-range", "ip-address-in-range"]) {
+      const problems = validatePattern({ $or: [{ detail: { [name]: ["x"] } }, { b: ["y"] }] });
+      expect(problems, name).to.deep.equal([`pattern.$or[0].detail: ${name} is reserved and cannot be a field name inside $or`]);
+    }
+    // Outside $or the same names are ordinary fields.
+    expect(validatePattern({ detail: { regex: ["x"] } })).to.deep.equal([]);
+  });
+});
+
+describe("eventPattern follows aws/event-ruler: equals-ignore-case is each pattern character's lower or upper case", () => {
+  const eq = (p: string, v: string) => m({ v: [{ "equals-ignore-case": p }] }, { v });
+
+  it("EqualsIgnoreCaseParserTest's string \"1aA*†Éⱥ\": characters whose cases differ in UTF-8 length", () => {
+    expect(eq("1aA*†Éⱥ", "1Aa*†éȺ")).to.equal(true);
+    expect(eq("1aA*†Éⱥ", "1AA*†ÉⱥX")).to.equal(false);
+  });
+
+  it("the value is not case-folded: ß matches ß and SS (its upper case), not ss; SS never matches ß", () => {
+    expect(eq("ß", "ß")).to.equal(true);
+    expect(eq("ß", "SS")).to.equal(true);
+    expect(eq("ß", "ss")).to.equal(false);
+    expect(eq("SS", "ß")).to.equal(false);
+    expect(eq("straße", "STRASSE")).to.equal(true);
+  });
+
+  it("the Kelvin sign K stands for k (its lower case) and itself, not the letter K; titlecase ǅ for ǆ and Ǆ, not itself", () => {
+    expect(eq("\u212A", "k")).to.equal(true);
+    expect(eq("\u212A", "K")).to.equal(false);
+    expect(eq("k", "\u212A")).to.equal(false);
+    expect(eq("\u01C5", "\u01C6")).to.equal(true);
+    expect(eq("\u01C5", "\u01C4")).to.equal(true);
+    expect(eq("\u01C5", "\u01C5")).to.equal(false);
+  });
+
+  it("the same rule in prefix, suffix and anything-but forms (DefaultParser sends all four to EqualsIgnoreCaseParser)", () => {
+    expect(m({ v: [{ prefix: { "equals-ignore-case": "ß" } }] }, { v: "SSx" })).to.equal(true);
+    expect(m({ v: [{ prefix: { "equals-ignore-case": "ß" } }] }, { v: "ssx" })).to.equal(false);
+    expect(m({ v: [{ suffix: { "equals-ignore-case": ".PNG" } }] }, { v: "a.png" })).to.equal(true);
+    expect(m({ v: [{ suffix: { "equals-ignore-case": "ß" } }] }, { v: "xSS" })).to.equal(true);
+    expect(m({ v: [{ "anything-but": { "equals-ignore-case": "ß" } }] }, { v: "SS" })).to.equal(false);
+    expect(m({ v: [{ "anything-but": { "equals-ignore-case": "ß" } }] }, { v: "ss" })).to.equal(true);
+  });
+
+  it("regular-expression characters in the pattern are literal", () => {
+    expect(eq("a.b(c)*", "A.B(C)*")).to.equal(true);
+    expect(eq("a.b", "axb")).to.equal(false);
   });
 });

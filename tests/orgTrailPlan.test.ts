@@ -161,7 +161,7 @@ describe("OrgTrail in the prod plan", function () {
   });
 
   it("has one metric filter and one alarm per row: the built-ins, elevated roles and the custom row", () => {
-    const filters = ofType(plan(), "aws:cloudwatch/logMetricFilter:LogMetricFilter");
+    const filters = ofType(plan(), "aws:cloudwatch/logMetricFilter:LogMetricFilter").filter((f) => f.name !== "org-trail-events");
     const groupName = one(plan(), "aws:cloudwatch/logGroup:LogGroup", "org-trail-log-group").inputs.name;
     const ids = filters.map((f) => f.name.replace(/^org-trail-/, ""));
     expect(ids).to.have.members([...BUILTIN_ROW_IDS, "elevated-role-assumed", "guardduty-tampering"]);
@@ -187,6 +187,26 @@ describe("OrgTrail in the prod plan", function () {
     expect(elevated).to.contain('"*/BreakGlassAdmin"').and.contain('"*:assumed-role/AWSReservedSSO_AdministratorAccess_*/*"');
   });
 
+  it("alarms when the trail delivers nothing for 60 minutes (heartbeats stay green when CloudTrail stops): every event counts, no data breaches", () => {
+    const filter = one(plan(), "aws:cloudwatch/logMetricFilter:LogMetricFilter", "org-trail-events").inputs;
+    expect(filter.pattern).to.equal("");
+    expect(filter.logGroupName).to.equal(one(plan(), "aws:cloudwatch/logGroup:LogGroup", "org-trail-log-group").inputs.name);
+    expect(filter.metricTransformation).to.deep.equal({ name: "TrailEvents", namespace: ALARM_NAMESPACE, value: "1", unit: "Count" });
+    const alarm = one(plan(), "aws:cloudwatch/metricAlarm:MetricAlarm", "org-trail-silent").inputs;
+    expect(alarm).to.include({
+      namespace: ALARM_NAMESPACE,
+      metricName: "TrailEvents",
+      statistic: "Sum",
+      period: 300,
+      evaluationPeriods: 12,
+      datapointsToAlarm: 12,
+      threshold: 1,
+      comparisonOperator: "LessThanThreshold",
+      treatMissingData: "breaching",
+    });
+    expect(alarm.alarmActions[0]).to.match(/^arn:aws:sns:eu-west-1:111122223333:org-trail-alarms/);
+  });
+
   it("alarms go to a KMS-encrypted topic that only the management account's CloudWatch alarms may publish to", () => {
     const topic = one(plan(), "aws:sns/topic:Topic", "org-trail-alarms");
     expect(topic.provider).to.equal(PROVIDER("management"));
@@ -209,6 +229,7 @@ describe("OrgTrail in a variant plan (management administrator, data events, Lak
     doc.config["trailwatch:orgTrail"] = {
       administrator: "management",
       dataEvents: { s3Objects: true, lambdaInvokes: true },
+      networkActivity: { eventSources: ["ec2.amazonaws.com", "kms.amazonaws.com"] },
       lakeRetentionDays: 400,
       alarms: { disabled: ["vpc-changes", "nacl-changes"], emails: ["trail-alarms@example.com"] },
     };
@@ -225,6 +246,9 @@ describe("OrgTrail in a variant plan (management administrator, data events, Lak
       [{ field: "eventCategory", equals: ["Management"] }],
       [{ field: "eventCategory", equals: ["Data"] }, { field: "resources.type", equals: ["AWS::S3::Object"] }],
       [{ field: "eventCategory", equals: ["Data"] }, { field: "resources.type", equals: ["AWS::Lambda::Function"] }],
+      // One selector per network activity event source (CloudTrail requires it), VPC endpoint denies only by default.
+      [{ field: "eventCategory", equals: ["NetworkActivity"] }, { field: "eventSource", equals: ["ec2.amazonaws.com"] }, { field: "errorCode", equals: ["VpceAccessDenied"] }],
+      [{ field: "eventCategory", equals: ["NetworkActivity"] }, { field: "eventSource", equals: ["kms.amazonaws.com"] }, { field: "errorCode", equals: ["VpceAccessDenied"] }],
     ]);
     expect(t.insightSelectors).to.equal(undefined);
   });
@@ -238,7 +262,7 @@ describe("OrgTrail in a variant plan (management administrator, data events, Lak
 
   it("drops switched-off rows, the elevated row without role names, and uses its own alarm emails", () => {
     const ids = ofType(plan, "aws:cloudwatch/logMetricFilter:LogMetricFilter").map((f) => f.name.replace(/^org-trail-/, ""));
-    expect(ids).to.have.members(BUILTIN_ROW_IDS.filter((id) => id !== "vpc-changes" && id !== "nacl-changes"));
+    expect(ids).to.have.members([...BUILTIN_ROW_IDS.filter((id) => id !== "vpc-changes" && id !== "nacl-changes"), "events"]);
     const subs = ofType(plan, "aws:sns/topicSubscription:TopicSubscription").filter((s) => s.name.startsWith("org-trail-alarms-"));
     expect(subs.map((s) => s.inputs.endpoint)).to.deep.equal(["trail-alarms@example.com"]);
     // No reader configured: no reader statement in the key or bucket policy.

@@ -17,10 +17,13 @@ import {
   digestMessage,
   metricLine,
   openingMessage,
+  accountWindowId,
   policyChangeOf,
   policyDenyOf,
   type RolloutWindow,
 } from "../functions/scp/watch";
+import { matchesPattern } from "../functions/eventPattern";
+import { orgPolicyChangePattern } from "../functions/patterns";
 import { stratusRecords } from "./sharedData";
 import { outboxHarness } from "./outboxServices";
 import { prodPlan, one, json, loadHandler } from "./planFixture";
@@ -109,6 +112,30 @@ describe("SCP watch: rollout windows", () => {
     });
     expect(policyChangeOf(orgEvent("DetachPolicy", { policyId: "p-1", targetId: "111111111111" }))!.change).to.equal("detached");
     expect(policyChangeOf(orgEvent("UpdatePolicy", { policyId: "p-1", content: "{}" }))).to.deep.include({ change: "updated", targetId: null });
+  });
+
+  it("MoveAccount opens the account's window (the SCPs of its new parents now apply), from the Organizations MoveAccount request", () => {
+    const move = orgEvent("MoveAccount", { accountId: "210987654321", sourceParentId: "r-8x1f", destinationParentId: "ou-8x1f-sandbox01" });
+    expect(policyChangeOf(move)).to.deep.equal({
+      policyId: "account/210987654321",
+      change: "moved",
+      targetId: "ou-8x1f-sandbox01",
+      fromId: "r-8x1f",
+      who: "arn:aws:sts::111122223333:assumed-role/PlatformAdmin/alice",
+      eventTime: "2026-11-20T10:00:00Z",
+      eventId: "evt-MoveAccount",
+    });
+    expect(accountWindowId("210987654321")).to.equal("account/210987654321");
+    const w: RolloutWindow = { policyId: "account/210987654321", openedAt: "2026-11-20T10:00:00Z", closesAt: "2026-11-20T11:00:00Z", change: policyChangeOf(move)!, threshold: 25 };
+    expect(openingMessage(w).text).to.equal(
+      "SCP rollout watch: account/210987654321 moved from r-8x1f to ou-8x1f-sandbox01 by PlatformAdmin/alice: the SCPs of its new parents apply; watching its denies until 2026-11-20T11:00:00Z",
+    );
+    expect(JSON.stringify(openingMessage(w).blocks)).to.contain("Alert at 25 SCP/RCP denies in account 210987654321.");
+    // No Detach button: there is no policy to detach.
+    expect(JSON.stringify(alertMessage(w, 30, { rollback: true }).blocks)).not.to.contain(DETACH_ACTION);
+    // The central rule and the forwarders' org-policy stream carry it (Organizations events: us-east-1 only).
+    expect(matchesPattern(orgPolicyChangePattern, toEnvelope(move))).to.equal(true);
+    expect(policyChangeOf(orgEvent("MoveAccount", { accountId: "not-an-account" }))).to.equal(null);
   });
 
   it("failed calls, other events and the real LeaveOrganization record open nothing", () => {
@@ -285,6 +312,21 @@ describe("SCP watch (functions from the plan's archives)", function () {
     expect(doc.change).to.deep.equal({ change: "manual", who: ALICE, targetId: null });
     expect(new Date(doc.closesAt).getTime() - new Date(doc.openedAt).getTime()).to.equal(15 * 60_000);
     expect(posts().at(-1)!.args.text).to.contain("p-manualwatch1 watch started by hand by <@U02ALICE001>");
+  });
+
+  it("MoveAccount opens the account's window: every SCP deny in the account counts, the alert comes once at the threshold", async () => {
+    const account = scpDeny.recipientAccountId!;
+    const out = await windows(envelope(orgEvent("MoveAccount", { accountId: account, sourceParentId: "r-8x1f", destinationParentId: "ou-8x1f-sandbox01" })));
+    expect(out).to.deep.include({ policyId: `account/${account}`, change: "moved", targetId: "ou-8x1f-sandbox01" });
+    expect(posts().at(-1)!.args.text).to.match(new RegExp(`^SCP rollout watch: account/${account} moved from r-8x1f to ou-8x1f-sandbox01`));
+    const before = posts().length;
+    for (let i = 0; i < 25; i++) expect(await counter(envelope({ ...scpDeny, eventID: `moved-${i}` }))).to.deep.include({ inWindow: true });
+    const w = (await scanAll(ddb.client, "scp-windows")).find((r) => r.pk.S === `window#account/${account}`)!;
+    expect(Number(w.total.N)).to.equal(25);
+    expect(w.alerted.BOOL).to.equal(true);
+    const alerts = posts().slice(before).filter((p) => String(p.args.text).startsWith(`account/${account} caused`));
+    expect(alerts).to.have.length(1);
+    expect(alerts[0].args.thread_ts).to.equal(w.ts.S);
   });
 });
 

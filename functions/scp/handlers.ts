@@ -5,7 +5,7 @@
  */
 import type { CloudTrailRecord } from "../cloudtrail";
 import type { SlackPort } from "../sg/revert/handlers";
-import { alertMessage, boundedAction, digestMessage, metricLine, openingMessage, policyChangeOf, policyDenyOf, type PolicyChange, type RolloutWindow } from "./watch";
+import { accountWindowId, alertMessage, boundedAction, digestMessage, metricLine, openingMessage, policyChangeOf, policyDenyOf, type PolicyChange, type RolloutWindow } from "./watch";
 import type { WindowStore } from "./store";
 import { fitMessage, mrkdwnText, slackDate, userMention } from "../slack/text";
 import type { NoticeSender } from "../slack/outboxAdapters";
@@ -74,22 +74,27 @@ export async function countDeny(
   const action = top.length < deps.settings.topActions && deny.action ? deny.action : boundedAction(deny.action, top);
   deps.emit(metricLine(deny, action, deps.now));
   if (deny.action) await deps.store.countAction(day, deny.action);
-  if (deny.policyId === "unknown") return { outcome: "counted", policyId: deny.policyId, action, inWindow: false, alerted: false };
-  const counted = await deps.store.count(deny.policyId, `${deny.accountId ?? "unknown"}|${deny.action ?? "unknown"}`, deny.principalArn);
-  if (!counted) return { outcome: "counted", policyId: deny.policyId, action, inWindow: false, alerted: false };
+  // The policy's window, and the account's (opened by MoveAccount: any policy's deny there counts).
+  const windows = [...(deny.policyId === "unknown" ? [] : [deny.policyId]), ...(deny.accountId ? [accountWindowId(deny.accountId)] : [])];
+  let inWindow = false;
   let alerted = false;
-  const stored = counted.total >= deps.settings.threshold && !counted.alerted ? await deps.store.get(deny.policyId) : null;
-  if (stored && counted.total >= stored.window.threshold && (await deps.store.claimAlert(deny.policyId))) {
-    const m = alertMessage(stored.window, counted.total, { rollback: deps.settings.rollback, accountNames: deps.settings.accountNames, counts: stored.counts });
-    // claimAlert made this the window's one alert; the outbox posts it once and records its ts for the detach result.
-    await deps.posting.outbox.send(
-      scpWindowNotice(stored.ts ? { ...m, thread_ts: stored.ts, reply_broadcast: true } : m, stored.window, "alert", { channel: deps.settings.channel, table: deps.posting.table, record: "alertTs" }),
-    );
-    await deps.notifier.publish(`trailwatch: SCP ${deny.policyId} denies past threshold`, m.text);
-    deps.log?.({ level: "WARN", message: "rollout threshold crossed", policyId: deny.policyId, total: counted.total });
-    alerted = true;
+  for (const windowId of windows) {
+    const counted = await deps.store.count(windowId, `${deny.accountId ?? "unknown"}|${deny.action ?? "unknown"}`, deny.principalArn);
+    if (!counted) continue;
+    inWindow = true;
+    const stored = counted.total >= deps.settings.threshold && !counted.alerted ? await deps.store.get(windowId) : null;
+    if (stored && counted.total >= stored.window.threshold && (await deps.store.claimAlert(windowId))) {
+      const m = alertMessage(stored.window, counted.total, { rollback: deps.settings.rollback, accountNames: deps.settings.accountNames, counts: stored.counts });
+      // claimAlert made this the window's one alert; the outbox posts it once and records its ts for the detach result.
+      await deps.posting.outbox.send(
+        scpWindowNotice(stored.ts ? { ...m, thread_ts: stored.ts, reply_broadcast: true } : m, stored.window, "alert", { channel: deps.settings.channel, table: deps.posting.table, record: "alertTs" }),
+      );
+      await deps.notifier.publish(`trailwatch: SCP ${windowId} denies past threshold`, m.text);
+      deps.log?.({ level: "WARN", message: "rollout threshold crossed", policyId: windowId, total: counted.total });
+      alerted = true;
+    }
   }
-  return { outcome: "counted", policyId: deny.policyId, action, inWindow: true, alerted };
+  return { outcome: "counted", policyId: deny.policyId, action, inWindow, alerted };
 }
 
 /** The schedule: a digest into each open window's thread when its count moved, and the closing digest. */

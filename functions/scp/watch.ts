@@ -78,10 +78,13 @@ export function metricLine(deny: PolicyDeny, action: string, now: Date): Record<
 }
 
 export interface PolicyChange {
+  /** The policy's id, or for a move the account's window id (`accountWindowId`). */
   policyId: string;
-  change: "attached" | "detached" | "updated";
-  /** The root, OU or account the policy was attached to or detached from; null for an update (applies everywhere attached). */
+  change: "attached" | "detached" | "updated" | "moved";
+  /** The root, OU or account the policy was attached to or detached from (a move: the new parent); null for an update. */
   targetId: string | null;
+  /** A move: the parent the account left. */
+  fromId?: string | null;
   who: string | null;
   eventTime: string | null;
   eventId: string | null;
@@ -92,6 +95,14 @@ export interface PolicyChange {
 const CHANGES: Record<string, PolicyChange["change"]> = { AttachPolicy: "attached", DetachPolicy: "detached", UpdatePolicy: "updated" };
 
 /**
+ * The window of one account: every SCP/RCP deny in it counts, whatever policy the message names. `MoveAccount`
+ * changes which SCPs apply to the account (those of its new parents), without naming any policy, so its window is the
+ * account's. (An attach or detach on an OU above the account opens that policy's window, which counts the denies of
+ * every account below.)
+ */
+export const accountWindowId = (accountId: string): string => `account/${accountId}`;
+
+/**
  * An Organizations policy change that opens a rollout window. These events exist only in us-east-1 and name the
  * policy id, not its type (SCP, RCP, tag, backup...): a window on a non-SCP policy simply sees no denies.
  * https://docs.aws.amazon.com/organizations/latest/userguide/orgs_cloudtrail-integration.html
@@ -99,6 +110,21 @@ const CHANGES: Record<string, PolicyChange["change"]> = { AttachPolicy: "attache
 export function policyChangeOf(detail: CloudTrailRecord | unknown): PolicyChange | null {
   const record = cloudTrailRecordOf(detail);
   if (!record || record.eventSource !== "organizations.amazonaws.com" || record.errorCode) return null;
+  if (record.eventName === "MoveAccount") {
+    // requestParameters: accountId, sourceParentId, destinationParentId (Organizations MoveAccount API).
+    // https://docs.aws.amazon.com/organizations/latest/APIReference/API_MoveAccount.html
+    const move = (record.requestParameters ?? {}) as { accountId?: unknown; sourceParentId?: unknown; destinationParentId?: unknown };
+    if (typeof move.accountId !== "string" || !/^\d{12}$/.test(move.accountId)) return null;
+    return {
+      policyId: accountWindowId(move.accountId),
+      change: "moved",
+      targetId: typeof move.destinationParentId === "string" ? move.destinationParentId : null,
+      fromId: typeof move.sourceParentId === "string" ? move.sourceParentId : null,
+      who: record.userIdentity?.arn ?? principalArnOf(record),
+      eventTime: record.eventTime ?? null,
+      eventId: record.eventID ?? null,
+    };
+  }
   // Own keys only: "constructor" is no Organizations event.
   const name = record.eventName ?? "";
   const change = Object.prototype.hasOwnProperty.call(CHANGES, name) ? CHANGES[name] : undefined;
@@ -164,6 +190,11 @@ function describeChange(w: RolloutWindow, names: Record<string, string>, rich = 
   const c = w.change;
   if (c.change === "manual") return `watch started by hand by ${userMention(c.who)}`;
   const who = c.who ? mrkdwnText(principalShort(c.who, 120), 300) : "unknown";
+  if (c.change === "moved") {
+    const from = c.fromId ? ` from ${targetLabel(c.fromId, names, rich)}` : "";
+    const to = c.targetId ? ` to ${targetLabel(c.targetId, names, rich)}` : "";
+    return `moved${from}${to} by ${rich ? `*${who}*` : who}: the SCPs of its new parents apply`;
+  }
   return `${c.change}${c.targetId ? ` ${c.change === "attached" ? "to" : "from"} ${targetLabel(c.targetId, names, rich)}` : ""} by ${rich ? `*${who}*` : who}`;
 }
 
@@ -184,7 +215,9 @@ export function openingMessage(w: RolloutWindow, opts: ScpMessageOptions = {}): 
   const lines = [
     `:eyes: *SCP rollout watch:* ${policyLabel(w)} ${describeChange(w, names)}`,
     `${w.change.change === "manual" ? "" : `at ${slackDate((w.change as PolicyChange).eventTime)} · `}watching its denies until ${slackDate(w.closesAt)} · ${link(policyConsoleLink(w.policyId), "policy in the console")}`,
-    `Alert at ${w.threshold} denies caused by this policy; digests follow in this thread.`,
+    w.change.change === "moved"
+      ? `Alert at ${w.threshold} SCP/RCP denies in ${mrkdwnText(w.policyId.replace(/^account\//, "account "), 40)}; digests follow in this thread.`
+      : `Alert at ${w.threshold} denies caused by this policy; digests follow in this thread.`,
   ];
   return fitMessage({ text: `${text}; watching its denies until ${new Date(w.closesAt).toISOString().replace(/\.000Z$/, "Z")}`, blocks: [{ type: "section", text: { type: "mrkdwn", text: lines.join("\n") } }] });
 }

@@ -16,8 +16,11 @@ import { readLogBatches } from "./readLogs";
 import { mayProduceFindings, routeRecord, type Finding } from "../../functions/router";
 import { ReplaySummary, formatReport } from "./report";
 import { isChange, summarize, toChangeRecord } from "../../functions/changeFeed";
+import { unseenBecause, type DeployedCoverage } from "../../functions/coverage";
+import { DEFAULT_COVERAGE, deployedCoverage, parseStackConfig } from "../config";
+import { readStackConfig } from "./mockRuntime";
 
-const USAGE = "usage: npm run replay -- [paths...] [--json] [--changes] [--strict] [--trusted-cidr <cidr>]...";
+const USAGE = "usage: npm run replay -- [paths...] [--json] [--changes] [--strict] [--stack <name>] [--trusted-cidr <cidr>]...";
 export const SAMPLES = path.resolve(__dirname, "../../samples/cloudtrail");
 
 export interface ReplayArgs {
@@ -28,6 +31,8 @@ export interface ReplayArgs {
   changes?: boolean;
   /** Exit non-zero (3) when an internal error (a bug, not bad input) happened on any record. */
   strict?: boolean;
+  /** Stack whose config (Pulumi.<stack>.yaml) says what the deployed pipeline sees; unset = the defaults. */
+  stack?: string;
 }
 
 export function parseReplayArgs(argv: string[]): ReplayArgs {
@@ -37,6 +42,11 @@ export function parseReplayArgs(argv: string[]): ReplayArgs {
     if (a === "--json") args.json = true;
     else if (a === "--changes") args.changes = true;
     else if (a === "--strict") args.strict = true;
+    else if (a === "--stack") {
+      const v = argv[++i];
+      if (!v || !/^[\w.-]+$/.test(v)) throw new Error(`--stack needs a stack name such as prod, found ${v ?? "nothing"}\n${USAGE}`);
+      args.stack = v;
+    }
     else if (a === "--trusted-cidr") {
       const v = argv[++i];
       if (!v || !/^[0-9a-fA-F:.]+\/\d{1,3}$/.test(v)) throw new Error(`--trusted-cidr needs a CIDR such as 10.0.0.0/8, found ${v ?? "nothing"}\n${USAGE}`);
@@ -68,6 +78,7 @@ export function describeInternalError(e: unknown): string {
 /** Run a replay, writing to `out` (stdout) and `err` (stderr). Returns the exit code. */
 export async function replay(args: ReplayArgs, out: (s: string) => void, err: (s: string) => void): Promise<number> {
   const summary = new ReplaySummary();
+  const coverage = args.stack ? stackCoverage(args.stack) : DEFAULT_COVERAGE;
   let changes = 0;
   const internal = (where: string, e: unknown) => {
     const what = describeInternalError(e);
@@ -99,14 +110,22 @@ export async function replay(args: ReplayArgs, out: (s: string) => void, err: (s
           // Most records can produce no finding: tell them apart cheaply before the full (async) routing.
           const routed = mayProduceFindings(item.record);
           if (!routed && !args.changes) continue;
-          const findings: Finding[] = routed ? await routeRecord(item.record, { trustedCidrs: args.trustedCidrs }) : [];
+          // Whether the deployed config would have seen each finding: a data event, a network activity event or a region
+          // without a forwarder never reaches the bus (fields added to the public JSON, counted apart in the summary).
+          const findings: Finding[] = (routed ? await routeRecord(item.record, { trustedCidrs: args.trustedCidrs }) : []).map((found) => {
+            const why = unseenBecause(item.record, (found as { kind: string }).kind, coverage);
+            return { ...found, seen: why === null, unseenBecause: why } as unknown as Finding;
+          });
           if (args.json) for (const f of findings) lines.push(JSON.stringify(f) + "\n");
           let change: string | null = null;
           if (args.changes && isChange(item.record)) {
             const c = toChangeRecord(item.record, { accounts: {} });
             change = args.json ? JSON.stringify(c) + "\n" : `change  ${summarize(c)}\n`;
           }
-          for (const f of findings) summary.add(f);
+          for (const f of findings) {
+            summary.add(f);
+            summary.unseen((f as unknown as { unseenBecause: string | null }).unseenBecause);
+          }
           if (change !== null) {
             changes++;
             lines.push(change);
@@ -130,10 +149,19 @@ export async function replay(args: ReplayArgs, out: (s: string) => void, err: (s
   return args.strict && summary.internalCount > 0 ? 3 : 0;
 }
 
+/** The coverage Pulumi.<stack>.yaml deploys; its problems are bad arguments. */
+export function stackCoverage(stack: string): DeployedCoverage {
+  const root = path.resolve(__dirname, "../..");
+  const parsed = parseStackConfig(readStackConfig(root, path.join(root, `Pulumi.${stack}.yaml`)).config);
+  if (!parsed.ok) throw new Error(`--stack ${stack}: invalid stack config:\n  - ${parsed.problems.join("\n  - ")}`);
+  return deployedCoverage(parsed.config);
+}
+
 if (require.main === module) {
   let args: ReplayArgs;
   try {
     args = parseReplayArgs(process.argv.slice(2));
+    if (args.stack) stackCoverage(args.stack); // a missing or invalid stack config is a bad argument (exit 2)
   } catch (e) {
     process.stderr.write(`${(e as Error).message}\n`);
     process.exit(2);

@@ -5,6 +5,7 @@
 import type { Finding } from "../../functions/router";
 import { compactPolicy, permissionSetOf, policyIdOf } from "../../functions/deny/analyze";
 import type { ProblemItem } from "./readLogs";
+import { UNSEEN_REASONS } from "../../functions/coverage";
 
 interface DenyGroup {
   principalArn: string;
@@ -83,6 +84,12 @@ export class ReplaySummary {
   roleEvents: Record<string, number> = counter();
   /** CloudTrail-Digest files met (integrity validation, no events): counted, neither records nor bad input. */
   digests = 0;
+  /** Findings the deployed config would not have seen, by reason (functions/coverage.ts). */
+  unseenCounts: Record<string, number> = Object.fromEntries(UNSEEN_REASONS.map((r) => [r, 0]));
+
+  unseen(reason: string | null): void {
+    if (reason) this.unseenCounts[reason] = (this.unseenCounts[reason] ?? 0) + 1;
+  }
 
   skip(p: ProblemItem): void {
     this.skippedCount++;
@@ -158,6 +165,7 @@ export class ReplaySummary {
           return { policyId, accountId, action, count };
         })
         .sort((a, b) => b.count - a.count || compareText(a.policyId, b.policyId)),
+      unseen: { ...this.unseenCounts },
     };
   }
 }
@@ -319,6 +327,9 @@ export function formatReport(s: ReplaySummary): string {
   const causes = Object.entries(sortKeys(s.causes))
     .map(([c, n]) => `${c} ${n}`)
     .join(", ");
+  const unseen = Object.entries(s.unseenCounts).filter(([, n]) => n > 0);
+  if (unseen.length)
+    lines.push("", `Findings the deployed config would not have seen: ${unseen.map(([r, n]) => `${n} ${r}`).join(", ")} (replay reads every record; the bus gets only what the trail logs and the forwarders' regions)`);
   lines.push("", `Summary: ${s.records} records, ${s.denies} denies (${causes || "none"}), ${s.suggestions} with a suggested fix, ${s.sgCount} security-group changes, ${s.roleChanges} role changes, ${s.skippedCount} skipped${s.internalCount ? `, ${s.internalCount} internal errors` : ""}`);
   return lines.join("\n") + "\n";
 }
