@@ -38,6 +38,11 @@ export const OUTBOX_BATCH_SIZE = 10; // a FIFO queue's maximum batch size
 export const OUTBOX_MAX_CONCURRENCY = 2;
 
 export class SlackOutbox extends pulumi.ComponentResource {
+  private readonly recorders: aws.iam.RolePolicy[] = [];
+  private sealed = false;
+  private resolveRecorders: (r: aws.iam.RolePolicy[]) => void = () => undefined;
+  /** The onPosted grants (recordPostsIn), once seal() says there are no more. */
+  private readonly recordersReady: Promise<aws.iam.RolePolicy[]>;
   readonly queue: aws.sqs.Queue;
   readonly deadLetter: aws.sqs.Queue;
   readonly ledger: aws.dynamodb.Table;
@@ -50,6 +55,8 @@ export class SlackOutbox extends pulumi.ComponentResource {
     const p = { parent: this };
     this.key = args.key;
     this.name = name;
+    this.recordersReady = new Promise((resolve) => (this.resolveRecorders = resolve));
+    setImmediate(() => this.seal());
     const timeout = args.timeoutSeconds ?? 60;
 
     this.deadLetter = new aws.sqs.Queue(
@@ -145,7 +152,9 @@ export class SlackOutbox extends pulumi.ComponentResource {
         // https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html
         scalingConfig: { maximumConcurrency: OUTBOX_MAX_CONCURRENCY },
       },
-      p,
+      // The mapping starts polling once created: it waits for the onPosted grants features add (recordPostsIn), so no
+      // notice is tried before the poster may record it (the poster's own policy: InlineFunction waits for it).
+      { ...p, dependsOn: this.recordersReady },
     );
 
     const alarm = (id: string, description: string, namespace: string, metricName: string, dimensions: Record<string, pulumi.Input<string>>, statistic = "Sum") =>
@@ -214,7 +223,8 @@ export class SlackOutbox extends pulumi.ComponentResource {
 
   /** Let the poster record posted messages (onPosted) in a feature's table: UpdateItem on that table only. */
   recordPostsIn(id: string, table: aws.dynamodb.Table, key: aws.kms.Key): void {
-    new aws.iam.RolePolicy(
+    if (this.sealed) throw new Error(`SlackOutbox ${this.name}: recordPostsIn("${id}") after seal(); grant every table while the program is built`);
+    this.recorders.push(new aws.iam.RolePolicy(
       `${this.name}-records-${id}`,
       {
         role: this.poster.role.id,
@@ -226,6 +236,17 @@ export class SlackOutbox extends pulumi.ComponentResource {
         ),
       },
       { parent: this },
-    );
+    ));
+  }
+
+  /**
+   * No more recordPostsIn: the poster's event source mapping, which waits for every grant, may be created. Called
+   * by the stack once every feature is wired (stacks/program.ts); otherwise on the next turn of the event loop,
+   * since a Pulumi program declares its resources synchronously.
+   */
+  seal(): void {
+    if (this.sealed) return;
+    this.sealed = true;
+    this.resolveRecorders(this.recorders);
   }
 }

@@ -17,6 +17,7 @@ import { wireSlackApp } from "./slackApp";
 import { slackSetupStatus } from "./slackSecrets";
 import { retainRecords } from "./retention";
 import { requireStackSetsAccess } from "./stackSetsAccess";
+import { sealSlackOutbox } from "./slackOutbox";
 
 /** Read and validate the stack config; throws ConfigError listing every problem before any resource exists. */
 export function loadStackConfig(): StackConfig {
@@ -63,6 +64,7 @@ export function runProgram(): Outputs {
   Object.assign(outputs, wireSlackApp(config, providers, { sgReview: sgBot?.slackFeature, scpWatch: scpWatch?.slackFeature, alarmTopicArn: backbone?.bus.alertTopic.arn }));
   if (backbone && (config.features.guardDuty || config.features.configAggregation)) Object.assign(outputs, wireBaseline(config, providers, backbone.bus));
   if (backbone && config.features.changeFeed) Object.assign(outputs, wireChangeFeed(config, providers, backbone.bus));
+  sealSlackOutbox(config);
 
   // Slack on but its credentials not given yet (the first pulumi up): say what is left, in the output and the log.
   const slackSetup = slackSetupStatus(config);

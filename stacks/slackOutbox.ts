@@ -26,3 +26,8 @@ export function slackOutbox(config: StackConfig, providers: AccountProviders, bu
   memo.set(config, outbox);
   return outbox;
 }
+
+/** Every feature is wired: the outbox's poster may start polling once its grants exist (SlackOutbox.seal). */
+export function sealSlackOutbox(config: StackConfig): void {
+  memo.get(config)?.seal();
+}

@@ -164,7 +164,7 @@ describe("deploy rules (policy/rules.ts) over the plans", function () {
       const broken = without(full, (r) => r.type === "pulumi-nodejs:dynamic:Resource" && r.props.access === R.ORGANIZATIONS_ACCESS_MARKER);
       const names = (await rule.check(broken)).map((v) => v.message.split(":")[0]).sort();
       // Every SERVICE_MANAGED StackSet: forwarders, Config recorders, SG spokes, the vendor role.
-      expect(names).to.deep.equal(["change-tracker-role-stackset", "config-stackset", "forwarders-stackset", "sg-bot-spokes"]);
+      expect(names).to.deep.equal(["change-tracker-role-stackset", "config-stackset", "deny-advisor-decode-spokes", "forwarders-stackset", "sg-bot-spokes"]);
     });
 
     it(R.emfRawUnderText.name, async () => {

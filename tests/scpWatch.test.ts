@@ -128,7 +128,7 @@ describe("SCP watch: rollout windows", () => {
     expect(accountWindowId("210987654321")).to.equal("account/210987654321");
     const w: RolloutWindow = { policyId: "account/210987654321", openedAt: "2026-11-20T10:00:00Z", closesAt: "2026-11-20T11:00:00Z", change: policyChangeOf(move)!, threshold: 25 };
     expect(openingMessage(w).text).to.equal(
-      "SCP rollout watch: account/210987654321 moved from r-8x1f to ou-8x1f-sandbox01 by PlatformAdmin/alice: the SCPs of its new parents apply; watching its denies until 2026-11-20T11:00:00Z",
+      "SCP rollout watch: account/210987654321 moved from r-8x1f to ou-8x1f-sandbox01 by role/PlatformAdmin/alice: the SCPs of its new parents apply; watching its denies until 2026-11-20T11:00:00Z",
     );
     expect(JSON.stringify(openingMessage(w).blocks)).to.contain("Alert at 25 SCP/RCP denies in account 210987654321.");
     // No Detach button: there is no policy to detach.
@@ -318,9 +318,11 @@ describe("SCP watch (functions from the plan's archives)", function () {
     const account = scpDeny.recipientAccountId!;
     const out = await windows(envelope(orgEvent("MoveAccount", { accountId: account, sourceParentId: "r-8x1f", destinationParentId: "ou-8x1f-sandbox01" })));
     expect(out).to.deep.include({ policyId: `account/${account}`, change: "moved", targetId: "ou-8x1f-sandbox01" });
+    await outbox.deliver();
     expect(posts().at(-1)!.args.text).to.match(new RegExp(`^SCP rollout watch: account/${account} moved from r-8x1f to ou-8x1f-sandbox01`));
     const before = posts().length;
     for (let i = 0; i < 25; i++) expect(await counter(envelope({ ...scpDeny, eventID: `moved-${i}` }))).to.deep.include({ inWindow: true });
+    await outbox.deliver();
     const w = (await scanAll(ddb.client, "scp-windows")).find((r) => r.pk.S === `window#account/${account}`)!;
     expect(Number(w.total.N)).to.equal(25);
     expect(w.alerted.BOOL).to.equal(true);
