@@ -13,8 +13,18 @@ import { ensureOrganizationsAccess } from "../functions/stackSetsAccess";
 import { stackSetsAccessProvider, ORGANIZATIONS_ACCESS_MARKER } from "../components/stackSetsAccess";
 
 describe("StackSets organizations access", () => {
-  const cfn = mockClient(CloudFormationClient);
-  const sts = mockClient(STSClient);
+  // Mocked only while this file's tests run: mockClient patches the client class for the whole process (describe
+  // bodies run when mocha loads the files), which would take STS and CloudFormation from every other test file.
+  let cfn: ReturnType<typeof mockClient>;
+  let sts: ReturnType<typeof mockClient>;
+  before(() => {
+    cfn = mockClient(CloudFormationClient);
+    sts = mockClient(STSClient);
+  });
+  after(() => {
+    cfn.restore();
+    sts.restore();
+  });
   afterEach(() => {
     cfn.reset();
     sts.reset();
