@@ -7,6 +7,12 @@
  * objects at least 1 character; top-level `text` past 40,000 characters: msg_too_long
  * (https://api.slack.com/changelog/2018-04-truncating-really-long-messages). Slack answers HTTP 200 with
  * `{"ok": false, "error": "invalid_blocks", "errors": ["must be less than 3001 characters [json-pointer:/blocks/0/text/text]"]}`.
+ * Message metadata (the Slack outbox puts the notice id there): `{event_type, event_payload}`, event_type of letters,
+ * numbers, underscores and hyphens (anything else: an `invalid_metadata_schema` warning and the metadata is dropped,
+ * the message still posted), event_payload a JSON object (https://docs.slack.dev/messaging/message-metadata); a
+ * metadata argument that is not such an object is refused with `invalid_metadata_format`
+ * (https://api.slack.com/methods/chat.postMessage#errors). Posted messages keep their metadata for
+ * conversations.history / conversations.replies with include_all_metadata, as the outbox's uncertain-retry search reads them.
  */
 import * as http from "http";
 import type { AddressInfo } from "net";
@@ -18,6 +24,21 @@ export interface RecordedCall {
   /** What Slack would have answered: null for ok, else the error code. */
   error: string | null;
   errors: string[];
+  /** Warnings Slack would have answered with an accepted call (e.g. `invalid_metadata_schema`: metadata dropped). */
+  warnings: string[];
+  /** The ts Slack answered for an accepted post or update. */
+  ts?: string;
+}
+
+/** What Slack makes of a message's `metadata` argument: an error (refused), a warning (dropped) or kept. */
+export function metadataVerdict(metadata: unknown): { error?: string; warning?: string; kept?: { event_type: string; event_payload: Record<string, unknown> } } {
+  if (metadata === undefined) return {};
+  const m = metadata as { event_type?: unknown; event_payload?: unknown };
+  if (!m || typeof m !== "object" || Array.isArray(m) || typeof m.event_type !== "string" || !m.event_payload || typeof m.event_payload !== "object" || Array.isArray(m.event_payload)) {
+    return { error: "invalid_metadata_format" };
+  }
+  if (!/^[A-Za-z0-9_-]+$/.test(m.event_type)) return { warning: "invalid_metadata_schema" };
+  return { kept: { event_type: m.event_type, event_payload: m.event_payload as Record<string, unknown> } };
 }
 
 type Path = string;
@@ -156,6 +177,8 @@ const POSTING = new Set(["chat.postMessage", "chat.update", "chat.postEphemeral"
 /** The Slack Web API on 127.0.0.1 enforcing Block Kit limits: refused calls answer ok:false as Slack does. */
 export async function startBlockKitSlackStub(opts: { lookupByEmail?: Record<string, string> } = {}): Promise<{ url: string; apiUrl: string; calls: RecordedCall[]; close(): Promise<void> }> {
   const calls: RecordedCall[] = [];
+  /** Accepted posts, as conversations.history / replies return them. */
+  const messages: { channel: string; ts: string; thread_ts?: string; text?: string; metadata?: { event_type: string; event_payload: Record<string, unknown> } }[] = [];
   let n = 0;
   const server = http.createServer((req, res) => {
     let body = "";
@@ -168,13 +191,19 @@ export async function startBlockKitSlackStub(opts: { lookupByEmail?: Record<stri
       else for (const [k, v] of new URLSearchParams(body)) args[k] = /^[[{]/.test(v) ? JSON.parse(v) : v;
       let error: string | null = null;
       let errors: string[] = [];
+      const warnings: string[] = [];
+      let metadata: ReturnType<typeof metadataVerdict> = {};
       if (POSTING.has(method)) {
         errors = blockKitErrors(args.blocks);
+        metadata = method === "chat.postEphemeral" ? {} : metadataVerdict(args.metadata);
         if (typeof args.text === "string" && args.text.length > 40_000) error = "msg_too_long";
         else if (errors.length) error = "invalid_blocks";
         else if ((typeof args.text !== "string" || args.text.length === 0) && !args.blocks) error = "no_text";
+        else if (metadata.error) error = metadata.error;
+        if (metadata.warning) warnings.push(metadata.warning);
       }
-      calls.push({ method, token: req.headers.authorization?.replace(/^Bearer /, ""), args, error, errors });
+      const call: RecordedCall = { method, token: req.headers.authorization?.replace(/^Bearer /, ""), args, error, errors, warnings };
+      calls.push(call);
       res.setHeader("content-type", "application/json");
       if (error) return void res.end(JSON.stringify({ ok: false, error, errors, response_metadata: { messages: errors.map((e) => `[ERROR] ${e}`) } }));
       if (method === "users.lookupByEmail") {
@@ -182,8 +211,19 @@ export async function startBlockKitSlackStub(opts: { lookupByEmail?: Record<stri
         return void res.end(JSON.stringify(id ? { ok: true, user: { id } } : { ok: false, error: "users_not_found" }));
       }
       if (method === "usergroups.users.list") return void res.end(JSON.stringify({ ok: true, users: [] }));
+      // As Slack answers for a bot token (the Slack app's container asks once): https://api.slack.com/methods/auth.test
+      if (method === "auth.test") return void res.end(JSON.stringify({ ok: true, url: "https://example.slack.com/", team: "example", user: "trailwatch", team_id: "T0123TEAM", user_id: "U0TRAILBOT", bot_id: "B0TRAILBOT" }));
+      if (method === "conversations.history" || method === "conversations.replies") {
+        const oldest = Number(args.oldest ?? 0);
+        const withMeta = String(args.include_all_metadata) === "true";
+        const list = messages.filter((m) => m.channel === args.channel && Number(m.ts) >= oldest && (method === "conversations.history" ? !m.thread_ts : m.thread_ts === args.ts));
+        return void res.end(JSON.stringify({ ok: true, messages: list.map((m) => ({ type: "message", ts: m.ts, text: m.text, ...(withMeta && m.metadata ? { metadata: m.metadata } : {}) })) }));
+      }
       n += 1;
-      res.end(JSON.stringify({ ok: true, channel: args.channel, ts: `1700000100.${String(n).padStart(6, "0")}` }));
+      const ts = method === "chat.update" && args.ts ? String(args.ts) : `1700000100.${String(n).padStart(6, "0")}`;
+      if (POSTING.has(method)) call.ts = ts;
+      if (method === "chat.postMessage") messages.push({ channel: args.channel, ts, thread_ts: args.thread_ts, text: args.text, metadata: metadata.kept });
+      res.end(JSON.stringify({ ok: true, channel: args.channel, ts, ...(warnings.length ? { warning: warnings.join(","), response_metadata: { warnings } } : {}) }));
     });
   });
   const url = await new Promise<string>((resolve) => server.listen(0, "127.0.0.1", () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)));

@@ -5,6 +5,10 @@
  * Config annotations): every notice is posted, none is refused, no live mention or link that our code or config did
  * not make, no percent-encoded text (the global `escape()` bug), no bidi or zero-width character.
  * One variant plan of the prod stack: change feed on (Slack digest for prod), auto-revert for RDP, account names.
+ * New messages go through the Slack outbox (issue 23): the features' archives send their notices to a local SQS stub
+ * (tests/outboxServices.ts) and the planned `slack-outbox-poster` archive posts what was queued to the Block Kit stub,
+ * so the messages checked are the ones Slack receives (with the outbox's message metadata). Updates and ephemeral
+ * answers still call Slack directly.
  */
 import { expect } from "chai";
 import * as fs from "fs";
@@ -15,11 +19,13 @@ import { ScanCommand, UpdateItemCommand, type AttributeValue } from "@aws-sdk/cl
 import { loadHandler, one, runPlan, ROOT, type PlanRun } from "./planFixture";
 import { createTable, startAwsQueryStub, startDynalite, startSecretsStub, useLocalAwsEnv } from "./localServices";
 import { SIGNING_SECRET, buttonClick, commandRequest, interactionRequest } from "./slackRequests";
-import { hiddenCharacters, percentEncoded, startBlockKitSlackStub, untrustedMarkup, type RecordedCall } from "./slackBlockKit";
+import { hiddenCharacters, metadataVerdict, percentEncoded, startBlockKitSlackStub, untrustedMarkup, type RecordedCall } from "./slackBlockKit";
+import { outboxHarness, OUTBOX_QUEUE } from "./outboxServices";
 import { guardDutyEvent } from "./fixtures/guardDutyFinding";
 import { toEnvelope, type CloudTrailRecord } from "../functions/cloudtrail";
 import { DENY_ACTION } from "../functions/sg/revert/messages";
 import { DETACH_ACTION } from "../functions/scp/watch";
+import { NOTICE_EVENT_TYPE } from "../functions/slack/outbox";
 
 type Handler = (event: unknown, context?: unknown) => Promise<any>;
 
@@ -114,11 +120,25 @@ describe("Slack messages from every posting archive, with hostile values (issue 
   let secrets: Awaited<ReturnType<typeof startSecretsStub>>;
   let slack: Awaited<ReturnType<typeof startBlockKitSlackStub>>;
   let aws: Awaited<ReturnType<typeof startAwsQueryStub>>;
+  let outbox: Awaited<ReturnType<typeof outboxHarness>>;
+  /** Notice ids the features queued (every one must end up posted, none dead-lettered). */
+  const queued = new Set<string>();
   const ec2Rules: Record<string, string> = {};
   const attached = ["p-examplescp1@ou-8x1f-abcd1234"];
   const load = (fn: string): Handler => loadHandler(plan, fn);
   const posted = (from: number) => slack.calls.slice(from).filter((c) => c.method === "chat.postMessage" || c.method === "chat.update");
   const shown = (c: RecordedCall) => JSON.stringify(c.args.blocks ?? []) + c.args.text;
+  /**
+   * Run the plan's outbox poster over everything the features queued, as Lambda's SQS event source would: afterwards
+   * nothing waits, nothing was dead-lettered, SQS refused no hand-over, and each notice was posted by the poster.
+   */
+  const deliver = async () => {
+    for (const m of outbox.sqs.queues[OUTBOX_QUEUE] ?? []) queued.add(JSON.parse(m.body).id);
+    await outbox.deliver();
+    expect(outbox.sqs.queues[OUTBOX_QUEUE] ?? [], "left in the outbox").to.have.length(0);
+    expect(outbox.dead().map((m) => `${JSON.parse(m.body).source}: ${m.attributes.reason}`), "dead-lettered").to.deep.equal([]);
+    expect(outbox.sqs.refused, "SQS refused a hand-over").to.deep.equal([]);
+  };
 
   before(async () => {
     const doc = yaml.load(fs.readFileSync(path.join(ROOT, "Pulumi.prod.yaml"), "utf8")) as { config: Record<string, any> };
@@ -147,9 +167,11 @@ describe("Slack messages from every posting archive, with hostile values (issue 
       SLACK_SIGNING_SECRET_SECRET: SIGNING,
       SLACK_API_URL: slack.apiUrl,
     });
+    // After the functions' environments: the queue URLs, ledger and pace point at the local outbox.
+    outbox = await outboxHarness({ ddb, createTable, poster: () => load("slack-outbox-poster") });
   });
   after(async () => {
-    await Promise.all([ddb?.close(), secrets?.close(), slack?.close(), aws?.close()]);
+    await Promise.all([ddb?.close(), secrets?.close(), slack?.close(), aws?.close(), outbox?.close()]);
   });
 
   it("deny digest: hostile role paths, session names, owner tags and a 2,040-character secret id are posted as text", async () => {
@@ -173,6 +195,8 @@ describe("Slack messages from every posting archive, with hostile values (issue 
       ],
     });
     expect(out).to.deep.equal({ batchItemFailures: [] });
+    expect(outbox.sqs.queues[OUTBOX_QUEUE] ?? []).to.have.length(1); // one digest queued
+    await deliver();
     const rows = await scanAll(ddb.client, "findings");
     expect(rows).to.have.length(6);
     expect(slack.calls.filter((c) => c.method === "users.lookupByEmail").map((c) => c.args.email).sort()).to.deep.equal(["bob@example.com", "eve@example.com"]);
@@ -208,7 +232,9 @@ describe("Slack messages from every posting archive, with hostile values (issue 
     }
     const from = slack.calls.length;
     const out = await poster({ Records: records });
-    expect(out).to.deep.include({ posted: 1 });
+    expect(out).to.deep.equal({ batchItemFailures: [] });
+    expect(outbox.sqs.queues[OUTBOX_QUEUE] ?? []).to.have.length(1); // one digest for prod
+    await deliver();
     const posts = posted(from);
     expect(posts).to.have.length(1);
     expect(posts[0].error).to.equal(null);
@@ -222,8 +248,10 @@ describe("Slack messages from every posting archive, with hostile values (issue 
     for (const id of ids) ec2Rules[id] = "sg-0hostile0000000001";
     const from = slack.calls.length;
     const out = await detect(toEnvelope(sgRecord("sg-evt-1", "sg-0hostile0000000001", Array.from({ length: 120 }, (_, i) => 1000 + i), (i) => ids[i])));
-    expect(out.outcome).to.equal("posted");
+    expect(out.outcome).to.equal("queued");
+    await deliver();
     const [post] = posted(from);
+    expect(posted(from)).to.have.length(1);
     expect(post.error, post.errors.join("; ")).to.equal(null);
     const blocks = post.args.blocks as any[];
     const who = blocks[1].fields[0].text as string;
@@ -237,7 +265,9 @@ describe("Slack messages from every posting archive, with hostile values (issue 
     expect(actions.elements[1].text.text).to.equal(`Deny these ${value.ruleIds.length} (revert)`);
     // An approver denies what the button lists: only those rules move; the message is rewritten, still valid.
     const app = load("slack-app");
-    const res = await app(interactionRequest(buttonClick(ALICE, DENY_ACTION, actions.elements[1].value, post.args.ts ?? "1700000100.000001")));
+    // The outbox recorded the posted message on every rule's review (the worker and the updates need it).
+    expect((await scanAll(ddb.client, "reviews")).filter((r) => ids.includes(r.pk.S!)).every((r) => r.ts?.S === post.ts)).to.equal(true);
+    const res = await app(interactionRequest(buttonClick(ALICE, DENY_ACTION, actions.elements[1].value, post.ts!)));
     expect(res.statusCode).to.equal(200);
     const rows = await scanAll(ddb.client, "reviews");
     const denied = rows.filter((r) => r.state.S === "DENIED").map((r) => r.pk.S).sort();
@@ -258,15 +288,19 @@ describe("Slack messages from every posting archive, with hostile values (issue 
     const from = slack.calls.length;
     const out = await detect(toEnvelope(sgRecord("sg-evt-2", "sg-0hostile0000000002", [3389], () => "sgr-0rdp000000000001")));
     expect(out.outcome).to.equal("auto-reverting");
+    await deliver();
     const [post] = posted(from);
+    expect(posted(from)).to.have.length(1);
     expect(post.error).to.equal(null);
     expect(JSON.stringify(post.args.blocks)).to.contain("Decided by trailwatch (auto-revert)").and.not.contain("<@trailwatch");
     // A pending review past its time.
     ec2Rules["sgr-0exp000000000001"] = "sg-0hostile0000000003";
-    await detect(toEnvelope(sgRecord("sg-evt-3", "sg-0hostile0000000003", [8443], () => "sgr-0exp000000000001")));
+    expect(await detect(toEnvelope(sgRecord("sg-evt-3", "sg-0hostile0000000003", [8443], () => "sgr-0exp000000000001")))).to.deep.include({ outcome: "queued" });
+    await deliver();
     await ddb.client.send(new UpdateItemCommand({ TableName: "reviews", Key: { pk: { S: "sgr-0exp000000000001" } }, UpdateExpression: "SET expiresAt = :p", ExpressionAttributeValues: { ":p": { N: "1" } } }));
     const before = slack.calls.length;
-    expect(await load("sg-bot-expire")({ source: "aws.events" })).to.include("sgr-0exp000000000001");
+    // The sweep finds nothing unposted (the outbox recorded every review's message); the expiry rewrites the review.
+    expect(await load("sg-bot-expire")({ source: "aws.events" })).to.deep.equal({ expired: ["sgr-0exp000000000001"], requeued: [] });
     const [update] = posted(before);
     expect(update.method).to.equal("chat.update");
     expect(update.error).to.equal(null);
@@ -282,6 +316,7 @@ describe("Slack messages from every posting archive, with hostile values (issue 
       awsRegion: "us-east-1", requestParameters: { policyId: "p-examplescp1", targetId: "ou-8x1f-abcd1234" }, responseElements: null, eventID: "evt-attach", recipientAccountId: "111122223333",
     } as unknown as CloudTrailRecord;
     await windows({ ...toEnvelope(attach), id: "evt-attach" });
+    await deliver(); // the opening message: its ts becomes the window's thread
     const scp = (i: number) => {
       const ui = assumedRole(`role${i % 5}`, `s${i}${PING}`, `${PATH}${i % 5}/`);
       return {
@@ -297,17 +332,25 @@ describe("Slack messages from every posting archive, with hostile values (issue 
     } finally {
       (process.stdout as any).write = write;
     }
+    await deliver(); // the threshold alert: its ts is where the detach result is written
     expect(await windows({ source: "aws.events", "detail-type": "Scheduled Event", detail: {} })).to.deep.include({ digests: ["p-examplescp1"] });
+    await deliver();
     const app = load("slack-app");
     const cmd = await app(commandRequest("/trailwatch-watch", "p-manualwatch1 15", ALICE));
     expect(cmd.statusCode).to.equal(200);
+    await deliver();
     // The usage answer to a hostile command echoes it as text (the answer is mrkdwn too).
     const bad = await app(commandRequest("/trailwatch-watch", `${PING}${PHISH} 30`, ALICE));
     expect(JSON.parse(bad.body).text).to.contain("is not a policy id");
     expect(untrustedMarkup({ text: JSON.parse(bad.body).text }, APPROVERS)).to.deep.equal([]);
-    await app(interactionRequest(buttonClick(ALICE, DETACH_ACTION, JSON.stringify({ policyId: "p-examplescp1", targetId: "ou-8x1f-abcd1234" }), "1700000100.000009")));
+    const alert = posted(from).find((p) => /^p-examplescp1 caused 25 denies/.test(String(p.args.text)));
+    const opened = (await scanAll(ddb.client, "scp-windows")).find((r) => r.pk.S === "window#p-examplescp1")!;
+    expect(opened.alertTs?.S, "the outbox recorded the alert's ts on the window").to.equal(alert?.ts);
+    await app(interactionRequest(buttonClick(ALICE, DETACH_ACTION, JSON.stringify({ policyId: "p-examplescp1", targetId: "ou-8x1f-abcd1234" }), alert!.ts!)));
+    await deliver();
     const row = (await scanAll(ddb.client, "scp-windows")).find((r) => r.pk.S === "window#p-examplescp1")!;
     expect(await load("scp-watch-detach")({ Records: [{ eventName: "MODIFY", dynamodb: { NewImage: row } }] })).to.deep.equal([{ policyId: "p-examplescp1", outcome: "detached" }]);
+    await deliver();
     const posts = posted(from);
     const texts = posts.map((p) => String(p.args.text));
     expect(texts.filter((t) => t.startsWith("SCP rollout watch: p-examplescp1 attached to ou-8x1f-abcd1234 by role/PlatformAdmin/eve"))).to.have.length(1);
@@ -332,14 +375,23 @@ describe("Slack messages from every posting archive, with hostile values (issue 
       detail: { resourceId: SECRET, awsRegion: "eu-west-1", awsAccountId: ACCT, configRuleName: "secretsmanager-rotation-enabled-check", resourceType: "AWS::SecretsManager::Secret", newEvaluationResult: { complianceType: "NON_COMPLIANT", annotation: `${PING} ${PHISH}` } },
     };
     const from = slack.calls.length;
-    expect(await notifier(gd)).to.deep.include({ outcome: "posted" });
-    expect(await notifier(cfg)).to.deep.include({ outcome: "posted" });
+    expect(await notifier(gd)).to.deep.include({ outcome: "queued" });
+    expect(await notifier(cfg)).to.deep.include({ outcome: "queued" });
+    await deliver();
     const posts = posted(from);
     expect(posts).to.have.length(2);
     for (const p of posts) expect(p.error, p.errors.join("; ")).to.equal(null);
     expect(shown(posts[0])).to.contain("`secretsmanager:GetSecretValue`").and.contain("198.51.100.7").and.contain("first <!date^");
     const rows = await scanAll(ddb.client, "notified");
     for (const r of rows) expect(Buffer.byteLength(r.pk.S!, "utf8")).to.be.at.most(2048);
+    expect(rows.filter((r) => r.postedTs?.S).map((r) => r.postedTs.S).sort()).to.deep.equal(posts.map((p) => p.ts).sort()); // recorded once posted
+  });
+
+  it("the stub takes message metadata as Slack does: the outbox's is kept, a malformed one refused, a bad event_type dropped", () => {
+    expect(metadataVerdict({ event_type: NOTICE_EVENT_TYPE, event_payload: { notice_id: "finding:abc" } })).to.deep.equal({ kept: { event_type: NOTICE_EVENT_TYPE, event_payload: { notice_id: "finding:abc" } } });
+    expect(metadataVerdict({ event_type: "trailwatch.notice", event_payload: {} })).to.deep.equal({ warning: "invalid_metadata_schema" });
+    expect(metadataVerdict({ event_type: NOTICE_EVENT_TYPE })).to.deep.equal({ error: "invalid_metadata_format" });
+    expect(metadataVerdict("notice")).to.deep.equal({ error: "invalid_metadata_format" });
   });
 
   it("across every call: 0 refused, 0 live mentions or links our code and config did not make, no percent-encoded text, no hidden characters", () => {
@@ -349,5 +401,11 @@ describe("Slack messages from every posting archive, with hostile values (issue 
     expect(posting.flatMap((c) => untrustedMarkup(c.args, APPROVERS))).to.deep.equal([]);
     expect(posting.flatMap((c) => percentEncoded(c.args))).to.deep.equal([]);
     expect(posting.flatMap((c) => hiddenCharacters(c.args))).to.deep.equal([]);
+    // Every notice the features queued was posted, once, by the outbox poster, with its id in the metadata Slack kept.
+    expect(posting.flatMap((c) => c.warnings.map((w) => `${c.method}: ${w}`))).to.deep.equal([]);
+    const noticeIds = posting.filter((c) => c.method === "chat.postMessage" && c.args.metadata?.event_type === NOTICE_EVENT_TYPE).map((c) => c.args.metadata.event_payload.notice_id as string);
+    expect(queued.size).to.be.at.least(10);
+    expect([...noticeIds].sort()).to.deep.equal([...queued].sort());
+    expect(outbox.dead()).to.deep.equal([]);
   });
 });

@@ -8,7 +8,7 @@
 import { checkRecord, type CloudTrailRecord, type FieldProblem } from "../cloudtrail";
 import { boundedJson } from "../bounded";
 import { analyzeDeny, isDenyRecord } from "./analyze";
-import type { DenyStore, StoredFinding } from "./store";
+import { findingKey, type DenyStore, type StoredFinding } from "./store";
 import type { DigestEntry, DigestOptions, SlackMessage } from "../slack/denyDigest";
 import { buildDenyDigest } from "../slack/denyDigest";
 import { readDecodedMessage, type Decoder } from "./decode";
@@ -67,7 +67,7 @@ async function withDecoded(record: CloudTrailRecord, finding: Awaited<ReturnType
 
 export async function processDenyBatch(records: SqsRecord[], deps: BatchDeps): Promise<BatchResult> {
   const failures: { itemIdentifier: string }[] = [];
-  const notices = new Map<string, { finding: StoredFinding; count: number; firstSeen: string; hash: string }>();
+  const notices = new Map<string, { finding: StoredFinding; principalArn: string | null | undefined; count: number; firstSeen: string; hash: string }>();
   for (const msg of records) {
     let record: CloudTrailRecord;
     const ignored: FieldProblem[] = [];
@@ -85,10 +85,13 @@ export async function processDenyBatch(records: SqsRecord[], deps: BatchDeps): P
         deps.log({ level: "WARN", message: "not a deny, skipped", messageId: msg.messageId, eventName: record.eventName });
         continue;
       }
-      let finding: StoredFinding = await analyzeDeny(record);
-      finding = boundedJson(await withDecoded(record, finding as Awaited<ReturnType<typeof analyzeDeny>>, deps));
-      const stored = await deps.store.record(finding, deps.now());
-      if (stored.needsNotice) notices.set(stored.key, { finding, count: stored.count, firstSeen: stored.firstSeen, hash: stored.suggestionHash });
+      const full = await withDecoded(record, await analyzeDeny(record), deps);
+      const finding: StoredFinding = boundedJson(full);
+      // Who and what is denied come from the record's own values, not from the copy cut to 2,048 characters for
+      // storage: two principals (or resources) alike in their first 2,048 characters stay two findings (findingKey
+      // hashes what is longer), and the owner lookup keeps the role name at the end of the ARN.
+      const stored = await deps.store.record(finding, deps.now(), findingKey(full));
+      if (stored.needsNotice) notices.set(stored.key, { finding, principalArn: full.principalArn, count: stored.count, firstSeen: stored.firstSeen, hash: stored.suggestionHash });
     } catch (err) {
       failures.push({ itemIdentifier: msg.messageId });
       deps.log({ level: "ERROR", message: "internal error: message failed", messageId: msg.messageId, error: (err as Error).message });
@@ -97,7 +100,7 @@ export async function processDenyBatch(records: SqsRecord[], deps: BatchDeps): P
   if (notices.size > 0) {
     const entries: DigestEntry[] = [];
     for (const n of notices.values()) {
-      const owner = n.finding.principalArn ? await deps.ownerOf(n.finding.principalArn).catch(() => null) : null;
+      const owner = n.principalArn ? await deps.ownerOf(n.principalArn).catch(() => null) : null;
       entries.push({ finding: n.finding, count: n.count, firstSeen: n.firstSeen, owner });
     }
     try {

@@ -37,7 +37,8 @@ export interface RecordedFinding {
 }
 
 export interface DenyStore {
-  record(f: StoredFinding, now: Date): Promise<RecordedFinding>;
+  /** `key`: the dedupe key when `f` is a shortened copy (findingKey of the finding before it was bounded). */
+  record(f: StoredFinding, now: Date, key?: string): Promise<RecordedFinding>;
   /** Mark a notice sent, unless the suggestion changed in between (then the next occurrence notifies again). */
   markNotified(key: string, suggestionHash: string): Promise<void>;
 }
@@ -67,8 +68,8 @@ const str = (v: string | null | undefined): AttributeValue => (v === null || v =
 
 export function dynamoDenyStore(client: DynamoDBClient, table: string): DenyStore {
   return {
-    async record(f, now) {
-      const key = findingKey(f);
+    async record(f, now, fullKey) {
+      const key = fullKey ?? findingKey(f);
       const hash = suggestionHash(f);
       const at = now.toISOString();
       const out = await client.send(
