@@ -172,7 +172,7 @@ describe("sensitive actions are never a plain fix (issue 18, item 3)", () => {
     const f = await analyzeDeny(realDeny());
     const text = JSON.stringify(buildDenyDigest([{ finding: f, count: 2, firstSeen: "2026-11-20T10:00:00Z", owner: null }]).blocks);
     expect(text).to.match(/Review before granting\*: `ec2:GetPasswordData` is sensitive \(Read\): reads an instance's Windows administrator password\\n\*Suggested fix\*/);
-    expect(text).to.contain(`(session ${f.sessionName})`);
+    expect(text).to.contain("session `" + f.sessionName + "`");
     const plain = await analyzeDeny({ ...realDeny(), eventName: "StopInstances", errorMessage: ENCODED });
     expect(JSON.stringify(buildDenyDigest([{ finding: plain, count: 1, firstSeen: "2026-11-20T10:00:00Z", owner: null }]).blocks)).to.not.contain("Review before granting");
   });

@@ -400,7 +400,7 @@ export async function startSlack(state: SlackState, now: () => Date): Promise<{ 
       const json = (o: unknown) => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(o));
       if (req.url === "/api/auth.test") {
         if (!state.tokenValid || req.headers.authorization !== `Bearer ${BOT_TOKEN}`) return void json({ ok: false, error: "invalid_auth" });
-        return void json({ ok: true, user: "trailwatch", user_id: "U0BOT0001", team: "Example", team_id: "T0001" });
+        return void json({ ok: true, user: "trailwatch", user_id: "U0BOT0001", bot_id: "B0BOT0001", team: "Example", team_id: "T0001" });
       }
       if (req.url === "/api/conversations.info") {
         const params = new URLSearchParams(body);

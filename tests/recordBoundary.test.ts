@@ -122,7 +122,7 @@ describe("lookups never see prototype keys", () => {
     const byAccountAction = Object.fromEntries([["__proto__|constructor", 3], ["111111111111|s3:GetObject", 1]]);
     const m = digestMessage(w, { byAccountAction, samplePrincipals: [] }, 0, new Date("2026-12-01T00:30:00Z"));
     const fields = JSON.stringify(m.blocks);
-    expect(fields).to.contain("• __proto__: 3").and.to.contain("• constructor: 3").and.to.contain("• 111111111111: 1");
+    expect(fields).to.contain("• __proto__: 3").and.to.contain("• `constructor`: 3").and.to.contain("• 111111111111: 1");
   });
 });
 

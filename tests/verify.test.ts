@@ -188,8 +188,10 @@ describe("npm run verify (local stubs, real SDK clients)", function () {
     let url = "";
     const warm = await startStub(orgHandler(s, () => url));
     url = warm.url;
+    // The app asks Slack who the bot is (auth.test) once per container, so Bolt need not ask on every request.
+    const slackApi = await startSlack(healthySlack(), () => s.now);
     try {
-      await withAwsEnv(warm.url, SECURITY, {}, () => handler({ version: "2.0", headers: { "content-type": "application/x-www-form-urlencoded" }, requestContext: { http: { method: "POST", path: "/" } }, body: "ssl_check=1", isBase64Encoded: false }, {}));
+      await withAwsEnv(warm.url, SECURITY, { SLACK_API_URL: `${slackApi.url}/api/` }, () => handler({ version: "2.0", headers: { "content-type": "application/x-www-form-urlencoded" }, requestContext: { http: { method: "POST", path: "/" } }, body: "ssl_check=1", isBase64Encoded: false }, {}));
       expect(warm.calls.filter((c) => c.operation === "GetSecretValue").map((c) => c.account)).to.deep.equal([SECURITY, SECURITY]);
       const { report } = await run(s, ["--json"]);
       expect(check(report!, "slack-url").findings).to.deep.equal([{ status: "pass", message: `${s.functionUrl}: 401 unsigned, 200 to a signed ssl_check and url_verification` }]);
@@ -197,11 +199,14 @@ describe("npm run verify (local stubs, real SDK clients)", function () {
       // The secret verify reads is not the one the function checks against (rotated in the secret, the function warm).
       s.secrets.set(`trailwatch/${STACK}/slackSigningSecret`, "rotated-but-not-in-the-app");
       const stale = await run(s, ["--json"]);
+      // The app checks the signature before Bolt sees anything (functions/slack/verify.ts), ssl_check included.
       expect(fails(stale.report!, "slack-url").map((f) => f.message)).to.deep.equal([
+        `${s.functionUrl} answered 401 to a signed ssl_check (expected 200)`,
         `${s.functionUrl} answered 401 to a request signed with the secret in trailwatch/${STACK}/slackSigningSecret (expected 200 with the challenge): that secret is not the one the function checks against`,
       ]);
     } finally {
       await warm.close();
+      await slackApi.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
   });

@@ -346,11 +346,11 @@ export const verifyChecks: Check<C>[] = [
     id: "slack-url",
     title: "The Slack request URL checks signatures",
     // Slack signs every request (https://api.slack.com/authentication/verifying-requests-from-slack) and checks a
-    // slash-command URL with a signed `ssl_check`. Bolt's AwsLambdaReceiver (the app's handler, functions/slack/app.ts)
-    // answers ssl_check with 200 before it looks at the signature (@slack/bolt dist/receivers/AwsLambdaReceiver.js
-    // toHandler), so an ssl_check proves the URL answers, not the secret: the unsigned request is a command-shaped body
-    // (401 expected), and a signed Events API `url_verification` (200 with the challenge echoed only after the
-    // signature matched) proves the stored signing secret is the app's.
+    // slash-command URL with a signed `ssl_check`. Bolt's AwsLambdaReceiver alone answers ssl_check with 200 before it
+    // looks at the signature (@slack/bolt dist/receivers/AwsLambdaReceiver.js toHandler); trailwatch's app checks the
+    // signature first (functions/slack/verify.ts), but a URL in front of another handler may not: the unsigned request
+    // is a command-shaped body (401 expected), and a signed Events API `url_verification` (200 with the challenge echoed
+    // only after the signature matched) proves the stored signing secret is the app's.
     async run(ctx) {
       if (!slackOn(ctx.config)) return [pass("no feature takes decisions in Slack")];
       const url = await slackUrl(ctx);
