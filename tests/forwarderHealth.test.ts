@@ -124,7 +124,7 @@ describe("the heartbeat function from the plan's archive, against Organizations 
     expect(env.EXPECTED_TARGETS).to.equal("r-8x1f");
     expect(env.EXPECTED_DIRECT_ACCOUNTS).to.equal("111122223333");
     expect(env.EXPECTED_REGIONS.split(",")).to.deep.equal([...DEFAULT_REGIONS.aws].sort());
-    const stmt = json(one(plan, "aws:iam/rolePolicy:RolePolicy", /^central-heartbeat/).inputs.policy).Statement.find((s: any) => s.Sid === "ExpectedForwarders");
+    const stmt = json(one(plan, "aws:iam/rolePolicy:RolePolicy", "central-heartbeat-policy").inputs.policy).Statement.find((s: any) => s.Sid === "ExpectedForwarders");
     expect(stmt.Action).to.deep.equal(["organizations:ListAccountsForParent", "organizations:ListOrganizationalUnitsForParent"]);
     expect(stmt.Resource).to.deep.equal(["arn:aws:organizations::111122223333:root/o-7k2mq9x4ab/*", "arn:aws:organizations::111122223333:ou/o-7k2mq9x4ab/*"]);
 
@@ -142,14 +142,18 @@ describe("the heartbeat function from the plan's archive, against Organizations 
       detail: {},
     });
     for (const [a, r] of [["111111111111", "eu-west-1"], ["111111111111", "us-east-1"], ["111122223333", "eu-west-1"], ["111122223333", "us-east-1"], ["222222222222", "eu-west-1"]]) await handler(beat(a, r));
+    // The EMF line goes to stdout raw (Text log format), not through console.log: capture both.
     const lines: string[] = [];
     const log = console.log;
+    const write = process.stdout.write.bind(process.stdout);
     console.log = (l: string) => lines.push(String(l));
+    (process.stdout as any).write = (chunk: any) => (lines.push(String(chunk)), true);
     let out: any;
     try {
       out = await handler({ source: "aws.events", "detail-type": "Scheduled Event", resources: ["arn:aws:events:eu-west-1:444455556666:rule/central-heartbeat-check"] });
     } finally {
       console.log = log;
+      (process.stdout as any).write = write;
     }
     const missing = out.quiet.map((b: Beat) => `${b.account}/${b.region}/${b.lastSeen}`);
     expect(missing).to.include("222222222222/us-east-1/never");

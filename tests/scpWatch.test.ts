@@ -130,7 +130,7 @@ describe("SCP watch: rollout windows", () => {
     expect(openingMessage(w).text).to.equal(
       "SCP rollout watch: account/210987654321 moved from r-8x1f to ou-8x1f-sandbox01 by role/PlatformAdmin/alice: the SCPs of its new parents apply; watching its denies until 2026-11-20T11:00:00Z",
     );
-    expect(JSON.stringify(openingMessage(w).blocks)).to.contain("Alert at 25 SCP/RCP denies in account 210987654321.");
+    expect(JSON.stringify(openingMessage(w).blocks)).to.contain("Alert at 25 SCP/RCP denies in account 210987654321;");
     // No Detach button: there is no policy to detach.
     expect(JSON.stringify(alertMessage(w, 30, { rollback: true }).blocks)).not.to.contain(DETACH_ACTION);
     // The central rule and the forwarders' org-policy stream carry it (Organizations events: us-east-1 only).
