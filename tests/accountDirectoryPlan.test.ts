@@ -25,7 +25,7 @@ const SECURITY = "444455556666"; // named by Organizations and by config: config
 const BOT = "arn:aws:secretsmanager:eu-west-1:444455556666:secret:test-bot";
 
 /** The functions whose Slack messages name accounts. */
-const READERS = ["deny-advisor-processor", "findings-notifier"];
+const READERS = ["change-feed-slack", "deny-advisor-processor", "findings-notifier", "scp-watch-counter", "scp-watch-windows", "sg-bot-detect", "sg-bot-expire", "sg-bot-worker"];
 
 function deny(id: string, account: string): CloudTrailRecord {
   const arn = `arn:aws:sts::${account}:assumed-role/ci-deployer/build-17`;
@@ -63,6 +63,9 @@ describe("account directory in the planned Lambdas (Organizations ListAccounts)"
   before(async () => {
     const doc = yaml.load(fs.readFileSync(path.join(ROOT, "Pulumi.prod.yaml"), "utf8")) as { config: Record<string, any> };
     doc.config["trailwatch:slack"] = { ...doc.config["trailwatch:slack"], accountNames: { [SECURITY]: "security (config)" } };
+    // The change feed's Slack digest shows accounts too.
+    doc.config["trailwatch:features"] = { ...doc.config["trailwatch:features"], changeFeed: true };
+    doc.config["trailwatch:changeFeed"] = { environments: { [PAYMENTS]: { environment: "prod" } }, defaultEnvironment: "dev", webhooks: [], slackDigest: { enabled: true, environments: ["prod"], everyMinutes: 5 } };
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "trailwatch-accounts-")), "Pulumi.variant.yaml");
     fs.writeFileSync(file, yaml.dump(doc));
     plan = runPlan(["--stack", "prod", "--config", file]);
@@ -140,6 +143,41 @@ describe("account directory in the planned Lambdas (Organizations ListAccounts)"
     expect(text).to.contain(`payments-prod (${PAYMENTS})`);
     expect(text).to.contain(`security (config) (${SECURITY})`).and.not.contain("security-org-name");
     expect(listCalls().length - before).to.equal(2); // a new container lists again
+  });
+
+  it("change digest: Organizations' name; a CreateAccount change in the batch lists the accounts again", async () => {
+    const change = (id: string, eventName: string, service: string) => ({
+      messageId: id,
+      body: JSON.stringify({
+        detail: {
+          responsePayload: {
+            change: {
+              kind: "change",
+              time: "2026-11-20T10:00:00Z",
+              who: { principal: "role/admin", type: "AssumedRole", sessionName: "alice", sourceIp: null, userAgent: null, via: "console", tool: null },
+              what: { service, eventName, resources: [] },
+              where: { account: PAYMENTS, region: "us-east-1", environment: "prod", owner: null },
+              result: { ok: true, errorCode: null, errorMessage: null },
+              consoleLink: "https://us-east-1.console.aws.amazon.com/cloudtrailv2/home?region=us-east-1#/events/x",
+              eventId: id,
+            },
+          },
+        },
+      }),
+    });
+    const handler = loadHandler(plan, "change-feed-slack");
+    const before = listCalls().length;
+    expect(await handler({ Records: [change("c1", "PutBucketPolicy", "s3")] })).to.deep.equal({ batchItemFailures: [] });
+    expect(listCalls().length - before).to.equal(2);
+    expect(await handler({ Records: [change("c2", "PutBucketPolicy", "s3")] })).to.deep.equal({ batchItemFailures: [] });
+    expect(listCalls().length - before).to.equal(2); // cached
+    expect(await handler({ Records: [change("c3", "CreateAccount", "organizations")] })).to.deep.equal({ batchItemFailures: [] });
+    expect(listCalls().length - before).to.equal(4); // the account list changed: listed again
+    const from = posts().length;
+    await outbox.deliver();
+    const digests = posts().slice(from);
+    expect(digests).to.have.length(3);
+    for (const d of digests) expect(shown(d)).to.contain(`payments-prod (${PAYMENTS})`);
   });
 
   it("a refused ListAccounts still posts the finding, with config names and bare ids, and is logged once", async () => {
