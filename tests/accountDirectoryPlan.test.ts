@@ -24,8 +24,8 @@ const PAYMENTS = "210987654321"; // named by Organizations only
 const SECURITY = "444455556666"; // named by Organizations and by config: config wins
 const BOT = "arn:aws:secretsmanager:eu-west-1:444455556666:secret:test-bot";
 
-/** The functions whose Slack messages name accounts. */
-const READERS = ["change-feed-slack", "deny-advisor-processor", "findings-notifier", "scp-watch-counter", "scp-watch-windows", "sg-bot-detect", "sg-bot-expire", "sg-bot-worker"];
+/** The functions whose Slack messages name accounts (slack-app: the review and window messages it updates after a click). */
+const READERS = ["change-feed-slack", "deny-advisor-processor", "findings-notifier", "scp-watch-counter", "scp-watch-windows", "sg-bot-detect", "sg-bot-expire", "sg-bot-worker", "slack-app"];
 
 function deny(id: string, account: string): CloudTrailRecord {
   const arn = `arn:aws:sts::${account}:assumed-role/ci-deployer/build-17`;
