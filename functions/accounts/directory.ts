@@ -89,15 +89,24 @@ export function accountDirectory(
 export const ACCOUNT_LIST_EVENTS = ["CreateAccount", "CreateGovCloudAccount", "CloseAccount", "RemoveAccountFromOrganization", "InviteAccountToOrganization", "AcceptHandshake", "MoveAccount"];
 
 /**
- * The directory a Lambda builds once per container (in its callbackFactory): the config names from `ACCOUNT_NAMES`
- * (JSON, set by the component), or the names given over the organization's, listed at most once an hour. Organizations is a global
- * service whose endpoint is in us-east-1. Two attempts at most: a throttled or slow listing shows ids, never delays
- * or fails the notice (it is retried after a minute). A refused listing is logged once.
+ * The directory a Lambda builds once per container (in its callbackFactory): the names given (or `ACCOUNT_NAMES`, JSON
+ * set by the component) over the organization's, listed at most once an hour. Organizations is a global service whose
+ * endpoint is in us-east-1. A throttled, refused or slow listing (two attempts, `timeoutMs` in all) never fails the
+ * notice and delays it by at most `timeoutMs`: the message shows config names and ids, the failure is logged once per
+ * container, and the listing is tried again after a minute.
  */
-export function envAccountDirectory(configNames?: Record<string, string>, log: (line: object) => void = (l) => console.log(JSON.stringify(l))): AccountDirectory {
+export function envAccountDirectory(configNames?: Record<string, string>, log: (line: object) => void = (l) => console.log(JSON.stringify(l)), timeoutMs = 3000): AccountDirectory {
+  const lister = organizationsLister(new OrganizationsClient({ region: "us-east-1", maxAttempts: 2 }));
   return accountDirectory({
     configNames: configNames ?? (process.env.ACCOUNT_NAMES ? (JSON.parse(process.env.ACCOUNT_NAMES) as Record<string, string>) : {}),
-    list: organizationsLister(new OrganizationsClient({ region: "us-east-1", maxAttempts: 2 })),
+    list: () =>
+      Promise.race([
+        lister(),
+        new Promise<never>((_, reject) => {
+          const timer = setTimeout(() => reject(Object.assign(new Error(`ListAccounts took longer than ${timeoutMs} ms`), { name: "TimeoutError" })), timeoutMs);
+          timer.unref?.();
+        }),
+      ]),
     ttlMs: 3_600_000,
     onFirstError: (err) =>
       log({ level: "WARN", message: "Organizations ListAccounts failed: messages show config account names and ids only", error: (err as Error)?.name ?? "Error", detail: String((err as Error)?.message ?? err).slice(0, 300) }),
