@@ -86,14 +86,13 @@ export class SlackApp extends pulumi.ComponentResource {
             featureSettings.push(settings);
             register.push(registerScpWatch({ store: dynamoWindowStore(ddb, process.env.SCP_WATCH_TABLE), settings, log }));
           }
-          // Organizations' account names, under each feature's config names, filled in the background: a click or
-          // command never waits for ListAccounts within Slack's 3 seconds (the first in a new container may show
-          // config names only). Cached an hour per container; a refused listing is logged once.
+          // Organizations' account names, under each feature's config names, filled in the background from the
+          // first request on: a click or command never waits for ListAccounts within Slack's 3 seconds (the first in a
+          // new container may show config names only). Cached an hour per container; a refused listing is logged once.
           const directory = envAccountDirectory({}, log);
           const configured = featureSettings.map((f) => ({ ...(f.accountNames ?? {}) }));
           const refreshNames = () =>
             void directory.names().then((listed) => featureSettings.forEach((f, i) => (f.accountNames = { ...listed, ...configured[i] })));
-          refreshNames();
           const handler = slackAppHandler({ signingSecretId: process.env.SLACK_SIGNING_SECRET_SECRET!, botTokenSecretId: process.env.SLACK_BOT_TOKEN_SECRET!, register }) as any;
           return ((event: unknown, context: unknown) => {
             refreshNames();
