@@ -42,6 +42,8 @@ import { envNoticeSender } from "../functions/slack/outboxAdapters";
 import { changeDigestNotice } from "../functions/slack/notices";
 import type { SlackOutbox } from "./slackOutbox";
 import { destinationFailureAlarm } from "./asyncFailures";
+import { LIST_ACCOUNTS_STATEMENT, accountNamesEnvironment } from "./accountDirectory";
+import { ACCOUNT_LIST_EVENTS, envAccountDirectory } from "../functions/accounts/directory";
 
 export type WebhookKind = "firehydrant" | "pagerduty" | "generic";
 
@@ -96,6 +98,8 @@ export interface ChangeFeedArgs {
     outsideIacOnly: boolean;
     /** SQS batching window in minutes (at most 5); unset = post as they come. */
     everyMinutes?: number;
+    /** Account id -> name from config; they win over the organization's (ListAccounts). */
+    accountNames?: Record<string, string>;
   };
   readonly logRetentionDays?: number;
 }
@@ -172,7 +176,13 @@ export function pagerDutyInputTransformer(routingKey: string): { inputPaths: Rec
  */
 export async function postChangeDigests(
   records: { messageId: string; body: string }[],
-  opts: { outsideIacOnly: boolean; post: (m: { text: string; blocks: object[] }, environment: string, messageIds: string[]) => Promise<void>; log: (entry: object) => void },
+  opts: {
+    outsideIacOnly: boolean;
+    post: (m: { text: string; blocks: object[] }, environment: string, messageIds: string[]) => Promise<void>;
+    log: (entry: object) => void;
+    /** Account id -> name for this batch's changes (the account directory). */
+    accountNames?: (changes: ChangeRecord[]) => Promise<Record<string, string>>;
+  },
 ): Promise<{ posted: number; changes: number; batchItemFailures: { itemIdentifier: string }[] }> {
   const byEnvironment: Record<string, ChangeRecord[]> = {};
   const idsByEnvironment: Record<string, string[]> = {};
@@ -196,9 +206,10 @@ export async function postChangeDigests(
     changes++;
   }
   let posted = 0;
+  const accountNames = opts.accountNames ? await opts.accountNames(Object.values(byEnvironment).flat()) : {};
   for (const env of Object.keys(byEnvironment).sort()) {
     const list = byEnvironment[env].sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
-    const message = slackDigest(list, env, { outsideIacOnly: opts.outsideIacOnly });
+    const message = slackDigest(list, env, { outsideIacOnly: opts.outsideIacOnly, accountNames });
     if (message.blocks.length <= 2) continue; // every change was filtered out
     try {
       await opts.post(message, env, idsByEnvironment[env]);
@@ -451,18 +462,27 @@ export class ChangeFeed extends pulumi.ComponentResource {
           description: "Change feed: hands a digest of changes per environment to the Slack outbox",
           timeout: 30,
           logRetentionDays,
-          environment: { SLACK_CHANNEL_ID: s.channelId, ...s.outbox.senderEnvironment() },
+          environment: { SLACK_CHANNEL_ID: s.channelId, ...s.outbox.senderEnvironment(), ...accountNamesEnvironment(s.accountNames) },
           statements: [
             { Sid: "ReceiveChanges", Effect: "Allow", Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], Resource: [this.slackQueue.arn] },
             { Sid: "QueueKey", Effect: "Allow", Action: ["kms:Decrypt"], Resource: [bus.key.arn] },
             ...s.outbox.senderStatements(),
+            LIST_ACCOUNTS_STATEMENT,
           ],
           callbackFactory: () => {
             const iacFiltered = outsideIacOnly;
             const outbox = envNoticeSender();
+            // Account names: config over Organizations, cached an hour per container; an account created, closed,
+            // invited or moved in this batch's changes (an environment that covers the management account) lists again.
+            const directory = envAccountDirectory();
+            const accountListEvents = ACCOUNT_LIST_EVENTS;
             return async (event: { Records: { messageId: string; body: string }[] }) => {
               const out = await postChangeDigests(event.Records ?? [], {
                 outsideIacOnly: iacFiltered,
+                accountNames: async (changes) => {
+                  if (changes.some((c) => c.what?.service === "organizations" && accountListEvents.includes(c.what?.eventName))) directory.invalidate();
+                  return directory.names();
+                },
                 post: (m, environment, messageIds) => outbox.send(changeDigestNotice(m, environment, messageIds, { channel: process.env.SLACK_CHANNEL_ID! })),
                 log: (e) => console.log(JSON.stringify(e)),
               });

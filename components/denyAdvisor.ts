@@ -18,6 +18,8 @@ import { envNoticeSender } from "../functions/slack/outboxAdapters";
 import { denyDigestNotice } from "../functions/slack/notices";
 import type { SlackOutbox } from "./slackOutbox";
 import { onAsyncFailure } from "./asyncFailures";
+import { LIST_ACCOUNTS_STATEMENT } from "./accountDirectory";
+import { envAccountDirectory } from "../functions/accounts/directory";
 import { spokeDecoder, DECODE_SPOKE_ROLE_NAME } from "../functions/deny/decode";
 import { DenyDecodeSpokes, type DenyDecodeSpokesArgs } from "./denyDecodeSpokes";
 
@@ -102,6 +104,7 @@ export class DenyAdvisor extends pulumi.ComponentResource {
           { Sid: "BusKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: [key.arn] },
           { Sid: "SlackToken", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [args.slackBotTokenSecretArn] },
           ...args.outbox.senderStatements(),
+          LIST_ACCOUNTS_STATEMENT,
           // The decode spokes of this organization only (the role name in every account, the org id on the role).
           ...(args.decode
             ? [{ Sid: "AssumeDecodeSpokes", Effect: "Allow" as const, Action: "sts:AssumeRole", Resource: `arn:aws:iam::*:role/${DECODE_SPOKE_ROLE_NAME}`, Condition: { StringEquals: { "aws:ResourceOrgID": args.decode.organizationId } } }]
@@ -122,11 +125,14 @@ export class DenyAdvisor extends pulumi.ComponentResource {
             },
             digestOptions.resolvedOwners,
           );
+          // Account names: config over Organizations, cached an hour per container (denies are no account events).
+          const directory = envAccountDirectory(digestOptions.accountNames);
           const decode = process.env.DECODE_EXTERNAL_ID ? spokeDecoder({ externalId: process.env.DECODE_EXTERNAL_ID, homeRegion: process.env.DECODE_HOME_REGION }) : undefined;
           return async (event: { Records: { messageId: string; body: string }[] }) =>
             processDenyBatch(event.Records, {
               store,
-              digestOptions,
+              // The same resolvedOwners object: resolved emails stay cached across batches.
+              digestOptions: { ...digestOptions, accountNames: await directory.names() },
               ownerOf,
               post: (m, marks) => outbox.send(denyDigestNotice(m, marks, { channel: process.env.SLACK_CHANNEL_ID!, table: process.env.FINDINGS_TABLE! })),
               log: (e) => console.log(JSON.stringify(e)),

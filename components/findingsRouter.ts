@@ -15,6 +15,8 @@ import { dynamoFindingStore, handleFindingEvent } from "../functions/findings/no
 import { envNoticeSender } from "../functions/slack/outboxAdapters";
 import type { SlackOutbox } from "./slackOutbox";
 import { onAsyncFailure } from "./asyncFailures";
+import { LIST_ACCOUNTS_STATEMENT, accountNamesEnvironment } from "./accountDirectory";
+import { envAccountDirectory } from "../functions/accounts/directory";
 
 export interface TopicSubscriptions {
   emails: string[];
@@ -126,25 +128,28 @@ export class FindingsRouter extends pulumi.ComponentResource {
           NOTIFIED_TABLE: this.table.name,
           SLACK_CHANNEL_ID: args.slackChannelId,
           ...outbox.senderEnvironment(),
-          ...(args.accountNames && Object.keys(args.accountNames).length ? { ACCOUNT_NAMES: JSON.stringify(args.accountNames) } : {}),
+          ...accountNamesEnvironment(args.accountNames),
         },
         statements: [
           { Sid: "Dedupe", Effect: "Allow", Action: ["dynamodb:PutItem", "dynamodb:DeleteItem"], Resource: [this.table.arn] },
           { Sid: "TableKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: [bus.key.arn] },
           ...outbox.senderStatements(),
+          LIST_ACCOUNTS_STATEMENT,
         ],
         callbackFactory: () => {
           const store = dynamoFindingStore(new DynamoDBClient({}), process.env.NOTIFIED_TABLE!);
           const outbox = envNoticeSender();
-          const accountNames = process.env.ACCOUNT_NAMES ? JSON.parse(process.env.ACCOUNT_NAMES) : {};
-          return (event: unknown) =>
+          // Account names: config over Organizations (cached an hour per container; GuardDuty and Config events
+          // carry no account changes, so the TTL is what refreshes it).
+          const directory = envAccountDirectory();
+          return async (event: unknown) =>
             handleFindingEvent(event, {
               store,
               outbox,
               channel: process.env.SLACK_CHANNEL_ID!,
               table: process.env.NOTIFIED_TABLE!,
               now: new Date(),
-              accountNames,
+              accountNames: await directory.names(),
               log: (l) => console.log(JSON.stringify(l)),
             });
         },

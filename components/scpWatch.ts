@@ -24,6 +24,8 @@ import { slackClient } from "../functions/slack/client";
 import { onAsyncFailure } from "./asyncFailures";
 import { envNoticeSender } from "../functions/slack/outboxAdapters";
 import type { SlackOutbox } from "./slackOutbox";
+import { LIST_ACCOUNTS_STATEMENT } from "./accountDirectory";
+import { changesAccountList, envAccountDirectory } from "../functions/accounts/directory";
 
 export interface ScpWatchArgs {
   bus: CentralEventBus;
@@ -98,15 +100,19 @@ export class ScpWatch extends pulumi.ComponentResource {
           tableKey,
           { Sid: "AlertTopic", Effect: "Allow", Action: "sns:Publish", Resource: [bus.alertTopic.arn] },
           ...args.outbox.senderStatements(),
+          LIST_ACCOUNTS_STATEMENT,
         ],
         callbackFactory: () => {
           const store = dynamoWindowStore(new DynamoDBClient({}), process.env.SCP_WATCH_TABLE!);
           const settings = JSON.parse(process.env.SCP_WATCH_SETTINGS!);
           const notifier = snsNotifier(process.env.ALERT_TOPIC_ARN!);
           const posting = { outbox: envNoticeSender(), table: process.env.SCP_WATCH_TABLE! };
+          // Account names: config over Organizations, cached an hour per container. Text log format: the one
+          // warning line is JSON on stdout like the rest.
+          const directory = envAccountDirectory(settings.accountNames);
           return async (event: { detail: any }) =>
             // EMF: one raw JSON line per deny on stdout (the function logs as Text so Lambda does not wrap it).
-            countDeny(event.detail, { store, posting, notifier, settings, now: new Date(), emit: (l) => process.stdout.write(JSON.stringify(l) + "\n") });
+            countDeny(event.detail, { store, posting, notifier, settings: { ...settings, accountNames: await directory.names() }, now: new Date(), emit: (l) => process.stdout.write(JSON.stringify(l) + "\n") });
         },
       },
       p,
@@ -125,13 +131,18 @@ export class ScpWatch extends pulumi.ComponentResource {
           { Sid: "Windows", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Scan"], Resource: [this.table.arn] },
           tableKey,
           ...args.outbox.senderStatements(),
+          LIST_ACCOUNTS_STATEMENT,
         ],
         callbackFactory: () => {
           const store = dynamoWindowStore(new DynamoDBClient({}), process.env.SCP_WATCH_TABLE!);
-          const settings = JSON.parse(process.env.SCP_WATCH_SETTINGS!);
+          const configured = JSON.parse(process.env.SCP_WATCH_SETTINGS!);
           const posting = { outbox: envNoticeSender(), table: process.env.SCP_WATCH_TABLE! };
+          const directory = envAccountDirectory(configured.accountNames);
           return async (event: { source?: string; detail?: any }) => {
-            const deps = { store, posting, settings, now: new Date() };
+            // MoveAccount reaches this function (it opens a window): the account list is listed afresh. Account
+            // creation, closing and invitations reach none of these functions; the hour's TTL refreshes those.
+            if (changesAccountList(event)) directory.invalidate();
+            const deps = { store, posting, settings: { ...configured, accountNames: await directory.names() }, now: new Date() };
             return event.source === "aws.events" ? tick(deps) : onPolicyChange(event.detail, deps);
           };
         },

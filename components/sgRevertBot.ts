@@ -21,6 +21,8 @@ import { onAsyncFailure } from "./asyncFailures";
 import { slackPort, spokeEc2, SPOKE_ROLE_NAME } from "../functions/sg/revert/adapters";
 import type { SlackFeature } from "./slackApp";
 import { slackClient } from "../functions/slack/client";
+import { LIST_ACCOUNTS_STATEMENT } from "./accountDirectory";
+import { envAccountDirectory } from "../functions/accounts/directory";
 
 export interface SgRevertBotArgs {
   bus: CentralEventBus;
@@ -85,12 +87,16 @@ export class SgRevertBot extends pulumi.ComponentResource {
           { Sid: "Reviews", Effect: "Allow", Action: ["dynamodb:PutItem", "dynamodb:BatchGetItem"], Resource: [this.table.arn] },
           tableKey,
           ...args.outbox.senderStatements(),
+          LIST_ACCOUNTS_STATEMENT,
         ],
         callbackFactory: () => {
           const store = dynamoReviewStore(new DynamoDBClient({}), process.env.REVIEW_TABLE!);
           const settings = JSON.parse(process.env.SG_BOT_SETTINGS!);
           const posting = { outbox: envNoticeSender(), table: process.env.REVIEW_TABLE! };
-          return async (event: { detail: any }) => detectChange(event.detail, { store, posting, settings, now: new Date(), log: (l) => console.log(JSON.stringify(l)) });
+          // Account names: config (sgRevertBot over slack) over Organizations, cached an hour per container.
+          const directory = envAccountDirectory(settings.accountNames);
+          return async (event: { detail: any }) =>
+            detectChange(event.detail, { store, posting, settings: { ...settings, accountNames: await directory.names() }, now: new Date(), log: (l) => console.log(JSON.stringify(l)) });
         },
       },
       p,
@@ -127,15 +133,17 @@ export class SgRevertBot extends pulumi.ComponentResource {
           botToken,
           // Spoke roles of this organization only.
           { Sid: "AssumeSpokeRoles", Effect: "Allow", Action: "sts:AssumeRole", Resource: spokeArns, Condition: { StringEquals: { "aws:ResourceOrgID": args.organizationId } } },
+          LIST_ACCOUNTS_STATEMENT,
         ],
         callbackFactory: () => {
           const store = dynamoReviewStore(new DynamoDBClient({}), process.env.REVIEW_TABLE!);
           const settings = JSON.parse(process.env.SG_BOT_SETTINGS!);
           const ec2 = spokeEc2({ externalId: process.env.SPOKE_EXTERNAL_ID! });
+          const directory = envAccountDirectory(settings.accountNames);
           return async (event: { Records: { dynamodb?: { NewImage?: { pk?: { S?: string } } } }[] }) => {
             const ruleIds = event.Records.map((r) => r.dynamodb?.NewImage?.pk?.S).filter((id): id is string => !!id);
             const slack = slackPort(await slackClient(process.env.SLACK_BOT_TOKEN_SECRET!));
-            return revertRules(ruleIds, { store, slack, ec2, settings, log: (l) => console.log(JSON.stringify(l)) });
+            return revertRules(ruleIds, { store, slack, ec2, settings: { ...settings, accountNames: await directory.names() }, log: (l) => console.log(JSON.stringify(l)) });
           };
         },
       },
@@ -169,14 +177,17 @@ export class SgRevertBot extends pulumi.ComponentResource {
           tableKey,
           botToken,
           ...args.outbox.senderStatements(),
+          LIST_ACCOUNTS_STATEMENT,
         ],
         callbackFactory: () => {
           const store = dynamoReviewStore(new DynamoDBClient({}), process.env.REVIEW_TABLE!);
-          const settings = JSON.parse(process.env.SG_BOT_SETTINGS!);
+          const configured = JSON.parse(process.env.SG_BOT_SETTINGS!);
           const posting = { outbox: envNoticeSender(), table: process.env.REVIEW_TABLE! };
+          const directory = envAccountDirectory(configured.accountNames);
           return async () => {
             const log = (l: object) => console.log(JSON.stringify(l));
             const now = new Date();
+            const settings = { ...configured, accountNames: await directory.names() };
             const requeued = await requeueUnposted({ store, posting, settings, now, log });
             const slack = slackPort(await slackClient(process.env.SLACK_BOT_TOKEN_SECRET!));
             const expired = await expireReviews({ store, slack, settings, now, log });

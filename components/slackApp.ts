@@ -14,6 +14,8 @@ import { registerSgReview } from "../functions/sg/revert/adapters";
 import { dynamoReviewStore } from "../functions/sg/revert/state";
 import { registerScpWatch } from "../functions/scp/slack";
 import { dynamoWindowStore } from "../functions/scp/store";
+import { LIST_ACCOUNTS_STATEMENT } from "./accountDirectory";
+import { envAccountDirectory } from "../functions/accounts/directory";
 
 /** What a feature adds to the Slack app's function: its environment (which also switches it on) and permissions. */
 export interface SlackFeature {
@@ -66,16 +68,36 @@ export class SlackApp extends pulumi.ComponentResource {
         statements: [
           { Sid: "SlackSecrets", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [args.slackBotTokenSecretArn, args.slackSigningSecretArn] },
           ...args.features.flatMap((f) => f.statements),
+          // The review and window messages it updates name accounts (components/accountDirectory.ts).
+          LIST_ACCOUNTS_STATEMENT,
         ],
         callbackFactory: () => {
           const ddb = new DynamoDBClient({});
           const log = (l: object) => console.log(JSON.stringify(l));
           const register: Register[] = [];
-          if (process.env.REVIEW_TABLE)
-            register.push(registerSgReview({ store: dynamoReviewStore(ddb, process.env.REVIEW_TABLE), settings: JSON.parse(process.env.SG_BOT_SETTINGS!), log }));
-          if (process.env.SCP_WATCH_TABLE)
-            register.push(registerScpWatch({ store: dynamoWindowStore(ddb, process.env.SCP_WATCH_TABLE), settings: JSON.parse(process.env.SCP_WATCH_SETTINGS!), log }));
-          return slackAppHandler({ signingSecretId: process.env.SLACK_SIGNING_SECRET_SECRET!, botTokenSecretId: process.env.SLACK_BOT_TOKEN_SECRET!, register }) as any;
+          const featureSettings: { accountNames?: Record<string, string> }[] = [];
+          if (process.env.REVIEW_TABLE) {
+            const settings = JSON.parse(process.env.SG_BOT_SETTINGS!);
+            featureSettings.push(settings);
+            register.push(registerSgReview({ store: dynamoReviewStore(ddb, process.env.REVIEW_TABLE), settings, log }));
+          }
+          if (process.env.SCP_WATCH_TABLE) {
+            const settings = JSON.parse(process.env.SCP_WATCH_SETTINGS!);
+            featureSettings.push(settings);
+            register.push(registerScpWatch({ store: dynamoWindowStore(ddb, process.env.SCP_WATCH_TABLE), settings, log }));
+          }
+          // Organizations' account names, under each feature's config names, filled in the background from the
+          // first request on: a click or command never waits for ListAccounts within Slack's 3 seconds (the first in a
+          // new container may show config names only). Cached an hour per container; a refused listing is logged once.
+          const directory = envAccountDirectory({}, log);
+          const configured = featureSettings.map((f) => ({ ...(f.accountNames ?? {}) }));
+          const refreshNames = () =>
+            void directory.names().then((listed) => featureSettings.forEach((f, i) => (f.accountNames = { ...listed, ...configured[i] })));
+          const handler = slackAppHandler({ signingSecretId: process.env.SLACK_SIGNING_SECRET_SECRET!, botTokenSecretId: process.env.SLACK_BOT_TOKEN_SECRET!, register }) as any;
+          return ((event: unknown, context: unknown) => {
+            refreshNames();
+            return handler(event, context);
+          }) as any;
         },
       },
       p,

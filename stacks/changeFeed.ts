@@ -30,6 +30,7 @@ export function wireChangeFeed(config: StackConfig, providers: AccountProviders,
             environments: cf.slackDigest.environments,
             outsideIacOnly: cf.slackDigest.outsideIacOnly,
             everyMinutes: cf.slackDigest.everyMinutes,
+            accountNames: { ...config.slack!.accountNames, ...config.sgRevertBot.accountNames },
           }
         : undefined,
       logRetentionDays: config.denyAdvisor.logRetentionDays,

@@ -50,7 +50,9 @@ describe("DenyAdvisor in the prod plan", function () {
   it("gives the processor only its queue, its table writes, role reads, the key, the Slack secret (owner emails), the outbox and the decode spokes", () => {
     const doc = json(one(plan(), "aws:iam/rolePolicy:RolePolicy", "deny-advisor-processor-policy").inputs.policy);
     const grants = Object.fromEntries(doc.Statement.map((s: any) => [s.Sid, { actions: s.Action, resources: s.Resource }]));
-    expect(Object.keys(grants).sort()).to.deep.equal(["AssumeDecodeSpokes", "BusKey", "Findings", "OwnLogsOnly", "ReceiveDenies", "RoleOwners", "SlackOutbox", "SlackOutboxKey", "SlackToken"]);
+    expect(Object.keys(grants).sort()).to.deep.equal(["AccountNames", "AssumeDecodeSpokes", "BusKey", "Findings", "OwnLogsOnly", "ReceiveDenies", "RoleOwners", "SlackOutbox", "SlackOutboxKey", "SlackToken"]);
+    // Account names for the digest: ListAccounts is wildcard-only (tests/accountDirectoryPlan.test.ts), the one "*".
+    expect(grants.AccountNames).to.deep.equal({ actions: "organizations:ListAccounts", resources: "*" });
     // Issue 18: the decode spoke in any account, of this organization only (denyDecode.test.ts checks the spokes).
     expect(doc.Statement.find((s: any) => s.Sid === "AssumeDecodeSpokes").Condition).to.deep.equal({ StringEquals: { "aws:ResourceOrgID": "o-7k2mq9x4ab" } });
     expect(grants.Findings.actions).to.deep.equal(["dynamodb:UpdateItem"]);
@@ -59,7 +61,7 @@ describe("DenyAdvisor in the prod plan", function () {
     expect(grants.SlackOutbox.actions).to.deep.equal(["sqs:SendMessage"]);
     expect(grants.SlackOutbox.resources).to.have.length(1);
     expect(grants.SlackOutbox.resources[0]).to.match(/^arn:aws:sqs:eu-west-1:444455556666:trailwatch-prod-slack-outbox\.fifo$/);
-    for (const s of doc.Statement) {
+    for (const s of doc.Statement.filter((x: any) => x.Sid !== "AccountNames")) {
       expect(s.Effect).to.equal("Allow");
       for (const r of [].concat(s.Resource)) expect(r, s.Sid).to.not.equal("*");
       for (const a of [].concat(s.Action) as string[]) expect(a, s.Sid).to.not.match(/\*/);

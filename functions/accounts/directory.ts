@@ -35,13 +35,15 @@ export function organizationsLister(client: OrganizationsClient = new Organizati
  * A directory from config names and an optional lister. A failed listing is not an error for the message: it shows
  * the account id alone and tries again after `retryMs`.
  */
-export function accountDirectory(opts: { configNames?: Record<string, string>; list?: AccountLister; ttlMs?: number; retryMs?: number; now?: () => number } = {}): AccountDirectory {
+export function accountDirectory(
+  opts: { configNames?: Record<string, string>; list?: AccountLister; ttlMs?: number; retryMs?: number; now?: () => number; onFirstError?: (err: unknown) => void } = {},
+): AccountDirectory {
   const configNames = opts.configNames ?? {};
   const ttl = opts.ttlMs ?? 3_600_000;
   const retry = opts.retryMs ?? 60_000;
   const clock = opts.now ?? (() => Date.now());
   // A plain object, not a Map: CallbackFunction serializes captured module state (see functions/slack/client.ts).
-  const cache: { names?: Record<string, string>; until: number; pending?: Promise<Record<string, string>> } = { until: 0 };
+  const cache: { names?: Record<string, string>; until: number; pending?: Promise<Record<string, string>>; failed?: boolean } = { until: 0 };
   const listed = async (): Promise<Record<string, string>> => {
     if (!opts.list) return {};
     if (cache.until > clock()) return cache.names ?? {};
@@ -55,8 +57,13 @@ export function accountDirectory(opts: { configNames?: Record<string, string>; l
           cache.until = clock() + ttl;
           return names;
         })
-        .catch(() => {
+        .catch((err) => {
           cache.until = clock() + retry;
+          // Logged once per container: a refused or throttled listing every minute is one finding, not a flood.
+          if (!cache.failed) {
+            cache.failed = true;
+            opts.onFirstError?.(err);
+          }
           return cache.names ?? {};
         })
         .finally(() => (cache.pending = undefined));
@@ -80,3 +87,34 @@ export function accountDirectory(opts: { configNames?: Record<string, string>; l
 
 /** Organizations events after which the account list is stale. */
 export const ACCOUNT_LIST_EVENTS = ["CreateAccount", "CreateGovCloudAccount", "CloseAccount", "RemoveAccountFromOrganization", "InviteAccountToOrganization", "AcceptHandshake", "MoveAccount"];
+
+/**
+ * The directory a Lambda builds once per container (in its callbackFactory): the names given (or `ACCOUNT_NAMES`, JSON
+ * set by the component) over the organization's, listed at most once an hour. Organizations is a global service whose
+ * endpoint is in us-east-1. A throttled, refused or slow listing (two attempts, `timeoutMs` in all) never fails the
+ * notice and delays it by at most `timeoutMs`: the message shows config names and ids, the failure is logged once per
+ * container, and the listing is tried again after a minute.
+ */
+export function envAccountDirectory(configNames?: Record<string, string>, log: (line: object) => void = (l) => console.log(JSON.stringify(l)), timeoutMs = 3000): AccountDirectory {
+  const lister = organizationsLister(new OrganizationsClient({ region: "us-east-1", maxAttempts: 2 }));
+  return accountDirectory({
+    configNames: configNames ?? (process.env.ACCOUNT_NAMES ? (JSON.parse(process.env.ACCOUNT_NAMES) as Record<string, string>) : {}),
+    list: () =>
+      Promise.race([
+        lister(),
+        new Promise<never>((_, reject) => {
+          const timer = setTimeout(() => reject(Object.assign(new Error(`ListAccounts took longer than ${timeoutMs} ms`), { name: "TimeoutError" })), timeoutMs);
+          timer.unref?.();
+        }),
+      ]),
+    ttlMs: 3_600_000,
+    onFirstError: (err) =>
+      log({ level: "WARN", message: "Organizations ListAccounts failed: messages show config account names and ids only", error: (err as Error)?.name ?? "Error", detail: String((err as Error)?.message ?? err).slice(0, 300) }),
+  });
+}
+
+/** True for an Organizations CloudTrail event (EventBridge `AWS API Call via CloudTrail`) that changes the account list. */
+export function changesAccountList(event: unknown): boolean {
+  const d = (event as { detail?: { eventSource?: unknown; eventName?: unknown } } | null)?.detail;
+  return d?.eventSource === "organizations.amazonaws.com" && typeof d.eventName === "string" && ACCOUNT_LIST_EVENTS.includes(d.eventName);
+}
