@@ -1,6 +1,7 @@
 /**
- * replay --workers: files spread over worker threads (node:worker_threads, entry replayWorker.js), results merged in
- * input order so that stdout, stderr, the summary and the exit code are byte for byte those of one thread.
+ * replay --workers n: files spread over n threads, the main thread and n-1 worker threads (node:worker_threads, entry
+ * replayWorker.js), results merged in input order so that stdout, stderr, the summary and the exit code are byte for
+ * byte those of one thread. The main thread replays its share as well: it is busy at once while the workers start.
  *
  * - Split by file: a file (however large) is read by one worker; files go to whichever worker has room, at most
  *   IN_FLIGHT_PER_WORKER per worker, so work queued in a worker stays bounded.
@@ -14,7 +15,10 @@
 import * as path from "path";
 import { Worker } from "worker_threads";
 import { ReplaySummary, type SummaryState } from "./report";
-import { reportInternal, type ReplayContext } from "./replay";
+import { readLogFileBatches } from "./readLogs";
+import { replayItems, reportInternal, type ReplayContext } from "./replayItems";
+import type { ReplayArgs } from "./replay";
+import type { DeployedCoverage } from "../../functions/coverage";
 
 export interface FileTask {
   index: number;
@@ -36,6 +40,38 @@ export interface BatchResult {
 }
 
 export const IN_FLIGHT_PER_WORKER = 2;
+
+/**
+ * Replay one file as one thread would, posting per batch what it printed and that batch's summary: what every
+ * worker thread runs, and the main thread for its own share.
+ */
+export async function replayFileBatches(task: FileTask, args: ReplayArgs, coverage: DeployedCoverage, post: (r: BatchResult) => void): Promise<void> {
+  let output: OutputChunk[] = [];
+  const write = (stream: 0 | 1) => (s: string) => {
+    const last = output[output.length - 1];
+    if (last && last[0] === stream) last[1] += s;
+    else output.push([stream, s]);
+  };
+  const ctx: ReplayContext = { args, coverage, summary: new ReplaySummary(), changes: 0, out: write(0), err: write(1) };
+  const send = (done: boolean, aborted: boolean) => {
+    post({ index: task.index, output, summary: ctx.summary.toState(), changes: ctx.changes, done, aborted });
+    output = [];
+    ctx.summary = new ReplaySummary();
+    ctx.changes = 0;
+  };
+  let aborted = false;
+  try {
+    for await (const batch of readLogFileBatches(task.file)) {
+      await replayItems(batch, ctx);
+      send(false, false);
+    }
+  } catch (e) {
+    // As in one thread: the reader failed, what was read is reported and the run stops here.
+    reportInternal(ctx, "reading the input", e);
+    aborted = true;
+  }
+  send(true, aborted);
+}
 const ENTRY = path.join(__dirname, "replayWorker.js");
 
 export async function replayWithWorkers(files: string[], workerCount: number, ctx: ReplayContext): Promise<void> {
@@ -43,7 +79,13 @@ export async function replayWithWorkers(files: string[], workerCount: number, ct
   let current = 0; // the file whose batches are written next
   let next = 0; // the next file to hand out
   let stopped = false;
+  // The main thread is one of the `workerCount` threads: it replays files too (while the workers start, and after).
+  interface Lane {
+    inFlight: number;
+    send(task: FileTask): void;
+  }
   const workers: { worker: Worker; inFlight: number }[] = [];
+  const lanes: Lane[] = [];
 
   await new Promise<void>((resolve) => {
     const finish = () => {
@@ -51,13 +93,24 @@ export async function replayWithWorkers(files: string[], workerCount: number, ct
       stopped = true;
       resolve();
     };
-    const dispatch = (w: { worker: Worker; inFlight: number }) => {
+    const dispatch = (w: Lane) => {
       while (!stopped && w.inFlight < IN_FLIGHT_PER_WORKER && next < files.length) {
         const task: FileTask = { index: next, file: files[next] };
         next++;
         w.inFlight++;
-        w.worker.postMessage(task);
+        w.send(task);
       }
+    };
+    const received = (w: Lane, r: BatchResult) => {
+      if (stopped) return;
+      const list = pending.get(r.index) ?? [];
+      list.push(r);
+      pending.set(r.index, list);
+      if (r.done) {
+        w.inFlight--;
+        dispatch(w);
+      }
+      drain();
     };
     const apply = (r: BatchResult): boolean => {
       for (const [stream, text] of r.output) (stream === 0 ? ctx.out : ctx.err)(text);
@@ -84,27 +137,27 @@ export async function replayWithWorkers(files: string[], workerCount: number, ct
       reportInternal(ctx, "a replay worker thread", e);
       finish();
     };
-    for (let i = 0; i < workerCount; i++) {
+    for (let i = 1; i < workerCount; i++) {
       const worker = new Worker(ENTRY, { workerData: { args: ctx.args, coverage: ctx.coverage } });
-      const w = { worker, inFlight: 0 };
+      const w: Lane & { worker: Worker } = { worker, inFlight: 0, send: (task) => worker.postMessage(task) };
       workers.push(w);
-      worker.on("message", (r: BatchResult) => {
-        if (stopped) return;
-        const list = pending.get(r.index) ?? [];
-        list.push(r);
-        pending.set(r.index, list);
-        if (r.done) {
-          w.inFlight--;
-          dispatch(w);
-        }
-        drain();
-      });
+      lanes.push(w);
+      worker.on("message", (r: BatchResult) => received(w, r));
       worker.on("error", failed);
       worker.on("exit", (code) => {
         if (!stopped) failed(new Error(`worker thread exited (code ${code}) before the run ended`));
       });
     }
-    for (const w of workers) dispatch(w);
+    let mainQueue = Promise.resolve();
+    const main: Lane = {
+      inFlight: 0,
+      send: (task) => {
+        mainQueue = mainQueue.then(() => (stopped ? undefined : replayFileBatches(task, ctx.args, ctx.coverage, (r) => received(main, r)))).catch(failed);
+      },
+    };
+    lanes.unshift(main);
+    // The main thread takes the first files: it starts at once while the workers load (each registers ts-node).
+    for (const w of lanes) dispatch(w);
     if (files.length === 0) finish();
   });
   await Promise.all(workers.map((w) => w.worker.terminate()));
