@@ -152,7 +152,12 @@ export async function replayWithWorkers(files: string[], workerCount: number, ct
     const main: Lane = {
       inFlight: 0,
       send: (task) => {
-        mainQueue = mainQueue.then(() => (stopped ? undefined : replayFileBatches(task, ctx.args, ctx.coverage, (r) => received(main, r)))).catch(failed);
+        mainQueue = mainQueue
+          .then(() => (stopped ? undefined : replayFileBatches(task, ctx.args, ctx.coverage, (r) => received(main, r))))
+          // Replaying a file is synchronous but for promises: without a turn of the event loop between files, the
+          // workers' messages would wait (and the workers idle) until the main thread ran out of files.
+          .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
+          .catch(failed);
       },
     };
     lanes.unshift(main);
