@@ -10,8 +10,8 @@
  * on; the exit code says so only with `--strict`.
  * `--changes` adds what the change feed would send: a `change` line per change record (JSON), or its one-line
  * summary (human), and a change count; without it the output is exactly as before.
- * `--workers <n>` spreads the files over n worker threads (default: one per core when the input is large enough;
- * 1 = everything in this thread); the output, stdout and stderr, is byte for byte that of one worker.
+ * `--workers <n>` spreads the files over n threads, this one and n-1 worker threads (default: one per core when the
+ * input is large enough; 1 = everything in this thread); stdout, stderr and the exit code are byte for byte those of one.
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -39,7 +39,7 @@ export interface ReplayArgs {
   strict?: boolean;
   /** Stack whose config (Pulumi.<stack>.yaml) says what the deployed pipeline sees; unset = the defaults. */
   stack?: string;
-  /** Worker threads to spread files over (1 = all in this thread); unset = one per core for inputs worth it (workerCount). */
+  /** Threads to spread files over, this one included (1 = all in this thread); unset = one per core for inputs worth it (workerCount). */
   workers?: number;
 }
 

@@ -3,8 +3,8 @@
  * replayWorker.js), results merged in input order so that stdout, stderr, the summary and the exit code are byte for
  * byte those of one thread. The main thread replays its share as well: it is busy at once while the workers start.
  *
- * - Split by file: a file (however large) is read by one worker; files go to whichever worker has room, at most
- *   IN_FLIGHT_PER_WORKER per worker, so work queued in a worker stays bounded.
+ * - Split by file: a file (however large) is read by one thread; files go to whichever thread has room, at most
+ *   IN_FLIGHT_PER_WORKER per worker thread (1 for the main thread), so work queued in a worker stays bounded.
  * - A worker posts back per batch (a one-document file, or a run of up to 1,000 JSON lines): the output it would
  *   have written and that batch's ReplaySummary (as plain data). The main thread writes and merges (ReplaySummary.merge)
  *   the batches of file i only once every file before i is done; batches of later files wait in memory meanwhile
@@ -82,6 +82,8 @@ export async function replayWithWorkers(files: string[], workerCount: number, ct
   // The main thread is one of the `workerCount` threads: it replays files too (while the workers start, and after).
   interface Lane {
     inFlight: number;
+    /** Files handed out and not done at most: IN_FLIGHT_PER_WORKER, 1 for the main thread (it takes the next file at once). */
+    limit: number;
     send(task: FileTask): void;
   }
   const workers: { worker: Worker; inFlight: number }[] = [];
@@ -94,7 +96,7 @@ export async function replayWithWorkers(files: string[], workerCount: number, ct
       resolve();
     };
     const dispatch = (w: Lane) => {
-      while (!stopped && w.inFlight < IN_FLIGHT_PER_WORKER && next < files.length) {
+      while (!stopped && w.inFlight < w.limit && next < files.length) {
         const task: FileTask = { index: next, file: files[next] };
         next++;
         w.inFlight++;
@@ -139,7 +141,7 @@ export async function replayWithWorkers(files: string[], workerCount: number, ct
     };
     for (let i = 1; i < workerCount; i++) {
       const worker = new Worker(ENTRY, { workerData: { args: ctx.args, coverage: ctx.coverage } });
-      const w: Lane & { worker: Worker } = { worker, inFlight: 0, send: (task) => worker.postMessage(task) };
+      const w: Lane & { worker: Worker } = { worker, inFlight: 0, limit: IN_FLIGHT_PER_WORKER, send: (task) => worker.postMessage(task) };
       workers.push(w);
       lanes.push(w);
       worker.on("message", (r: BatchResult) => received(w, r));
@@ -151,6 +153,8 @@ export async function replayWithWorkers(files: string[], workerCount: number, ct
     let mainQueue = Promise.resolve();
     const main: Lane = {
       inFlight: 0,
+      // One at a time: two large files and two threads then get one each.
+      limit: 1,
       send: (task) => {
         mainQueue = mainQueue
           .then(() => (stopped ? undefined : replayFileBatches(task, ctx.args, ctx.coverage, (r) => received(main, r))))
