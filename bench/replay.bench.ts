@@ -3,6 +3,7 @@
  *
  *   npx ts-node --transpile-only bench/replay.bench.ts [--corpus-mb N | --full] [--runs K] [--corpus-dir D] [--json F]
  *   npx ts-node --transpile-only bench/replay.bench.ts --jsonl [--records N] [--runs K]      (the earlier JSON-lines bench)
+ *   npx ts-node --transpile-only bench/replay.bench.ts --workers-only [--corpus-mb N] [--runs K] [--workers n]   (1 vs n worker threads)
  *
  * Corpus: CloudTrail S3 log files as CloudTrail delivers them (`{"Records":[...]}`, gzipped, under
  * AWSLogs/<org>/<account>/CloudTrail/<region>/yyyy/mm/dd/), built from the shipped real records (Stratus Red Team
@@ -260,6 +261,83 @@ export function replayTable(r: ReplayResult): string {
   ].join("\n");
 }
 
+// ---- worker threads (issue 22): 1 vs N workers on the same corpus ---------------------------------------------------
+
+export interface WorkersResult {
+  corpus: { files: number; records: number; jsonBytes: number; gzBytes: number };
+  workers: number;
+  cores: number;
+  /** Wall time of the whole CLI process (`ts-node --transpile-only stacks/cli/replay.ts --json --workers k <corpus>`). */
+  oneSeconds: number[];
+  manySeconds: number[];
+  /** median(1 worker) / median(N workers): the speed-up (target >= 1.7 on 2 cores). */
+  speedup: number;
+  /** The N-worker stdout was byte-identical to the 1-worker stdout in every run. */
+  identical: boolean;
+}
+
+/**
+ * The replay CLI as users run it, with 1 and with N worker threads (default: one per core) on the same corpus,
+ * alternating, medians of K runs. Wall time of the whole process, ts-node start-up and the workers' own start-up
+ * (each registers ts-node) included: that is what a user waits for. The stdout of both must be byte-identical.
+ */
+export async function benchWorkers(opts: { corpusBytes: number; runs: number; workers?: number; corpusDir?: string; log?: (s: string) => void }): Promise<WorkersResult> {
+  const log = opts.log ?? ((s: string) => process.stderr.write(s + "\n"));
+  const scratch = mkTemp("bench-workers");
+  const dir = opts.corpusDir ? path.resolve(opts.corpusDir) : path.join(scratch, "corpus");
+  const cores = os.availableParallelism();
+  const n = opts.workers ?? cores;
+  try {
+    log(`workers: building (or reusing) a ${fmtMB(opts.corpusBytes, 0)} corpus in ${dir} ...`);
+    const corpus = await buildCorpus(dir, opts.corpusBytes);
+    const cli = path.join(ROOT, "stacks/cli/replay.ts");
+    const once = async (k: number) => {
+      const r = await runNode([cli, "--json", "--workers", String(k), dir], { ts: true, timeoutMs: 60 * 60_000 });
+      if (r.code !== 0) throw new Error(`replay --workers ${k} failed (exit ${r.code}):\n${r.stderr.slice(-3000)}`);
+      return { seconds: r.wallMs / 1000, stdout: r.stdout };
+    };
+    const oneSeconds: number[] = [];
+    const manySeconds: number[] = [];
+    let identical = true;
+    for (let i = 0; i < opts.runs; i++) {
+      const order = i % 2 === 0 ? [1, n] : [n, 1];
+      const outs: Record<number, string> = {};
+      for (const k of order) {
+        const r = await once(k);
+        (k === 1 ? oneSeconds : manySeconds).push(r.seconds);
+        outs[k] = r.stdout;
+      }
+      if (outs[1] !== outs[n]) identical = false;
+      log(`workers: run ${i + 1}/${opts.runs}: 1 worker ${oneSeconds[i].toFixed(2)} s, ${n} workers ${manySeconds[i].toFixed(2)} s`);
+    }
+    return {
+      corpus: { files: corpus.files.length, records: corpus.records, jsonBytes: corpus.jsonBytes, gzBytes: corpus.gzBytes },
+      workers: n,
+      cores,
+      oneSeconds,
+      manySeconds,
+      speedup: median(oneSeconds) / median(manySeconds),
+      identical,
+    };
+  } finally {
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+export function workersTable(w: WorkersResult): string {
+  const row = (name: string, xs: number[]) => [name, `${median(xs).toFixed(2)} s`, Math.round(w.corpus.records / median(xs)).toLocaleString("en"), `${(w.corpus.jsonBytes / 1e6 / median(xs)).toFixed(1)} MB/s`];
+  return [
+    table([
+      ["", "median wall time (whole CLI)", "events/s", "JSON MB/s"],
+      row("replay --json --workers 1", w.oneSeconds),
+      row(`replay --json --workers ${w.workers}`, w.manySeconds),
+    ]),
+    `workers: ${w.workers} vs 1 on ${w.cores} cores: ${fmtX(w.speedup)} (target >= 1.70x on 2 cores: ${w.speedup >= 1.7 ? "met" : "MISSED"}); ` +
+      `stdout byte-identical: ${w.identical ? "yes" : "NO"}; corpus ${w.corpus.files} .json.gz files, ${w.corpus.records.toLocaleString("en")} records, ` +
+      `${fmtMB(w.corpus.jsonBytes, 0)} JSON; median of ${w.oneSeconds.length} runs each`,
+  ].join("\n");
+}
+
 // ---- the earlier JSON-lines benchmark (--jsonl), unchanged ---------------------------------------------------------
 
 async function buildLog(file: string, n: number): Promise<void> {
@@ -314,6 +392,11 @@ async function jsonLines(records: number, runs: number): Promise<void> {
 
 async function main(): Promise<void> {
   if (flag("--jsonl") || flag("--records")) return jsonLines(option("--records", 200_000), option("--runs", 5));
+  if (flag("--workers-only")) {
+    const w = await benchWorkers({ corpusBytes: option("--corpus-mb", 48) * 1e6, runs: option("--runs", 3), workers: flag("--workers") ? option("--workers", 2) : undefined, corpusDir: stringOption("--corpus-dir") });
+    process.stdout.write(`\nReplay with worker threads (node ${process.version})\n${workersTable(w)}\n`);
+    return;
+  }
   const corpusMb = flag("--full") ? 1024 : option("--corpus-mb", 48);
   const result = await benchReplay({ corpusBytes: corpusMb * 1e6, runs: option("--runs", 3), corpusDir: stringOption("--corpus-dir") });
   process.stdout.write(`\nReplay throughput (node ${process.version})\n${replayTable(result)}\n`);

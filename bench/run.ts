@@ -8,6 +8,7 @@
  *   --replay-runs K     replay and baseline runs (default 5)
  *   --corpus-mb N       replay corpus size in MB of JSON (default 48; 1024 with --full)
  *   --corpus-dir D      keep / reuse the replay corpus in D
+ *   --workers-runs K    runs of the 1 vs N worker threads comparison (default 3); --workers n sets N (default: cores)
  *   --sizes 10,100      --modes direct,stackset     which plans
  *   --out F             results file (default bench/results.json; bench/results-full.json with --full)
  *
@@ -16,13 +17,13 @@
 import * as fs from "fs";
 import * as path from "path";
 import { benchFunctions, functionsTable, type FunctionsResult } from "./functions.bench";
-import { benchReplay, replayTable, type ReplayResult } from "./replay.bench";
+import { benchReplay, benchWorkers, replayTable, workersTable, type ReplayResult, type WorkersResult } from "./replay.bench";
 import { benchPlan, planList, planTable, type PlanRow } from "./plan.bench";
 import { benchParse, parseTable, parseTarget } from "./parse.bench";
-import { flag, machine, option, stringOption, writeSection } from "./lib/common";
+import { flag, machine, mkTemp, option, stringOption, writeSection } from "./lib/common";
 
 /** The issue's targets, per benchmark, each "met" or "MISSED" with the figures behind it. */
-function targets(f?: FunctionsResult, r?: ReplayResult, p?: PlanRow[]): Record<string, string[]> {
+function targets(f?: FunctionsResult, r?: ReplayResult, p?: PlanRow[], w?: WorkersResult): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   if (f) {
     const over5 = f.functions.filter((x) => x.plan.zippedBytes > 5e6).map((x) => x.name);
@@ -44,6 +45,10 @@ function targets(f?: FunctionsResult, r?: ReplayResult, p?: PlanRow[]): Record<s
       `replay memory flat as input grows (peak RSS, all vs 1/4 of the files, <= 1.25x): ${verdict} (replay ${growth.toFixed(2)}x, baseline ${baseGrowth.toFixed(2)}x)`,
     ];
   }
+  if (w)
+    out.replayWorkers = [
+      `replay with ${w.workers} worker threads >= 1.7x one on 2 cores (whole CLI, same corpus): ${w.speedup >= 1.7 ? "met" : "MISSED"} (${w.speedup.toFixed(2)}x on ${w.cores} cores); output byte-identical: ${w.identical ? "yes" : "NO"}`,
+    ];
   if (p) {
     out.plan = [];
     const ss = p.filter((x) => x.mode === "stackset" && x.ok);
@@ -80,6 +85,7 @@ async function main(): Promise<void> {
 
   let f: FunctionsResult | undefined;
   let r: ReplayResult | undefined;
+  let w: WorkersResult | undefined;
   let p: PlanRow[] | undefined;
   const sections: string[] = [];
   if (only.includes("functions")) {
@@ -88,9 +94,18 @@ async function main(): Promise<void> {
     sections.push(`1. Lambda archives and cold starts\n${functionsTable(f)}`);
   }
   if (only.includes("replay")) {
-    r = await benchReplay({ corpusBytes: option("--corpus-mb", full ? 1024 : 48) * 1e6, runs: option("--replay-runs", 5), corpusDir: stringOption("--corpus-dir"), log });
-    writeSection(out, "replay", r);
-    sections.push(`2. replay throughput and memory\n${replayTable(r)}`);
+    // One corpus for both replay measurements (issue 22: 1 vs N worker threads on the same corpus).
+    const corpusDir = stringOption("--corpus-dir") ?? path.join(mkTemp("bench-corpus"), "corpus");
+    try {
+      r = await benchReplay({ corpusBytes: option("--corpus-mb", full ? 1024 : 48) * 1e6, runs: option("--replay-runs", 5), corpusDir, log });
+      writeSection(out, "replay", r);
+      sections.push(`2. replay throughput and memory\n${replayTable(r)}`);
+      w = await benchWorkers({ corpusBytes: option("--corpus-mb", full ? 1024 : 48) * 1e6, runs: option("--workers-runs", 3), workers: flag("--workers") ? option("--workers", 2) : undefined, corpusDir, log });
+      writeSection(out, "replayWorkers", w);
+      sections.push(`2b. replay with worker threads (issue 22)\n${workersTable(w)}`);
+    } finally {
+      if (!stringOption("--corpus-dir")) fs.rmSync(path.dirname(corpusDir), { recursive: true, force: true });
+    }
   }
   if (only.includes("plan")) {
     p = await benchPlan({ plans: planList(full), timeoutMs: option("--timeout-min", full ? 60 : 10) * 60_000, log });
@@ -105,14 +120,14 @@ async function main(): Promise<void> {
     sections.push(`4. deny message parse, 1 MB messages (median of 7)\n${parseTable(rows)}`);
     parseGoal = { parse: [parseTarget(rows)] };
   }
-  const goals = { ...(readJson(out).targets ?? {}), ...targets(f, r, p), ...parseGoal };
+  const goals = { ...(readJson(out).targets ?? {}), ...targets(f, r, p, w), ...parseGoal };
   writeSection(out, "targets", goals);
   const seconds = (Date.now() - started) / 1000;
   writeSection(out, "runs", [...(readJson(out).runs ?? []), { ...run, seconds }]);
   const m = machine();
   process.stdout.write(
     `\n==== trailwatch bench (${full ? "full" : "quick"} mode), ${m.cpuCount} x ${m.cpuModel}, node ${m.node}, ${seconds.toFixed(0)} s ====\n\n` +
-      `${sections.join("\n\n")}\n\nTargets of issue 9\n${Object.values({ ...targets(f, r, p), ...parseGoal }).flat().map((g) => `  - ${g}`).join("\n")}\n\nwritten ${path.relative(process.cwd(), out)}\n`,
+      `${sections.join("\n\n")}\n\nTargets of issue 9\n${Object.values({ ...targets(f, r, p, w), ...parseGoal }).flat().map((g) => `  - ${g}`).join("\n")}\n\nwritten ${path.relative(process.cwd(), out)}\n`,
   );
 }
 

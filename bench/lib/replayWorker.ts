@@ -43,7 +43,8 @@ async function main(): Promise<void> {
   else {
     let summary = "";
     await replay(
-      { paths: files, json: true, trustedCidrs: [] },
+      // One thread: this measures replay's own per-record work against the baseline (worker threads: benchWorkers).
+      { paths: files, json: true, trustedCidrs: [], workers: 1 },
       (s) => {
         outBytes += s.length;
         if (s.startsWith('{"kind":"summary"')) summary = s;

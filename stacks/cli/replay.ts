@@ -10,17 +10,23 @@
  * on; the exit code says so only with `--strict`.
  * `--changes` adds what the change feed would send: a `change` line per change record (JSON), or its one-line
  * summary (human), and a change count; without it the output is exactly as before.
+ * `--workers <n>` spreads the files over n threads, this one and n-1 worker threads (default: one per core when the
+ * input is large enough; 1 = everything in this thread); stdout, stderr and the exit code are byte for byte those of one.
  */
+import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
-import { readLogBatches } from "./readLogs";
-import { mayProduceFindings, routeRecord, type Finding } from "../../functions/router";
+import { listLogFiles, readLogFileBatches } from "./readLogs";
+import { replayWithWorkers } from "./replayWorkers";
+import { replayItems, reportInternal, type ReplayContext } from "./replayItems";
 import { ReplaySummary, formatReport } from "./report";
-import { isChange, summarize, toChangeRecord } from "../../functions/changeFeed";
-import { unseenBecause, type DeployedCoverage } from "../../functions/coverage";
+import type { DeployedCoverage } from "../../functions/coverage";
 import { DEFAULT_COVERAGE, deployedCoverage, parseStackConfig } from "../config";
 import { readStackConfig } from "./mockRuntime";
 
-const USAGE = "usage: npm run replay -- [paths...] [--json] [--changes] [--strict] [--stack <name>] [--trusted-cidr <cidr>]...";
+const USAGE = "usage: npm run replay -- [paths...] [--json] [--changes] [--strict] [--stack <name>] [--trusted-cidr <cidr>]... [--workers <n>]";
+export { describeInternalError, replayItems, reportInternal, type ReplayContext } from "./replayItems";
+
 export const SAMPLES = path.resolve(__dirname, "../../samples/cloudtrail");
 
 export interface ReplayArgs {
@@ -33,6 +39,8 @@ export interface ReplayArgs {
   strict?: boolean;
   /** Stack whose config (Pulumi.<stack>.yaml) says what the deployed pipeline sees; unset = the defaults. */
   stack?: string;
+  /** Threads to spread files over, this one included (1 = all in this thread); unset = one per core for inputs worth it (workerCount). */
+  workers?: number;
 }
 
 export function parseReplayArgs(argv: string[]): ReplayArgs {
@@ -47,6 +55,11 @@ export function parseReplayArgs(argv: string[]): ReplayArgs {
       if (!v || !/^[\w.-]+$/.test(v)) throw new Error(`--stack needs a stack name such as prod, found ${v ?? "nothing"}\n${USAGE}`);
       args.stack = v;
     }
+    else if (a === "--workers") {
+      const v = argv[++i];
+      if (!v || !/^\d{1,3}$/.test(v) || Number(v) < 1 || Number(v) > 256) throw new Error(`--workers needs a number of worker threads from 1 to 256, found ${v ?? "nothing"}\n${USAGE}`);
+      args.workers = Number(v);
+    }
     else if (a === "--trusted-cidr") {
       const v = argv[++i];
       if (!v || !/^[0-9a-fA-F:.]+\/\d{1,3}$/.test(v)) throw new Error(`--trusted-cidr needs a CIDR such as 10.0.0.0/8, found ${v ?? "nothing"}\n${USAGE}`);
@@ -59,89 +72,44 @@ export function parseReplayArgs(argv: string[]): ReplayArgs {
   return args;
 }
 
-/** Where an item is, for messages: `file:line` for JSON lines, `file record <n>` for one-document files. */
-function whereOf(item: { file: string; line: number | null; index?: number }): string {
-  return item.line ? `${item.file}:${item.line}` : item.index !== undefined ? `${item.file} record ${item.index}` : item.file;
-}
-
-/** An error in our own code, for the report: its message and the first frame in this project (relative path). */
-export function describeInternalError(e: unknown): string {
-  const err = e instanceof Error ? e : new Error(typeof e === "string" ? e : "non-Error thrown");
-  const root = path.resolve(__dirname, "../..") + path.sep;
-  const frame = (err.stack ?? "")
-    .split("\n")
-    .map((l) => l.trim())
-    .find((l) => l.startsWith("at ") && l.includes(root) && !l.includes(`${path.sep}node_modules${path.sep}`));
-  return `${err.name}: ${err.message.split(root).join("")}${frame ? ` (${frame.split(root).join("")})` : ""}`;
+/**
+ * How many worker threads when --workers is not given: one per core (os.availableParallelism), at most one per file,
+ * and none below AUTO_WORKERS_MIN_BYTES of input on disk, where starting the workers (each loads the TypeScript
+ * through ts-node, about a second) costs more than it saves.
+ */
+export const AUTO_WORKERS_MIN_BYTES = 16 * 1024 * 1024;
+export function workerCount(requested: number | undefined, files: string[]): number {
+  if (requested !== undefined) return Math.max(1, Math.min(requested, files.length));
+  if (files.length < 2) return 1;
+  let bytes = 0;
+  for (const f of files) {
+    try {
+      bytes += fs.statSync(f).size;
+    } catch {
+      // Gone since the listing: the reader reports it.
+    }
+    if (bytes >= AUTO_WORKERS_MIN_BYTES) return Math.max(1, Math.min(os.availableParallelism(), files.length));
+  }
+  return 1;
 }
 
 /** Run a replay, writing to `out` (stdout) and `err` (stderr). Returns the exit code. */
 export async function replay(args: ReplayArgs, out: (s: string) => void, err: (s: string) => void): Promise<number> {
   const summary = new ReplaySummary();
   const coverage = args.stack ? stackCoverage(args.stack) : DEFAULT_COVERAGE;
-  let changes = 0;
-  const internal = (where: string, e: unknown) => {
-    const what = describeInternalError(e);
-    summary.internal({ where, message: what });
-    err(`replay: internal error at ${where} (a bug in trailwatch, not bad input: please report it): ${what}\n`);
-  };
+  const ctx: ReplayContext = { args, coverage, summary, changes: 0, out, err };
   try {
+    const { files, problems } = listLogFiles(args.paths);
+    if (problems.length > 0) await replayItems(problems, ctx);
+    const workers = workerCount(args.workers, files);
+    if (workers > 1) await replayWithWorkers(files, workers, ctx);
     // A file (or a run of JSON lines) at a time: a record that produces nothing then costs no await at all.
-    for await (const batch of readLogBatches(args.paths)) {
-      for (const item of batch) {
-        if (item.kind === "digest") {
-          summary.digests++;
-          continue;
-        }
-        if (item.kind === "problem") {
-          summary.skip(item);
-          err(`replay: skipped ${item.file}${item.line ? `:${item.line}` : ""}: ${item.message}\n`);
-          continue;
-        }
-        summary.records++;
-        summary.files.add(item.file);
-        if (item.ignored.length > 0) for (const p of item.ignored) {
-          summary.fieldsIgnored++;
-          err(`replay: ${whereOf(item)}: ignored ${p.field}: ${p.problem}\n`);
-        }
-        // Output is written only once the record went through whole: a record with an internal error adds nothing.
-        const lines: string[] = [];
-        try {
-          // Most records can produce no finding: tell them apart cheaply before the full (async) routing.
-          const routed = mayProduceFindings(item.record);
-          if (!routed && !args.changes) continue;
-          // Whether the deployed config would have seen each finding: a data event, a network activity event or a region
-          // without a forwarder never reaches the bus (fields added to the public JSON, counted apart in the summary).
-          const findings: Finding[] = (routed ? await routeRecord(item.record, { trustedCidrs: args.trustedCidrs }) : []).map((found) => {
-            const why = unseenBecause(item.record, (found as { kind: string }).kind, coverage);
-            return { ...found, seen: why === null, unseenBecause: why } as unknown as Finding;
-          });
-          if (args.json) for (const f of findings) lines.push(JSON.stringify(f) + "\n");
-          let change: string | null = null;
-          if (args.changes && isChange(item.record)) {
-            const c = toChangeRecord(item.record, { accounts: {} });
-            change = args.json ? JSON.stringify(c) + "\n" : `change  ${summarize(c)}\n`;
-          }
-          for (const f of findings) {
-            summary.add(f);
-            summary.unseen((f as unknown as { unseenBecause: string | null }).unseenBecause);
-          }
-          if (change !== null) {
-            changes++;
-            lines.push(change);
-          }
-        } catch (e) {
-          // A record our functions cannot handle is a bug to report, not a reason to stop the run.
-          internal(whereOf(item), e);
-          continue;
-        }
-        for (const l of lines) out(l);
-      }
-    }
+    else for (const file of files) for await (const batch of readLogFileBatches(file)) await replayItems(batch, ctx);
   } catch (e) {
     // The reader itself failed: report what was read so far rather than nothing.
-    internal("reading the input", e);
+    reportInternal(ctx, "reading the input", e);
   }
+  const changes = ctx.changes;
   if (args.json) out(JSON.stringify(args.changes ? { ...summary.toJSON(), changes } : summary.toJSON()) + "\n");
   else out(formatReport(summary) + (args.changes ? `Change feed: ${changes} changes\n` : ""));
   const nothingRead = summary.records === 0 && summary.skipped.length > 0;

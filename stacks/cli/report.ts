@@ -142,6 +142,93 @@ export class ReplaySummary {
     }
   }
 
+  /**
+   * Add the totals of a summary built over input read after this one's: the result is the summary one pass over both
+   * would have built (counts add; keyed groups, files and kept examples keep first-seen order and the same caps).
+   * replay --workers builds one summary per file (or run of JSON lines) in the workers and merges them in input order.
+   */
+  merge(o: ReplaySummary): void {
+    this.records += o.records;
+    for (const f of o.files) this.files.add(f);
+    for (const p of o.skipped) if (this.skipped.length < MAX_SKIPPED_KEPT) this.skipped.push(p);
+    this.skippedCount += o.skippedCount;
+    for (const e of o.internalErrors) if (this.internalErrors.length < MAX_SKIPPED_KEPT) this.internalErrors.push(e);
+    this.internalCount += o.internalCount;
+    this.fieldsIgnored += o.fieldsIgnored;
+    this.denies += o.denies;
+    this.suggestions += o.suggestions;
+    addCounts(this.causes, o.causes);
+    for (const [key, g] of o.deniesByKey) {
+      const mine = this.deniesByKey.get(key);
+      if (!mine) {
+        this.deniesByKey.set(key, { ...g, accounts: new Set(g.accounts), sessions: new Set(g.sessions) });
+        continue;
+      }
+      mine.count += g.count;
+      // add() keeps a session while the group holds at most MAX_SESSIONS_SHOWN: the same rule, in the same order.
+      for (const s of g.sessions) if (mine.sessions.size <= MAX_SESSIONS_SHOWN) mine.sessions.add(s);
+      if (!mine.encodedMessage && g.encodedMessage) mine.encodedMessage = g.encodedMessage;
+      if (g.dataEvent) mine.dataEvent = true;
+      for (const a of g.accounts) mine.accounts.add(a);
+    }
+    for (const [k, n] of o.scp) this.scp.set(k, (this.scp.get(k) ?? 0) + n);
+    for (const c of o.sgChanges) if (this.sgChanges.length < 200) this.sgChanges.push(c);
+    this.sgCount += o.sgCount;
+    this.roleChanges += o.roleChanges;
+    addCounts(this.roleEvents, o.roleEvents);
+    this.digests += o.digests;
+    for (const [r, n] of Object.entries(o.unseenCounts)) this.unseenCounts[r] = (this.unseenCounts[r] ?? 0) + n;
+  }
+
+  /** Plain data for postMessage (Maps, Sets and prototype-less counters as entries); fromState rebuilds it. */
+  toState(): SummaryState {
+    return {
+      records: this.records,
+      files: [...this.files],
+      skipped: this.skipped,
+      skippedCount: this.skippedCount,
+      internalErrors: this.internalErrors,
+      internalCount: this.internalCount,
+      fieldsIgnored: this.fieldsIgnored,
+      denies: this.denies,
+      suggestions: this.suggestions,
+      causes: Object.entries(this.causes),
+      deniesByKey: [...this.deniesByKey].map(([k, g]) => [k, { ...g, accounts: [...g.accounts], sessions: [...g.sessions] }]),
+      scp: [...this.scp],
+      sgChanges: this.sgChanges,
+      sgCount: this.sgCount,
+      roleChanges: this.roleChanges,
+      roleEvents: Object.entries(this.roleEvents),
+      digests: this.digests,
+      unseenCounts: Object.entries(this.unseenCounts),
+    };
+  }
+
+  static fromState(s: SummaryState): ReplaySummary {
+    const r = new ReplaySummary();
+    Object.assign(r, {
+      records: s.records,
+      files: new Set(s.files),
+      skipped: s.skipped,
+      skippedCount: s.skippedCount,
+      internalErrors: s.internalErrors,
+      internalCount: s.internalCount,
+      fieldsIgnored: s.fieldsIgnored,
+      denies: s.denies,
+      suggestions: s.suggestions,
+      deniesByKey: new Map(s.deniesByKey.map(([k, g]) => [k, { ...g, accounts: new Set(g.accounts), sessions: new Set(g.sessions) }])),
+      scp: new Map(s.scp),
+      sgChanges: s.sgChanges,
+      sgCount: s.sgCount,
+      roleChanges: s.roleChanges,
+      digests: s.digests,
+    });
+    for (const [k, n] of s.causes) r.causes[k] = n;
+    for (const [k, n] of s.roleEvents) r.roleEvents[k] = n;
+    for (const [k, n] of s.unseenCounts) r.unseenCounts[k] = n;
+    return r;
+  }
+
   /** The `summary` line of --json. */
   toJSON(): Record<string, unknown> {
     return {
@@ -168,6 +255,32 @@ export class ReplaySummary {
       unseen: { ...this.unseenCounts },
     };
   }
+}
+
+/** A ReplaySummary as plain data (toState / fromState). */
+export interface SummaryState {
+  records: number;
+  files: string[];
+  skipped: ProblemItem[];
+  skippedCount: number;
+  internalErrors: InternalError[];
+  internalCount: number;
+  fieldsIgnored: number;
+  denies: number;
+  suggestions: number;
+  causes: [string, number][];
+  deniesByKey: [string, Omit<DenyGroup, "accounts" | "sessions"> & { accounts: string[]; sessions: string[] }][];
+  scp: [string, number][];
+  sgChanges: Finding[];
+  sgCount: number;
+  roleChanges: number;
+  roleEvents: [string, number][];
+  digests: number;
+  unseenCounts: [string, number][];
+}
+
+function addCounts(into: Record<string, number>, from: Record<string, number>): void {
+  for (const [k, n] of Object.entries(from)) into[k] = (into[k] ?? 0) + n;
 }
 
 /** localeCompare for anything: non-strings compare as their text. */

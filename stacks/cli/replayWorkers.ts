@@ -1,0 +1,173 @@
+/**
+ * replay --workers n: files spread over n threads, the main thread and n-1 worker threads (node:worker_threads, entry
+ * replayWorker.js), results merged in input order so that stdout, stderr, the summary and the exit code are byte for
+ * byte those of one thread. The main thread replays its share as well: it is busy at once while the workers start.
+ *
+ * - Split by file: a file (however large) is read by one thread; files go to whichever thread has room, at most
+ *   IN_FLIGHT_PER_WORKER per worker thread (1 for the main thread), so work queued in a worker stays bounded.
+ * - A worker posts back per batch (a one-document file, or a run of up to 1,000 JSON lines): the output it would
+ *   have written and that batch's ReplaySummary (as plain data). The main thread writes and merges (ReplaySummary.merge)
+ *   the batches of file i only once every file before i is done; batches of later files wait in memory meanwhile
+ *   (their findings and messages, not their records: bounded by the files in flight).
+ * - A reader failure in a worker ends the run after that file, as it does in one thread; a worker that dies is an
+ *   internal error and ends the run the same way.
+ */
+import * as path from "path";
+import { Worker } from "worker_threads";
+import { ReplaySummary, type SummaryState } from "./report";
+import { readLogFileBatches } from "./readLogs";
+import { replayItems, reportInternal, type ReplayContext } from "./replayItems";
+import type { ReplayArgs } from "./replay";
+import type { DeployedCoverage } from "../../functions/coverage";
+
+export interface FileTask {
+  index: number;
+  file: string;
+}
+
+/** Output as it was written: [0 = stdout | 1 = stderr, text], consecutive writes to one stream joined. */
+export type OutputChunk = [0 | 1, string];
+
+export interface BatchResult {
+  index: number;
+  output: OutputChunk[];
+  summary: SummaryState;
+  changes: number;
+  /** The file's last batch. */
+  done: boolean;
+  /** The reader failed on this file: nothing after it is read (as with one thread). */
+  aborted: boolean;
+}
+
+export const IN_FLIGHT_PER_WORKER = 2;
+
+/**
+ * Replay one file as one thread would, posting per batch what it printed and that batch's summary: what every
+ * worker thread runs, and the main thread for its own share.
+ */
+export async function replayFileBatches(task: FileTask, args: ReplayArgs, coverage: DeployedCoverage, post: (r: BatchResult) => void): Promise<void> {
+  let output: OutputChunk[] = [];
+  const write = (stream: 0 | 1) => (s: string) => {
+    const last = output[output.length - 1];
+    if (last && last[0] === stream) last[1] += s;
+    else output.push([stream, s]);
+  };
+  const ctx: ReplayContext = { args, coverage, summary: new ReplaySummary(), changes: 0, out: write(0), err: write(1) };
+  const send = (done: boolean, aborted: boolean) => {
+    post({ index: task.index, output, summary: ctx.summary.toState(), changes: ctx.changes, done, aborted });
+    output = [];
+    ctx.summary = new ReplaySummary();
+    ctx.changes = 0;
+  };
+  let aborted = false;
+  try {
+    for await (const batch of readLogFileBatches(task.file)) {
+      await replayItems(batch, ctx);
+      send(false, false);
+    }
+  } catch (e) {
+    // As in one thread: the reader failed, what was read is reported and the run stops here.
+    reportInternal(ctx, "reading the input", e);
+    aborted = true;
+  }
+  send(true, aborted);
+}
+const ENTRY = path.join(__dirname, "replayWorker.js");
+
+export async function replayWithWorkers(files: string[], workerCount: number, ctx: ReplayContext): Promise<void> {
+  const pending = new Map<number, BatchResult[]>();
+  let current = 0; // the file whose batches are written next
+  let next = 0; // the next file to hand out
+  let stopped = false;
+  // The main thread is one of the `workerCount` threads: it replays files too (while the workers start, and after).
+  interface Lane {
+    inFlight: number;
+    /** Files handed out and not done at most: IN_FLIGHT_PER_WORKER, 1 for the main thread (it takes the next file at once). */
+    limit: number;
+    send(task: FileTask): void;
+  }
+  const workers: { worker: Worker; inFlight: number }[] = [];
+  const lanes: Lane[] = [];
+
+  await new Promise<void>((resolve) => {
+    const finish = () => {
+      if (stopped) return;
+      stopped = true;
+      resolve();
+    };
+    const dispatch = (w: Lane) => {
+      while (!stopped && w.inFlight < w.limit && next < files.length) {
+        const task: FileTask = { index: next, file: files[next] };
+        next++;
+        w.inFlight++;
+        w.send(task);
+      }
+    };
+    const received = (w: Lane, r: BatchResult) => {
+      if (stopped) return;
+      const list = pending.get(r.index) ?? [];
+      list.push(r);
+      pending.set(r.index, list);
+      if (r.done) {
+        w.inFlight--;
+        dispatch(w);
+      }
+      drain();
+    };
+    const apply = (r: BatchResult): boolean => {
+      for (const [stream, text] of r.output) (stream === 0 ? ctx.out : ctx.err)(text);
+      ctx.summary.merge(ReplaySummary.fromState(r.summary));
+      ctx.changes += r.changes;
+      return r.aborted;
+    };
+    const drain = () => {
+      while (!stopped) {
+        const batches = pending.get(current);
+        if (!batches || batches.length === 0) break;
+        const r = batches.shift()!;
+        if (apply(r)) return finish();
+        if (r.done) {
+          pending.delete(current);
+          current++;
+          if (current >= files.length) return finish();
+        }
+      }
+    };
+    const failed = (e: unknown) => {
+      if (stopped) return;
+      // Everything before the lost file is written first, so the report holds what was read.
+      reportInternal(ctx, "a replay worker thread", e);
+      finish();
+    };
+    for (let i = 1; i < workerCount; i++) {
+      const worker = new Worker(ENTRY, { workerData: { args: ctx.args, coverage: ctx.coverage } });
+      const w: Lane & { worker: Worker } = { worker, inFlight: 0, limit: IN_FLIGHT_PER_WORKER, send: (task) => worker.postMessage(task) };
+      workers.push(w);
+      lanes.push(w);
+      worker.on("message", (r: BatchResult) => received(w, r));
+      worker.on("error", failed);
+      worker.on("exit", (code) => {
+        if (!stopped) failed(new Error(`worker thread exited (code ${code}) before the run ended`));
+      });
+    }
+    let mainQueue = Promise.resolve();
+    const main: Lane = {
+      inFlight: 0,
+      // One at a time: two large files and two threads then get one each.
+      limit: 1,
+      send: (task) => {
+        mainQueue = mainQueue
+          .then(() => (stopped ? undefined : replayFileBatches(task, ctx.args, ctx.coverage, (r) => received(main, r))))
+          // Replaying a file is synchronous but for promises: without a turn of the event loop between files, the
+          // workers' messages would wait (and the workers idle) until the main thread ran out of files.
+          .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
+          .catch(failed);
+      },
+    };
+    lanes.unshift(main);
+    // The main thread takes the first files: it starts at once while the workers load (each registers ts-node).
+    for (const w of lanes) dispatch(w);
+    if (files.length === 0) finish();
+  });
+  await Promise.all(workers.map((w) => w.worker.terminate()));
+}
