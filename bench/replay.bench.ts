@@ -7,7 +7,7 @@
  *
  * Corpus: CloudTrail S3 log files as CloudTrail delivers them (`{"Records":[...]}`, gzipped, under
  * AWSLogs/<org>/<account>/CloudTrail/<region>/yyyy/mm/dd/), built from the shipped real records (Stratus Red Team
- * detonations and Panther rule tests, ../shared/data/cloudtrail, else samples/cloudtrail) with fresh event ids,
+ * detonations and Panther rule tests, samples/cloudtrail, or TRAILWATCH_SHARED_DATA) with fresh event ids,
  * times and recipient accounts. The mix is drawn per record: 1.5% denies, 0.1% security-group changes, 0.2% IAM
  * role changes, the rest records that produce no finding (each base record classified by routeRecord, the
  * function replay itself uses). N MB of uncompressed JSON (default 48; --full = 1024, the issue's 1 GB).

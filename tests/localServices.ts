@@ -80,6 +80,19 @@ export interface SlackCall {
 }
 
 /**
+ * A Slack Web API request as a stub sees it: the method from `/api/<method>`, the arguments from a JSON body or a form
+ * body (WebClient sends forms; JSON-looking values such as `blocks` are parsed).
+ */
+export function slackRequest(req: http.IncomingMessage, body: string): { method: string; args: Record<string, any> } {
+  const method = (req.url ?? "").replace(/^\/api\//, "").split("?")[0];
+  const ct = String(req.headers["content-type"] ?? "");
+  const args: Record<string, any> = {};
+  if (ct.includes("json")) Object.assign(args, JSON.parse(body || "{}"));
+  else for (const [k, v] of new URLSearchParams(body)) args[k] = /^[[{]/.test(v) ? JSON.parse(v) : v;
+  return { method, args };
+}
+
+/**
  * The Slack Web API: records calls, answers ok (auth.test with the bot's ids, as Slack answers for a bot token).
  * Point WebClient at `${url}/api/` (SLACK_API_URL). `delayMs` makes every call that slow, like Slack on a bad day.
  */
@@ -89,11 +102,7 @@ export async function startSlackStub(opts: { delayMs?: number } = {}): Promise<R
     let body = "";
     req.on("data", (c) => (body += c));
     req.on("end", () => {
-      const method = (req.url ?? "").replace(/^\/api\//, "").split("?")[0];
-      const ct = String(req.headers["content-type"] ?? "");
-      let args: Record<string, any> = {};
-      if (ct.includes("json")) args = JSON.parse(body || "{}");
-      else for (const [k, v] of new URLSearchParams(body)) args[k] = /^[[{]/.test(v) ? JSON.parse(v) : v;
+      const { method, args } = slackRequest(req, body);
       calls.push({ method, token: req.headers.authorization?.replace(/^Bearer /, ""), args });
       const ids = method === "auth.test" ? { user_id: "U0TRAILBOT", bot_id: "B0TRAILBOT", team_id: "T0123TEAM" } : {};
       const answer = () => {

@@ -8,6 +8,7 @@
 import * as crypto from "crypto";
 import * as http from "http";
 import type { AddressInfo } from "net";
+import { slackRequest } from "./localServices";
 
 export interface Running {
   url: string;
@@ -119,11 +120,7 @@ export async function startScriptedSlack(opts: { now?: () => number; minInterval
     let body = "";
     req.on("data", (c) => (body += c));
     req.on("end", () => {
-      const method = (req.url ?? "").replace(/^\/api\//, "").split("?")[0];
-      const args: Record<string, any> = {};
-      const ct = String(req.headers["content-type"] ?? "");
-      if (ct.includes("json")) Object.assign(args, JSON.parse(body || "{}"));
-      else for (const [k, v] of new URLSearchParams(body)) args[k] = /^[[{]/.test(v) ? JSON.parse(v) : v;
+      const { method, args } = slackRequest(req, body);
       calls.push({ method, args });
       res.setHeader("content-type", "application/json");
       const ok = (o: object) => res.end(JSON.stringify({ ok: true, ...o }));

@@ -16,6 +16,7 @@
  */
 import * as http from "http";
 import type { AddressInfo } from "net";
+import { slackRequest } from "./localServices";
 
 export interface RecordedCall {
   method: string;
@@ -184,11 +185,7 @@ export async function startBlockKitSlackStub(opts: { lookupByEmail?: Record<stri
     let body = "";
     req.on("data", (c) => (body += c));
     req.on("end", () => {
-      const method = (req.url ?? "").replace(/^\/api\//, "").split("?")[0];
-      const ct = String(req.headers["content-type"] ?? "");
-      let args: Record<string, any> = {};
-      if (ct.includes("json")) args = JSON.parse(body || "{}");
-      else for (const [k, v] of new URLSearchParams(body)) args[k] = /^[[{]/.test(v) ? JSON.parse(v) : v;
+      const { method, args } = slackRequest(req, body);
       let error: string | null = null;
       let errors: string[] = [];
       const warnings: string[] = [];

@@ -9,7 +9,7 @@
  *
  * <resource> is an ARN, `*`, a quoted S3 ARN, or IAM's `role X` / `policy X` / `access key X`.
  * Forms: AWS's catalogue (https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html,
- * copied in ../shared/data/cloudtrail/awsdocs-iam-user-guide), EC2's 2024 form with its encoded tail, and the
+ * copied in tests/fixtures/awsdocs-iam-user-guide), EC2's 2024 form with its encoded tail, and the
  * reason-less older form. SCP messages may say "explicit" even for an implicit SCP deny (same page, the note under
  * "Access denied due to a Service Control Policy"), so `explicit` is reported as the message states it.
  */

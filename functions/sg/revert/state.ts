@@ -12,6 +12,7 @@ import {
   DynamoDBClient,
   PutItemCommand,
   ScanCommand,
+  type ScanCommandInput,
   UpdateItemCommand,
   type AttributeValue,
 } from "@aws-sdk/client-dynamodb";
@@ -110,6 +111,17 @@ const fromItem = (a: Record<string, AttributeValue>): ReviewItem => ({
 const conditionFailed = (err: unknown) => err instanceof ConditionalCheckFailedException || (err as Error).name === "ConditionalCheckFailedException";
 
 export function dynamoReviewStore(client: DynamoDBClient, table: string): ReviewStore {
+  /** Every item a filtered Scan returns, all pages (a Scan page stops at 1 MB). */
+  const scanReviews = async (filter: Pick<ScanCommandInput, "FilterExpression" | "ExpressionAttributeNames" | "ExpressionAttributeValues">): Promise<ReviewItem[]> => {
+    const items: ReviewItem[] = [];
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const out = await client.send(new ScanCommand({ TableName: table, ...filter, ExclusiveStartKey: start }));
+      items.push(...(out.Items ?? []).map(fromItem));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return items;
+  };
   return {
     async create(item) {
       try {
@@ -178,39 +190,17 @@ export function dynamoReviewStore(client: DynamoDBClient, table: string): Review
       return unique.map((id) => items.find((i) => i.ruleId === id)).filter((i): i is ReviewItem => i !== undefined);
     },
     async unposted(sinceEpoch) {
-      const items: ReviewItem[] = [];
-      let start: Record<string, AttributeValue> | undefined;
-      do {
-        const out = await client.send(
-          new ScanCommand({
-            TableName: table,
-            FilterExpression: "attribute_not_exists(ts) AND expiresAt > :since",
-            ExpressionAttributeValues: { ":since": { N: String(sinceEpoch) } },
-            ExclusiveStartKey: start,
-          }),
-        );
-        items.push(...(out.Items ?? []).map(fromItem));
-        start = out.LastEvaluatedKey;
-      } while (start);
-      return items;
+      return scanReviews({
+        FilterExpression: "attribute_not_exists(ts) AND expiresAt > :since",
+        ExpressionAttributeValues: { ":since": { N: String(sinceEpoch) } },
+      });
     },
     async expired(nowEpoch) {
-      const items: ReviewItem[] = [];
-      let start: Record<string, AttributeValue> | undefined;
-      do {
-        const out = await client.send(
-          new ScanCommand({
-            TableName: table,
-            FilterExpression: "#state = :pending AND expiresAt < :now",
-            ExpressionAttributeNames: { "#state": "state" },
-            ExpressionAttributeValues: { ":pending": { S: "PENDING" }, ":now": { N: String(nowEpoch) } },
-            ExclusiveStartKey: start,
-          }),
-        );
-        items.push(...(out.Items ?? []).map(fromItem));
-        start = out.LastEvaluatedKey;
-      } while (start);
-      return items;
+      return scanReviews({
+        FilterExpression: "#state = :pending AND expiresAt < :now",
+        ExpressionAttributeNames: { "#state": "state" },
+        ExpressionAttributeValues: { ":pending": { S: "PENDING" }, ":now": { N: String(nowEpoch) } },
+      });
     },
   };
 }
