@@ -4,7 +4,7 @@
  *
  *   npx ts-node --transpile-only bench/functions.bench.ts [--runs N] [--json <file>] [--keep]
  *
- * 1. `stacks/cli/plan.ts --stack prod` writes each function's archive as Pulumi would upload it (functions/<name>/:
+ * 1. `cli/plan.ts --stack prod` writes each function's archive as Pulumi would upload it (functions/<name>/:
  *    `__index.js`, the package bundle and its stubs, see components/lambdaBundle.ts).
  * 2. The floor: esbuild bundles the same handler, i.e. the plan's `__index.js` with its requires resolved against
  *    the project's node_modules (platform node, target node22, minified, CommonJS, nothing external but Node's
@@ -188,7 +188,7 @@ export async function benchFunctions(opts: { runs: number; keep?: boolean; log?:
   const work = mkTemp("bench-functions");
   try {
     log(`functions: planning the prod stack into ${work} ...`);
-    const plan = await runNode([path.join(ROOT, "stacks/cli/plan.ts"), "--stack", "prod", "--out", path.join(work, "plan")], { ts: true, timeoutMs: 15 * 60_000 });
+    const plan = await runNode([path.join(ROOT, "cli/plan.ts"), "--stack", "prod", "--out", path.join(work, "plan")], { ts: true, timeoutMs: 15 * 60_000 });
     if (plan.code !== 0) throw new Error(`plan failed (exit ${plan.code}):\n${plan.stderr.slice(-4000)}`);
     const resources = JSON.parse(fs.readFileSync(path.join(work, "plan/resources.json"), "utf8")) as { type: string; name: string; inputs: any }[];
     const fns = resources.filter((r) => r.type === "aws:lambda/function:Function").sort((a, b) => (a.name < b.name ? -1 : 1));

@@ -7,7 +7,7 @@
  * Each variant is Pulumi.prod.yaml with `trailwatch:forwarder` replaced: `mode: direct` with `directAccounts` of N
  * generated 12-digit ids, or `mode: stackset` with the same ids in `directAccounts`, which StackSet mode does not
  * read (member accounts are reached through `memberTargets`): the organization's size appears nowhere else in the
- * config, so the StackSet rows check that nothing else grows with it. Each plan is `stacks/cli/plan.ts --config`
+ * config, so the StackSet rows check that nothing else grows with it. Each plan is `cli/plan.ts --config`
  * in a fresh process, as `npm run plan` runs it (ts-node, writing resources.json and every function archive);
  * wall time from spawn to exit, peak RSS from the process's own getrusage at exit.
  *
@@ -50,7 +50,7 @@ async function planOnce(mode: Mode, accounts: number, work: string, timeoutMs: n
   const config = path.join(work, `Pulumi.prod.${mode}-${accounts}.yaml`);
   const out = path.join(work, `plan-${mode}-${accounts}`);
   variantConfig(mode, accounts, config);
-  const r = await runNode([path.join(ROOT, "stacks/cli/plan.ts"), "--stack", "prod", "--config", config, "--out", out], { ts: true, timeoutMs });
+  const r = await runNode([path.join(ROOT, "cli/plan.ts"), "--stack", "prod", "--config", config, "--out", out], { ts: true, timeoutMs });
   const row: PlanRow = {
     mode,
     accounts,

@@ -23,8 +23,8 @@ import * as os from "os";
 import * as path from "path";
 import * as readline from "readline";
 import * as zlib from "zlib";
-import { listLogFiles, readLogs } from "../stacks/cli/readLogs";
-import { replay, SAMPLES } from "../stacks/cli/replay";
+import { listLogFiles, readLogs } from "../cli/readLogs";
+import { replay, SAMPLES } from "../cli/replay";
 import { routeRecord } from "../functions/router";
 import type { CloudTrailRecord } from "../functions/cloudtrail";
 import { ROOT, SHARED_CLOUDTRAIL, flag, fmtMB, fmtX, machine, median, mkTemp, option, runNode, stringOption, table, writeSection } from "./lib/common";
@@ -267,7 +267,7 @@ export interface WorkersResult {
   corpus: { files: number; records: number; jsonBytes: number; gzBytes: number };
   workers: number;
   cores: number;
-  /** Wall time of the whole CLI process (`ts-node --transpile-only stacks/cli/replay.ts --json --workers k <corpus>`). */
+  /** Wall time of the whole CLI process (`ts-node --transpile-only cli/replay.ts --json --workers k <corpus>`). */
   oneSeconds: number[];
   manySeconds: number[];
   /** median(1 worker) / median(N workers): the speed-up (target >= 1.7 on 2 cores). */
@@ -290,7 +290,7 @@ export async function benchWorkers(opts: { corpusBytes: number; runs: number; wo
   try {
     log(`workers: building (or reusing) a ${fmtMB(opts.corpusBytes, 0)} corpus in ${dir} ...`);
     const corpus = await buildCorpus(dir, opts.corpusBytes);
-    const cli = path.join(ROOT, "stacks/cli/replay.ts");
+    const cli = path.join(ROOT, "cli/replay.ts");
     const once = async (k: number) => {
       const r = await runNode([cli, "--json", "--workers", String(k), dir], { ts: true, timeoutMs: 60 * 60_000 });
       if (r.code !== 0) throw new Error(`replay --workers ${k} failed (exit ${r.code}):\n${r.stderr.slice(-3000)}`);

@@ -55,3 +55,21 @@ export function denyInsecureTransport(resources: pulumi.Input<string>[], actions
     Condition: { Bool: { "aws:SecureTransport": "false" } },
   };
 }
+
+/**
+ * Read one Secrets Manager secret's value. A secret encrypted with the AWS managed key (`aws/secretsmanager`) needs no
+ * key permission; trailwatch's Slack secrets use it.
+ * https://docs.aws.amazon.com/secretsmanager/latest/userguide/auth-and-access_examples.html
+ */
+export function readSecret(secretArn: pulumi.Input<string>, sid = "ReadSecret"): Statement {
+  return { Sid: sid, Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [secretArn] };
+}
+
+/**
+ * Use a customer managed key for the data of a store it encrypts: Decrypt to read, GenerateDataKey to write (DynamoDB,
+ * SQS and SNS ask for a data key on write). A key policy that delegates to IAM (`accountKeyPolicy`) lets this statement
+ * grant it. https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html#key-policy-default-allow-root-enable-iam
+ */
+export function useKey(keyArn: pulumi.Input<string>, sid = "UseKey", actions: string[] = ["kms:Decrypt", "kms:GenerateDataKey"]): Statement {
+  return { Sid: sid, Effect: "Allow", Action: actions, Resource: [keyArn] };
+}

@@ -12,6 +12,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, type StackConfig } from "./config";
+import type { OrgContext } from "../components/org";
 
 export type AccountRole = "management" | "security" | "logArchive";
 export type DeploymentMode = "deploy" | "preview";
@@ -62,4 +63,18 @@ export class AccountProviders {
     this.cache.set(key, provider);
     return provider;
   }
+}
+
+/** The organization as components take it (components/org.ts), built once from config and the providers. */
+export function orgContext(config: StackConfig, providers: AccountProviders): OrgContext {
+  return {
+    organizationId: config.organizationId,
+    accounts: config.accounts,
+    homeRegion: config.homeRegion,
+    regions: config.regions,
+    memberTargets: config.memberTargets,
+    stackSetPreferences: { failureTolerancePercentage: config.forwarder.failureTolerancePercentage, maxConcurrentPercentage: config.forwarder.maxConcurrentPercentage },
+    provider: (account, region) => providers.of(account, region),
+    providerForAccount: (accountId, region, label) => providers.forAccount(accountId, region, label),
+  };
 }

@@ -533,7 +533,7 @@ describe("change feed in a variant plan (two webhooks, environments, Slack, vend
 
 describe("trailwatch:changeFeed config", () => {
   const { parseStackConfig } = require("../stacks/config") as typeof import("../stacks/config");
-  const { readStackConfig } = require("../stacks/cli/mockRuntime") as typeof import("../stacks/cli/mockRuntime");
+  const { readStackConfig } = require("../cli/mockRuntime") as typeof import("../cli/mockRuntime");
   const withChangeFeed = (section: unknown) => {
     const c = readStackConfig(ROOT, path.join(ROOT, "Pulumi.prod.yaml")).config;
     c["trailwatch:changeFeed"] = JSON.stringify(section);

@@ -1,7 +1,7 @@
 /** The pure parts of preflight / verify: arguments, the report, exit codes, the concurrency limiter, the check runner. */
 import { expect } from "chai";
-import { Limiter, SHOWN_PER_CHECK, StartError, buildReport, exitCode, fail, formatReport, parseCommonArgs, pass, runChecks, warn } from "../stacks/cli/checklist";
-import { neededServiceAccess, plannedStackSets } from "../stacks/cli/preflight";
+import { Limiter, SHOWN_PER_CHECK, StartError, buildReport, exitCode, fail, formatReport, parseCommonArgs, pass, runChecks, warn } from "../cli/checklist";
+import { neededServiceAccess, plannedStackSets } from "../cli/preflight";
 import { parseStackConfig } from "../stacks/config";
 
 describe("preflight / verify checklist", () => {

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import * as path from "path";
 import { parseStackConfig, forwarderRegions } from "../stacks/config";
-import { readStackConfig } from "../stacks/cli/mockRuntime";
+import { readStackConfig } from "../cli/mockRuntime";
 
 const ROOT = path.resolve(__dirname, "..");
 /** The shipped production example, as Pulumi would hand it to the program. */

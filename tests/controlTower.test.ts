@@ -12,7 +12,7 @@ import * as path from "path";
 import * as yaml from "js-yaml";
 import { ofType, runPlan, ROOT, prodPlan, type PlanRun } from "./planFixture";
 import { parseStackConfig } from "../stacks/config";
-import { readStackConfig } from "../stacks/cli/mockRuntime";
+import { readStackConfig } from "../cli/mockRuntime";
 import { alarmRows } from "../functions/trailAlarms";
 
 const CT_LOG_GROUP = "aws-controltower/CloudTrailLogs";

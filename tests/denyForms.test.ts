@@ -211,7 +211,7 @@ describe("who did it: sessionName (issue 18, item 4)", () => {
 
 describe("S3 suggestions merge object denies under one folder (issue 18, item 5)", () => {
   it("two or more objects in one folder -> folder/*; single objects, root objects and the bucket stay as they are", async () => {
-    const { mergeS3Prefixes, mergeSuggestions } = await import("../stacks/cli/report");
+    const { mergeS3Prefixes, mergeSuggestions } = await import("../cli/report");
     expect(mergeS3Prefixes(["arn:aws:s3:::b/reports/2026/q1.csv", "arn:aws:s3:::b/reports/2026/q2.csv", "arn:aws:s3:::b/reports/2025/q4.csv", "arn:aws:s3:::b/a.txt", "arn:aws:s3:::b/c.txt", "arn:aws:s3:::b"])).to.deep.equal([
       "arn:aws:s3:::b",
       "arn:aws:s3:::b/a.txt",
@@ -231,8 +231,8 @@ describe("S3 suggestions merge object denies under one folder (issue 18, item 5)
 describe("replay's human report on the samples (issue 18: done-when)", () => {
   it("shows the encoded EC2 denies with suggestions and the decode command, the sensitive ones marked, data events marked", async function () {
     this.timeout(60_000);
-    const { replay, parseReplayArgs } = await import("../stacks/cli/replay");
-    const { decodeCommand } = await import("../stacks/cli/report");
+    const { replay, parseReplayArgs } = await import("../cli/replay");
+    const { decodeCommand } = await import("../cli/report");
     let out = "";
     expect(await replay(parseReplayArgs([]), (s) => (out += s), () => undefined)).to.equal(0);
     expect(out).to.contain("ec2:StopInstances on arn:aws:ec2:apiso-northsouth-3r:457448411975:instance/i-0f1e2d3c4b5a69788  x1  (the message gives no cause)");
@@ -252,7 +252,7 @@ describe("CloudTrail-Digest files are counted as digests, not bad input (issue 1
     const os = await import("os");
     const path = await import("path");
     const zlib = await import("zlib");
-    const { replay, parseReplayArgs } = await import("../stacks/cli/replay");
+    const { replay, parseReplayArgs } = await import("../cli/replay");
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "trailwatch-digest-"));
     // The digest fields AWS documents (cloudtrail-log-file-validation-digest-file-structure.html), values made up.
     const digest = {

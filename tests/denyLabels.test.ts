@@ -7,7 +7,7 @@
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
-import { replay, parseReplayArgs, SAMPLES } from "../stacks/cli/replay";
+import { replay, parseReplayArgs, SAMPLES } from "../cli/replay";
 
 interface Label {
   where: string;

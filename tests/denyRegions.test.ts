@@ -10,7 +10,7 @@ import { expect } from "chai";
 import * as path from "path";
 import { one, ofType, prodPlan, type Resource } from "./planFixture";
 import { DEFAULT_REGIONS, denyOnlyRegions, forwarderRegions, parseStackConfig } from "../stacks/config";
-import { readStackConfig } from "../stacks/cli/mockRuntime";
+import { readStackConfig } from "../cli/mockRuntime";
 
 const ROOT = path.resolve(__dirname, "..");
 const CONFIGURED = ["eu-central-1", "eu-west-1", "us-east-1"];

@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { ROOT } from "./planFixture";
 import { parseStackConfig } from "../stacks/config";
-import { readStackConfig } from "../stacks/cli/mockRuntime";
+import { readStackConfig } from "../cli/mockRuntime";
 
 const read = (f: string) => fs.readFileSync(path.join(ROOT, f), "utf8");
 /** GitHub's heading anchors: lowercase, punctuation dropped, spaces to dashes. */

@@ -11,7 +11,7 @@ import * as path from "path";
 import * as yaml from "js-yaml";
 import { deploymentMode, providerRoleArn } from "../stacks/providers";
 import { ConfigError, parseStackConfig } from "../stacks/config";
-import { readStackConfig } from "../stacks/cli/mockRuntime";
+import { readStackConfig } from "../cli/mockRuntime";
 import { ofType, one, runPlan, ROOT, type PlanRun } from "./planFixture";
 
 type Doc = { config: Record<string, any> };

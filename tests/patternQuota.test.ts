@@ -8,7 +8,7 @@ import { expect } from "chai";
 import * as path from "path";
 import { json, ofType, prodPlan } from "./planFixture";
 import { parseStackConfig, writeCallsPatternChars } from "../stacks/config";
-import { readStackConfig } from "../stacks/cli/mockRuntime";
+import { readStackConfig } from "../cli/mockRuntime";
 import { assertDeployablePattern, EVENT_PATTERN_MAX_CHARS, patternSizeProblem, validatePattern } from "../functions/eventPattern";
 import { writeCallsPattern } from "../components/changeFeed";
 

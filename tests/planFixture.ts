@@ -29,7 +29,7 @@ export interface PlanRun {
 }
 
 export function runPlan(args: string[], dir = fs.mkdtempSync(path.join(os.tmpdir(), "trailwatch-plan-"))): PlanRun {
-  const r = spawnSync(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", "stacks/cli/plan.ts", ...args, "--out", dir], {
+  const r = spawnSync(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", "cli/plan.ts", ...args, "--out", dir], {
     cwd: ROOT,
     encoding: "utf8",
     timeout: 300_000,

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as zlib from "zlib";
-import { readLogs, LogItem } from "../stacks/cli/readLogs";
+import { readLogs, LogItem } from "../cli/readLogs";
 import { stratusRecords } from "./sharedData";
 import { toEnvelope } from "../functions/cloudtrail";
 

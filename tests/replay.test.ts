@@ -3,7 +3,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { replay, parseReplayArgs, SAMPLES } from "../stacks/cli/replay";
+import { replay, parseReplayArgs, SAMPLES } from "../cli/replay";
 import { SHARED_DATA, allRecords, constructedRecords } from "./sharedData";
 import { ROOT } from "./planFixture";
 
@@ -89,7 +89,7 @@ describe("npm run replay", function () {
   });
 
   it("is the script users run: exits 2 on an unknown flag", () => {
-    const r = spawnSync(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", "stacks/cli/replay.ts", "--jsn"], { cwd: ROOT, encoding: "utf8" });
+    const r = spawnSync(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", "cli/replay.ts", "--jsn"], { cwd: ROOT, encoding: "utf8" });
     expect(r.status).to.equal(2);
     expect(r.stderr).to.contain('unknown option "--jsn"');
   });

@@ -10,7 +10,7 @@ import { SHARED_DATA, allRecords } from "./sharedData";
 import { isChange, summarize, toChangeRecord } from "../functions/changeFeed";
 
 function replayCli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", "stacks/cli/replay.ts", ...args], {
+  const r = spawnSync(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", "cli/replay.ts", ...args], {
     cwd: ROOT,
     encoding: "utf8",
     maxBuffer: 64 * 1024 * 1024,

@@ -5,7 +5,7 @@
 import { expect } from "chai";
 import * as zlib from "zlib";
 import { mayProduceFindings, routeRecord } from "../functions/router";
-import { gunzip } from "../stacks/cli/readLogs";
+import { gunzip } from "../cli/readLogs";
 import { allRecords } from "./sharedData";
 
 describe("replay fast paths", () => {

@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as zlib from "zlib";
-import { replay, parseReplayArgs } from "../stacks/cli/replay";
+import { replay, parseReplayArgs } from "../cli/replay";
 import { allRecords } from "./sharedData";
 import { jsonText, mutate, mutation, type Json } from "./fuzz/mutations";
 import { KNOWN_FAILING } from "./fuzz/knownFailing";

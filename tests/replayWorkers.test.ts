@@ -10,10 +10,10 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as zlib from "zlib";
-import { replay, parseReplayArgs, workerCount, SAMPLES, AUTO_WORKERS_MIN_BYTES } from "../stacks/cli/replay";
-import { ReplaySummary } from "../stacks/cli/report";
-import { readLogBatches } from "../stacks/cli/readLogs";
-import { replayItems, type ReplayContext } from "../stacks/cli/replay";
+import { replay, parseReplayArgs, workerCount, SAMPLES, AUTO_WORKERS_MIN_BYTES } from "../cli/replay";
+import { ReplaySummary } from "../cli/report";
+import { readLogBatches } from "../cli/readLogs";
+import { replayItems, type ReplayContext } from "../cli/replay";
 import { DEFAULT_COVERAGE } from "../stacks/config";
 import { allRecords, constructedRecords } from "./sharedData";
 import { ROOT } from "./planFixture";
@@ -139,7 +139,7 @@ describe("replay --workers", function () {
       }
       expect(JSON.stringify(merged.toJSON())).to.equal(JSON.stringify(whole.toJSON()));
       expect(whole.denies).to.be.greaterThan(0);
-      const { formatReport } = await import("../stacks/cli/report");
+      const { formatReport } = await import("../cli/report");
       expect(formatReport(merged)).to.equal(formatReport(whole));
     });
 
@@ -181,7 +181,7 @@ describe("replay --workers", function () {
 
   it("runs as `npm run replay` does (ts-node --transpile-only, a fresh process): the worker entry registers ts-node itself", () => {
     const tsNode = path.join(ROOT, "node_modules/ts-node/dist/bin.js");
-    const cli = (n: number) => spawnSync(process.execPath, [tsNode, "--transpile-only", "stacks/cli/replay.ts", "--json", "--workers", String(n), path.join(SAMPLES, "stratus-red-team")], { cwd: ROOT, encoding: "utf8", timeout: 300_000 });
+    const cli = (n: number) => spawnSync(process.execPath, [tsNode, "--transpile-only", "cli/replay.ts", "--json", "--workers", String(n), path.join(SAMPLES, "stratus-red-team")], { cwd: ROOT, encoding: "utf8", timeout: 300_000 });
     const one = cli(1);
     const two = cli(2);
     expect(one.status, one.stderr).to.equal(0);

@@ -11,7 +11,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ofType, prodPlan, ROOT } from "./planFixture";
 import { retainRecords, BUCKET_KEYS, LAKE_KEY } from "../stacks/retention";
 import { parseStackConfig, type StackConfig } from "../stacks/config";
-import { readStackConfig } from "../stacks/cli/mockRuntime";
+import { readStackConfig } from "../cli/mockRuntime";
 
 function prodConfig(): StackConfig {
   const r = parseStackConfig(readStackConfig(ROOT, path.join(ROOT, "Pulumi.prod.yaml")).config);
@@ -29,7 +29,7 @@ describe("uninstall: what pulumi destroy keeps", function () {
   it("retains every bucket and exactly the keys that encrypt one, as the prod plan wires them", () => {
     const plan = prodPlan();
     const t = retainRecords(prodConfig());
-    // The mock runtime derives a key's id from its logical name (stacks/cli/mockRuntime.ts): map ids back to names.
+    // The mock runtime derives a key's id from its logical name (cli/mockRuntime.ts): map ids back to names.
     const keyName = new Map(ofType(plan, "aws:kms/key:Key").map((k) => [crypto.createHash("sha256").update(k.name).digest("hex").slice(0, 7), k.name]));
     const bucketKeys = new Set<string>();
     for (const sse of ofType(plan, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")) {

@@ -7,7 +7,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { toEnvelope, type CloudTrailRecord } from "../../functions/cloudtrail";
-import { SAMPLES } from "../../stacks/cli/replay";
+import { SAMPLES } from "../../cli/replay";
 import { SHARED_CLOUDTRAIL } from "./common";
 import { guardDutyEvent } from "../../tests/fixtures/guardDutyFinding";
 

@@ -7,8 +7,8 @@
  * Writes { seconds, records, findings, outBytes, rssBeforeBytes } to <resultFile>; the parent adds the peak RSS.
  */
 import * as fs from "fs";
-import { gunzip } from "../../stacks/cli/readLogs";
-import { replay } from "../../stacks/cli/replay";
+import { gunzip } from "../../cli/readLogs";
+import { replay } from "../../cli/replay";
 
 export interface WorkerResult {
   mode: "replay" | "baseline";

@@ -46,7 +46,7 @@ async function main(): Promise<number> {
     process.stderr.write(`${(err as Error).message}\n`);
     return 2;
   }
-  const projectDir = path.resolve(__dirname, "../..");
+  const projectDir = path.resolve(__dirname, "..");
   // Import the runtime after argument checks: loading @pulumi/* takes a few seconds.
   const { readStackConfig, runOnMocks, writeArchive, renderValue } = await import("./mockRuntime");
   const configFile = path.resolve(args.config ?? path.join(projectDir, `Pulumi.${args.stack}.yaml`));
@@ -57,8 +57,8 @@ async function main(): Promise<number> {
     process.stderr.write(`plan: ${(err as Error).message}\n`);
     return 1;
   }
-  const { runProgram } = await import("../program");
-  const { ConfigError } = await import("../config");
+  const { runProgram } = await import("../stacks/program");
+  const { ConfigError } = await import("../stacks/config");
   let result;
   try {
     result = await runOnMocks({ ...stackConfig, stack: args.stack }, runProgram);

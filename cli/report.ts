@@ -2,10 +2,10 @@
  * replay's running totals and its human report. Memory is bounded by distinct findings (principal, action,
  * resource), not by the number of events read.
  */
-import type { Finding } from "../../functions/router";
-import { compactPolicy, permissionSetOf, policyIdOf } from "../../functions/deny/analyze";
+import type { Finding } from "../functions/router";
+import { compactPolicy, permissionSetOf, policyIdOf } from "../functions/deny/analyze";
 import type { ProblemItem } from "./readLogs";
-import { UNSEEN_REASONS } from "../../functions/coverage";
+import { UNSEEN_REASONS } from "../functions/coverage";
 
 interface DenyGroup {
   principalArn: string;

@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as readline from "readline";
 import * as zlib from "zlib";
-import { checkRecord, type CloudTrailRecord, type FieldProblem } from "../../functions/cloudtrail";
+import { checkRecord, type CloudTrailRecord, type FieldProblem } from "../functions/cloudtrail";
 
 export interface RecordItem {
   kind: "record";

@@ -20,14 +20,14 @@ import { listLogFiles, readLogFileBatches } from "./readLogs";
 import { replayWithWorkers } from "./replayWorkers";
 import { replayItems, reportInternal, type ReplayContext } from "./replayItems";
 import { ReplaySummary, formatReport } from "./report";
-import type { DeployedCoverage } from "../../functions/coverage";
-import { DEFAULT_COVERAGE, deployedCoverage, parseStackConfig } from "../config";
+import type { DeployedCoverage } from "../functions/coverage";
+import { DEFAULT_COVERAGE, deployedCoverage, parseStackConfig } from "../stacks/config";
 import { readStackConfig } from "./mockRuntime";
 
 const USAGE = "usage: npm run replay -- [paths...] [--json] [--changes] [--strict] [--stack <name>] [--trusted-cidr <cidr>]... [--workers <n>]";
 export { describeInternalError, replayItems, reportInternal, type ReplayContext } from "./replayItems";
 
-export const SAMPLES = path.resolve(__dirname, "../../samples/cloudtrail");
+export const SAMPLES = path.resolve(__dirname, "../samples/cloudtrail");
 
 export interface ReplayArgs {
   paths: string[];
@@ -119,7 +119,7 @@ export async function replay(args: ReplayArgs, out: (s: string) => void, err: (s
 
 /** The coverage Pulumi.<stack>.yaml deploys; its problems are bad arguments. */
 export function stackCoverage(stack: string): DeployedCoverage {
-  const root = path.resolve(__dirname, "../..");
+  const root = path.resolve(__dirname, "..");
   const parsed = parseStackConfig(readStackConfig(root, path.join(root, `Pulumi.${stack}.yaml`)).config);
   if (!parsed.ok) throw new Error(`--stack ${stack}: invalid stack config:\n  - ${parsed.problems.join("\n  - ")}`);
   return deployedCoverage(parsed.config);

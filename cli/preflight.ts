@@ -28,8 +28,8 @@ import { GetRoleCommand, GetUserCommand, IAMClient } from "@aws-sdk/client-iam";
 import { DescribeSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { AccountClient, ListRegionsCommand, type Region } from "@aws-sdk/client-account";
 import { EventBridgeClient, ListRulesCommand } from "@aws-sdk/client-eventbridge";
-import type { StackConfig } from "../config";
-import { forwardedStreams } from "../../components/forwarderTemplate";
+import type { StackConfig } from "../stacks/config";
+import { forwardedStreams } from "../components/forwarderTemplate";
 import {
   buildReport,
   describeError,

@@ -18,7 +18,7 @@ import { ReplaySummary, type SummaryState } from "./report";
 import { readLogFileBatches } from "./readLogs";
 import { replayItems, reportInternal, type ReplayContext } from "./replayItems";
 import type { ReplayArgs } from "./replay";
-import type { DeployedCoverage } from "../../functions/coverage";
+import type { DeployedCoverage } from "../functions/coverage";
 
 export interface FileTask {
   index: number;

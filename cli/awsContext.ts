@@ -17,8 +17,8 @@ import {
   type Organization,
 } from "@aws-sdk/client-organizations";
 import type { AwsCredentialIdentity } from "@aws-sdk/types";
-import type { StackConfig } from "../config";
-import { forwarderRegions } from "../config";
+import type { StackConfig } from "../stacks/config";
+import { forwarderRegions } from "../stacks/config";
 import { Limiter, StartError, describeError, pairs, warn, type Finding } from "./checklist";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -5,5 +5,5 @@
  */
 "use strict";
 const path = require("path");
-require("ts-node").register({ transpileOnly: true, project: path.join(__dirname, "../../tsconfig.json") });
+require("ts-node").register({ transpileOnly: true, project: path.join(__dirname, "../tsconfig.json") });
 require("./replayWorkerThread.ts");

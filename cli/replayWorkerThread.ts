@@ -7,7 +7,7 @@
 import { parentPort, workerData } from "worker_threads";
 import { replayFileBatches, type FileTask } from "./replayWorkers";
 import type { ReplayArgs } from "./replay";
-import type { DeployedCoverage } from "../../functions/coverage";
+import type { DeployedCoverage } from "../functions/coverage";
 
 const { args, coverage } = workerData as { args: ReplayArgs; coverage: DeployedCoverage };
 const port = parentPort!;

@@ -30,9 +30,9 @@ import { ConfigServiceClient, DescribeConfigurationAggregatorSourcesStatusComman
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { GetQueueAttributesCommand, GetQueueUrlCommand, ListQueuesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { GetFunctionUrlConfigCommand, LambdaClient, ListFunctionsCommand, type FunctionConfiguration } from "@aws-sdk/client-lambda";
-import type { StackConfig } from "../config";
-import { HEARTBEAT_RULE_NAME } from "../../functions/heartbeat";
-import { tokenFromSecret } from "../../functions/slack/client";
+import type { StackConfig } from "../stacks/config";
+import { HEARTBEAT_RULE_NAME } from "../functions/heartbeat";
+import { tokenFromSecret } from "../functions/slack/client";
 import { buildReport, exitCode, fail, formatReport, parseCommonArgs, pass, runChecks, StartError, warn, type Check, type Finding } from "./checklist";
 import { AwsContext, errorName, partitionOf } from "./awsContext";
 import { ConfigProblems, loadOutputs, loadStack } from "./stackInput";

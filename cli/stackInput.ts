@@ -1,11 +1,11 @@
 /**
  * The inputs preflight and verify read besides AWS: the stack config (the same loader and schema as `npm run plan`:
- * stacks/cli/mockRuntime.ts readStackConfig, stacks/config.ts parseStackConfig) and, for verify, the stack outputs
+ * cli/mockRuntime.ts readStackConfig, stacks/config.ts parseStackConfig) and, for verify, the stack outputs
  * (`pulumi stack output --json > outputs.json`, passed with `--outputs`), for the names Pulumi generated.
  */
 import * as fs from "fs";
 import * as path from "path";
-import { parseStackConfig, type StackConfig } from "../config";
+import { parseStackConfig, type StackConfig } from "../stacks/config";
 import { StartError } from "./checklist";
 
 /** The config is invalid: every problem, exit 1 (as `npm run plan`). */
@@ -16,7 +16,7 @@ export class ConfigProblems extends Error {
   }
 }
 
-export const PROJECT_DIR = path.resolve(__dirname, "../..");
+export const PROJECT_DIR = path.resolve(__dirname, "..");
 
 export async function loadStack(stack: string, configFile?: string): Promise<{ config: StackConfig; file: string }> {
   const file = path.resolve(configFile ?? path.join(PROJECT_DIR, `Pulumi.${stack}.yaml`));

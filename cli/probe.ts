@@ -15,7 +15,7 @@
 import * as crypto from "crypto";
 import { EventBridgeClient, PutEventsCommand, PutRuleCommand, PutTargetsCommand, RemoveTargetsCommand, DeleteRuleCommand } from "@aws-sdk/client-eventbridge";
 import { CreateQueueCommand, DeleteQueueCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
-import type { StackConfig } from "../config";
+import type { StackConfig } from "../stacks/config";
 import { describeError, fail, pass, warn, type Finding } from "./checklist";
 import { partitionOf, type AwsContext } from "./awsContext";
 

@@ -5,10 +5,10 @@
  */
 import * as path from "path";
 import type { LogItem } from "./readLogs";
-import { mayProduceFindings, routeRecord, type Finding } from "../../functions/router";
+import { mayProduceFindings, routeRecord, type Finding } from "../functions/router";
 import { ReplaySummary } from "./report";
-import { isChange, summarize, toChangeRecord } from "../../functions/changeFeed";
-import { unseenBecause, type DeployedCoverage } from "../../functions/coverage";
+import { isChange, summarize, toChangeRecord } from "../functions/changeFeed";
+import { unseenBecause, type DeployedCoverage } from "../functions/coverage";
 import type { ReplayArgs } from "./replay";
 
 /** Where an item is, for messages: `file:line` for JSON lines, `file record <n>` for one-document files. */
@@ -19,7 +19,7 @@ function whereOf(item: { file: string; line: number | null; index?: number }): s
 /** An error in our own code, for the report: its message and the first frame in this project (relative path). */
 export function describeInternalError(e: unknown): string {
   const err = e instanceof Error ? e : new Error(typeof e === "string" ? e : "non-Error thrown");
-  const root = path.resolve(__dirname, "../..") + path.sep;
+  const root = path.resolve(__dirname, "..") + path.sep;
   const frame = (err.stack ?? "")
     .split("\n")
     .map((l) => l.trim())

@@ -1,0 +1,116 @@
+/**
+ * The organization as components see it, passed once (`org: OrgContext`) instead of loose account ids, regions,
+ * targets and three shapes of providers; and the organization StackSet, the one way trailwatch puts the same
+ * CloudFormation stack in every member account.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import type { CfnTemplate } from "./forwarderTemplate";
+import { transformed, type Transform } from "./transform";
+
+export type OrgAccount = "management" | "security" | "logArchive";
+
+export interface OrgContext {
+  /** The organization's id (`o-...`). */
+  readonly organizationId: string;
+  /** The three accounts trailwatch deploys into by name. */
+  readonly accounts: Readonly<Record<OrgAccount, string>>;
+  /** Where the central resources live. */
+  readonly homeRegion: string;
+  /** The regions the organization uses (homeRegion among them). */
+  readonly regions: readonly string[];
+  /** The root (`r-...`) or OU ids whose accounts get the StackSets' stacks, new accounts included. */
+  readonly memberTargets: readonly string[];
+  /** How fast StackSet operations may go, and how many failures they may tolerate. */
+  readonly stackSetPreferences: { readonly failureTolerancePercentage: number; readonly maxConcurrentPercentage: number };
+  /** The provider for one of the named accounts in `region` (default: homeRegion). Every provider pins its account. */
+  provider(account: OrgAccount, region?: string): aws.Provider;
+  /** The provider for any account of the organization in `region`. */
+  providerForAccount(accountId: string, region: string, label?: string): aws.Provider;
+}
+
+export interface OrganizationStackSetArgs {
+  /** The StackSet's name after `trailwatch-<stack>-` (e.g. `forwarders`). */
+  readonly stackSetName: string;
+  readonly description: string;
+  readonly template: CfnTemplate | string;
+  readonly parameters?: Record<string, pulumi.Input<string>>;
+  /** Root or OU ids (SERVICE_MANAGED deploys to accounts under them, never to the management account). */
+  readonly targets: readonly string[];
+  /** Regions each account gets a stack in. IAM-only templates need one (IAM is global). */
+  readonly regions: readonly string[];
+  readonly preferences: OrgContext["stackSetPreferences"];
+  /** `PARALLEL` (default) or a region order for templates whose home-region stack must exist first. */
+  readonly regionOrder?: { readonly type: "PARALLEL" } | { readonly type: "SEQUENTIAL"; readonly regions: readonly string[] };
+  /** More instances of the same StackSet with parameters overridden (they wait for the main ones: one operation at a time). */
+  readonly extraInstances?: readonly { readonly name: string; readonly regions: readonly string[]; readonly parameterOverrides: Record<string, pulumi.Input<string>> }[];
+  /** The StackSet resource's name where it predates this block. @default `${name}-stackset` */
+  readonly resourceName?: string;
+  readonly transform?: { readonly stackSet?: Transform<aws.cloudformation.StackSetArgs>; readonly instances?: Transform<aws.cloudformation.StackInstancesArgs> };
+}
+
+export interface OrganizationStackSet {
+  readonly stackSet: aws.cloudformation.StackSet;
+  readonly instances: aws.cloudformation.StackInstances;
+}
+
+/**
+ * A SERVICE_MANAGED StackSet with automatic deployment: accounts that join the targets get the stack, accounts that
+ * leave lose it. Created in the management account (or a delegated administrator) and never deployed to it, so what the
+ * management account needs is created there directly by the caller.
+ * https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacksets-orgs-manage-auto-deployment.html
+ * https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacksets-concepts.html#stacksets-concepts-stackset-permission-models
+ * Children: `<resourceName ?? name-stackset>` and `<name>-instances` (one StackInstances over all targets and regions).
+ */
+export function organizationStackSet(name: string, args: OrganizationStackSetArgs, opts: pulumi.CustomResourceOptions): OrganizationStackSet {
+  const order = args.regionOrder ?? { type: "PARALLEL" as const };
+  const operationPreferences = {
+    failureTolerancePercentage: args.preferences.failureTolerancePercentage,
+    maxConcurrentPercentage: args.preferences.maxConcurrentPercentage,
+    regionConcurrencyType: order.type,
+    ...(order.type === "SEQUENTIAL" ? { regionOrders: [...order.regions] } : {}),
+  };
+  const stackSet = new aws.cloudformation.StackSet(
+    ...transformed(
+      args.transform?.stackSet,
+      args.resourceName ?? `${name}-stackset`,
+      {
+        name: `trailwatch-${pulumi.getStack()}-${args.stackSetName}`,
+        description: args.description,
+        permissionModel: "SERVICE_MANAGED",
+        autoDeployment: { enabled: true, retainStacksOnAccountRemoval: false },
+        capabilities: ["CAPABILITY_NAMED_IAM"],
+        templateBody: typeof args.template === "string" ? args.template : JSON.stringify(args.template),
+        parameters: args.parameters,
+        operationPreferences,
+        // Concurrent operations queue instead of failing (auto-deployment runs alongside pulumi up's updates).
+        // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacksets-concepts.html#stackset-ops-managed-execution
+        managedExecution: { active: true },
+      },
+      // SERVICE_MANAGED StackSets have no administration role; AWS reports one back, which must not show as a diff.
+      { ...opts, ignoreChanges: [...(opts.ignoreChanges ?? []), "administrationRoleArn"] },
+    ),
+  );
+  const regions = order.type === "SEQUENTIAL" ? [...order.regions] : [...args.regions].sort();
+  const instances = new aws.cloudformation.StackInstances(
+    ...transformed(
+      args.transform?.instances,
+      `${name}-instances`,
+      { stackSetName: stackSet.name, deploymentTargets: { organizationalUnitIds: [...args.targets] }, regions, operationPreferences },
+      { ...opts, dependsOn: undefined },
+    ),
+  );
+  for (const extra of args.extraInstances ?? [])
+    new aws.cloudformation.StackInstances(
+      `${name}-${extra.name}`,
+      {
+        stackSetName: stackSet.name,
+        deploymentTargets: { organizationalUnitIds: [...args.targets] },
+        regions: [...extra.regions].sort(),
+        parameterOverrides: extra.parameterOverrides,
+        operationPreferences,
+      },
+      { ...opts, dependsOn: [instances] },
+    );
+  return { stackSet, instances };
+}
