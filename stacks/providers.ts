@@ -65,9 +65,13 @@ export class AccountProviders {
   }
 }
 
-/** The organization as components take it (components/org.ts), built once from config and the providers. */
+const contexts = new WeakMap<AccountProviders, OrgContext>();
+
+/** The organization as components take it (components/org.ts), built once per program from config and the providers. */
 export function orgContext(config: StackConfig, providers: AccountProviders): OrgContext {
-  return {
+  const known = contexts.get(providers);
+  if (known) return known;
+  const org: OrgContext = {
     organizationId: config.organizationId,
     accounts: config.accounts,
     homeRegion: config.homeRegion,
@@ -77,4 +81,6 @@ export function orgContext(config: StackConfig, providers: AccountProviders): Or
     provider: (account, region) => providers.of(account, region),
     providerForAccount: (accountId, region, label) => providers.forAccount(accountId, region, label),
   };
+  contexts.set(providers, org);
+  return org;
 }
