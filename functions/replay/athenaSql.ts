@@ -24,7 +24,7 @@
  */
 import { orBranches, validatePattern, type EventPattern } from "../eventPattern";
 import { denyPattern, roleChangePattern, securityGroupChangePattern } from "../patterns";
-import { CLOUDTRAIL_FIELDS, PARTITIONS, columnOf, ident, literal, outputColumns, selectExpression, type Dialect, type Field } from "./athenaTable";
+import { CLOUDTRAIL_FIELDS, PARTITIONS, columnOf, ident, literal, outputAlias, outputColumns, selectExpression, type Dialect, type Field } from "./athenaTable";
 
 export type { Dialect } from "./athenaTable";
 
@@ -61,7 +61,7 @@ const TRUE: Cond = { k: "const", value: true };
 const FALSE: Cond = { k: "const", value: false };
 const and = (of: Cond[]): Cond => simplify({ k: "and", of });
 const or = (of: Cond[]): Cond => simplify({ k: "or", of });
-const not = (c: Cond): Cond => (c.k === "const" ? { k: "const", value: !c.value } : { k: "not", of: c });
+const not = (c: Cond): Cond => (c.k === "const" ? { k: "const", value: !c.value } : c.k === "not" ? c.of : { k: "not", of: c });
 
 function simplify(c: { k: "and" | "or"; of: Cond[] }): Cond {
   const unit = c.k === "and";
@@ -155,10 +155,16 @@ function matchesEmpty(fields: readonly Field[], pattern: Record<string, unknown>
 /** A field's matchers (OR). A NULL column is an absent field: only `exists: false` matches it. */
 function leafCondition(t: Target, matchers: readonly unknown[], at: string): Cond {
   const present: Cond = t.kind === "boolean" ? { k: "in", e: t.expr, values: ["true", "false"], lower: true } : t.nullable ? not({ k: "null", e: t.expr }) : TRUE;
-  const options = matchers.map((m) => {
-    if (isObject(m) && "exists" in m) return m.exists === true ? present : not(present);
-    return and([present, valueCondition(t, m, at)]);
-  });
+  // Plain values of the column's type become one IN list (a NULL makes it false: coalesce in the rendering).
+  const literals = matchers.filter((m): m is string | boolean => (t.kind === "string" ? typeof m === "string" : typeof m === "boolean"));
+  const options: Cond[] = literals.length > 0 ? [{ k: "in", e: t.expr, values: literals.map(String), lower: t.kind === "boolean" }] : [];
+  for (const m of matchers) {
+    if (literals.includes(m as string | boolean)) continue;
+    if (isObject(m) && "exists" in m) options.push(m.exists === true ? present : not(present));
+    // anything-but is a negation, true on NULL: it needs the value present. The other operators are false on NULL.
+    else if (isObject(m) && "anything-but" in m) options.push(and([present, valueCondition(t, m, at)]));
+    else options.push(valueCondition(t, m, at));
+  }
   return or(options);
 }
 
@@ -350,6 +356,6 @@ export function replayWhere(o: ReplayQueryOptions, d: Dialect): string {
 /** The whole query: the columns recordFromRow reads, the partitions and the patterns, in a stable order. */
 export function replayQuery(o: ReplayQueryOptions, d: Dialect): string {
   const from = o.database ? `${ident(o.database)}.${ident(o.table)}` : ident(o.table);
-  const select = outputColumns().map((c) => selectExpression(c, d)).join(",\n  ");
+  const select = outputColumns().map((c, i) => `${selectExpression(c, d)} AS ${ident(outputAlias(i))}`).join(",\n  ");
   return `SELECT\n  ${select}\nFROM ${from}\nWHERE ${replayWhere(o, d)}\nORDER BY ${ident("eventtime")}, ${ident("eventid")}`;
 }

@@ -162,6 +162,9 @@ export interface OutputColumn {
   field: Field;
 }
 
+/** The alias of output column i: the header row Athena returns first is exactly these names. */
+export const outputAlias = (i: number) => `c${i}`;
+
 export function outputColumns(): OutputColumn[] {
   const out: OutputColumn[] = [];
   const walk = (fields: readonly Field[], path: string[], columns: string[]) => {
