@@ -119,7 +119,11 @@ export async function runQuery(client: AthenaClient, sql: string, o: QueryOption
       throw new AthenaQueryError(`Athena query ${id} ${state}${kind}: ${reason}${hint}`, id, state);
     }
     if (Date.now() + delay > deadline) {
-      await client.send(new StopQueryExecutionCommand({ QueryExecutionId: id })).catch(() => undefined);
+      try {
+        await client.send(new StopQueryExecutionCommand({ QueryExecutionId: id }));
+      } catch {
+        // Stopping is a courtesy (the query would run on and be billed); the timeout is the error to report.
+      }
       throw new AthenaQueryError(`Athena query ${id} still ${state ?? "unknown"} after ${Math.round((o.timeoutMs ?? 1_800_000) / 1000)} s: stopped`, id, state);
     }
     await sleep(delay);
