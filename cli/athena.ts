@@ -117,9 +117,13 @@ export function parseAthenaArgs(argv: string[]): AthenaArgs {
   return a as AthenaArgs;
 }
 
-/** Bytes scanned as a list-price estimate: $5 per TB, at least 10 MB per query (https://aws.amazon.com/athena/pricing/). */
+/**
+ * Bytes scanned as a list-price estimate: $5 per TB, rounded up to the megabyte, at least 10 MB per query
+ * (https://aws.amazon.com/athena/pricing/). DDL (--create-table) is not billed.
+ */
 export function scanCost(bytes: number): string {
-  const billed = Math.max(bytes, 10 * 1024 * 1024);
+  const mb = 1024 * 1024;
+  const billed = Math.max(Math.ceil(bytes / mb) * mb, 10 * mb);
   return `$${((billed / 1024 ** 4) * 5).toFixed(4)}`;
 }
 

@@ -300,7 +300,7 @@ export function conditionSql(c: Cond, d: Dialect): string {
     case "like":
       return `coalesce(${exprSql(c.e, d)} LIKE ${literal(c.pattern)} ESCAPE '\\', FALSE)`;
     case "regex":
-      // Trino: regexp_like (Java regex, found anywhere); DuckDB: regexp_matches (RE2, found anywhere). Anchored by the source.
+      // Trino: regexp_like (Joni or Java regex, found anywhere); DuckDB: regexp_matches (RE2, found anywhere). Anchored by the source.
       return `coalesce(${d === "trino" ? "regexp_like" : "regexp_matches"}(${exprSql(c.e, d)}, ${literal(c.source)}), FALSE)`;
     case "any": {
       const arr = exprSql(c.array, d);
