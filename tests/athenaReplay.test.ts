@@ -24,7 +24,7 @@ import {
 import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
 import { athenaReplay, parseAthenaArgs, scanCost, type AthenaArgs } from "../cli/athena";
 import { runQuery, queryRows } from "../cli/athenaClient";
-import { replay, parseReplayArgs } from "../cli/replay";
+import { replay, parseReplayArgs, stackCoverage } from "../cli/replay";
 import { replayQuery } from "../functions/replay/athenaSql";
 import { createTableDdl, duckdbColumns, outputAlias, outputColumns } from "../functions/replay/athenaTable";
 import { constructedRecords, pantherRecords, stratusRecords } from "./sharedData";
@@ -158,6 +158,16 @@ describe("replay --engine athena against an Athena stub", function () {
     expect(a.out).to.equal(l.out);
     expect(a.out.trim().split("\n").filter((x) => JSON.parse(x).kind === "deny").length).to.be.greaterThan(40);
     expect(a.err).to.match(/^athena: query q-1-0000-0000 scanned 3072\.0 MB \(about \$0\.0146 at list price\)\n/);
+  });
+
+  it("--stack: the deployed coverage marks findings as a local replay with --stack does", async () => {
+    const args = parseAthenaArgs([...BASE, "--json", "--stack", "prod"]);
+    const st = stub(rowsFor(args));
+    let out = "";
+    const code = await athenaReplay(args, (x) => (out += x), () => undefined, { client: st.client, query: { sleep: async () => undefined }, coverageOf: stackCoverage });
+    expect(code).to.equal(0);
+    expect(out).to.equal((await local(["--json", "--stack", "prod"])).out);
+    expect(out).to.contain('"unseenBecause":"data-event"');
   });
 
   it("the human report: the same text as a local replay of those records", async () => {

@@ -22,6 +22,7 @@ import { compilePattern, type EventPattern } from "../functions/eventPattern";
 import { patternCondition, conditionSql, replayPatterns, replayQuery, replayWhere, UntranslatablePattern } from "../functions/replay/athenaSql";
 import { createTableDdl, duckdbColumns, recordFromRow } from "../functions/replay/athenaTable";
 import { routeRecord } from "../functions/router";
+import { forwardedStreams } from "../components/forwarderTemplate";
 import { T, breakRecords, unreadableByTable } from "./athenaRecords";
 
 const SINCE = "2000-01-01T00:00:00Z";
@@ -156,6 +157,13 @@ describe("replay --engine athena: the SQL selects what the patterns match (DuckD
     const rows = (await conn.runAndReadAll(sql)).getRows().map((row) => recordFromRow(row.map((v) => (v === null ? null : String(v)))));
     const keys = rows.map((r) => `${r.eventTime}`);
     expect(keys).to.deep.equal([...keys].sort());
+  });
+});
+
+describe("replay --engine athena: the patterns", () => {
+  it("are the ones the member forwarders deploy (the same objects), so the query selects what the deployed rules route", () => {
+    const deployed = forwardedStreams({ changes: true }).map((s) => s.pattern);
+    for (const p of replayPatterns()) expect(deployed, p.name).to.include(p.pattern);
   });
 });
 
