@@ -125,7 +125,12 @@ export function stackCoverage(stack: string): DeployedCoverage {
   return deployedCoverage(parsed.config);
 }
 
-if (require.main === module) {
+// --engine athena: one SQL query over the organization trail's Athena table instead of files (cli/athena.ts parses its
+// own options and replays the rows through replayItems). Loaded only when asked for.
+const athenaEngine = require.main === module && (require("./athena") as typeof import("./athena")).isAthenaEngine(process.argv.slice(2));
+if (athenaEngine) (require("./athena") as typeof import("./athena")).athenaMain(process.argv.slice(2), stackCoverage);
+
+if (require.main === module && !athenaEngine) {
   let args: ReplayArgs;
   try {
     args = parseReplayArgs(process.argv.slice(2));
