@@ -112,8 +112,12 @@ function stubPath(id: string): string {
 
 /** The file the project resolves a module id to (package "exports" maps allowed for; bare ids included). */
 function resolveInProject(id: string): string {
-  // trailwatch's own modules resolve through its "exports" (the names the closure serializer gave them).
-  if (isOwn(id)) return require.resolve(id);
+  if (isOwn(id)) {
+    // Exported names (`trailwatch/functions/x`) resolve through package.json "exports"; the serializer falls back to the
+    // file's path (`trailwatch/dist/functions/x.js`) when it cannot read the package's manifest.
+    const file = path.join(ROOT, ...id.split("/").slice(1));
+    return /\.(c?js|json)$/.test(id) && fs.existsSync(file) ? file : require.resolve(id);
+  }
   const direct = /\.(c?js|json)$/.test(id) ? installed(id) : undefined;
   if (direct) return direct;
   return require.resolve(id, { paths: [ROOT] });
