@@ -22,23 +22,21 @@ import { json } from "./planFixture";
 const ROOT = path.resolve(__dirname, "..");
 const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
 
-/** The consumer's Pulumi program: plain JavaScript, what a user writes after `npm install <tarball>`. */
-const PROGRAM = `
-const aws = require("@pulumi/aws");
-const { CentralEventBus, SlackOutbox, SgRevertBot, InlineFunction } = require("trailwatch/components");
-const { patterns } = require("trailwatch/functions");
+/** The README's example ("Use the components in your own program"), so the docs show what this test proves. */
+function readmeExample(): string {
+  const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+  const section = readme.slice(readme.indexOf("## Use the components in your own program"));
+  const block = /```js\n([\s\S]*?)```/.exec(section.slice(0, section.indexOf("\n## ", 5)));
+  if (!block) throw new Error("README.md: no js example under \"Use the components in your own program\"");
+  return block[1];
+}
 
-const security = new aws.Provider("security", { region: "eu-west-1", allowedAccountIds: ["222222222222"] });
+/** The consumer's Pulumi program: plain JavaScript, what a user writes after installing the tarball. */
+const PROGRAM = `${readmeExample()}
+// A second component, on the README's bus.
+const { SlackOutbox, SgRevertBot } = require("trailwatch");
 const management = new aws.Provider("management", { region: "eu-west-1", allowedAccountIds: ["111111111111"] });
 const botToken = "arn:aws:secretsmanager:eu-west-1:222222222222:secret:slack-bot-token-AbCdEf";
-
-const bus = new CentralEventBus("central", {
-  organizationId: "o-consumer123",
-  accountId: "222222222222",
-  region: "eu-west-1",
-  archiveRetentionDays: 30,
-  heartbeatMinutes: 30,
-}, { provider: security });
 const outbox = new SlackOutbox("outbox", { key: bus.key, alertTopicArn: bus.alertTopic.arn, slackBotTokenSecretArn: botToken }, { provider: security });
 const bot = new SgRevertBot("sg", {
   bus,
@@ -55,18 +53,6 @@ const bot = new SgRevertBot("sg", {
   maxConcurrentPercentage: 25,
   providers: { management },
 }, { provider: security });
-
-// A function of the consumer's own on the bus, its children adjusted through transform.
-const audit = new InlineFunction("audit", {
-  description: "Counts security-group changes",
-  statements: [],
-  callback: async (event) => ({ seen: event["detail-type"] }),
-  transform: {
-    function: { memorySize: 512 },
-    logGroup: (args) => { args.retentionInDays = 400; },
-  },
-}, { provider: security });
-bus.subscribe("audit", patterns.securityGroupChangePattern, { kind: "lambda", function: audit.function }, "Security-group changes, audited");
 
 module.exports = { busArn: bus.busArn, reviewTable: bot.table.name };
 `;
@@ -177,6 +163,8 @@ describe("trailwatch installed as a package in another Pulumi program", function
     expect(packed.filter((f) => !f.startsWith("dist/") && !["package.json", "README.md", "LICENSE"].includes(f))).to.deep.equal([]);
     expect(packed.filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"))).to.deep.equal([]);
     expect(packed.filter((f) => /^dist\/(stacks|tests|cli|bench|policy)\//.test(f))).to.deep.equal([]);
+    // Types for every module: TypeScript programs import the same paths (package.json "exports" "types", typesVersions).
+    expect(packed.filter((f) => f.endsWith(".js") && !packed.includes(f.replace(/\.js$/, ".d.ts")))).to.deep.equal([]);
   });
 
   it("the consumer sees trailwatch and its runtime dependencies only (no devDependency to lean on)", () => {
