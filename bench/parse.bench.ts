@@ -1,11 +1,12 @@
 /**
- * The deny message parser on 1 MB messages (issue 19: linear time, a 1 MB message in under 50 ms). Shapes: the ones
+ * The deny message parser on 1 MB messages (the target: linear time, a 1 MB message in under 50 ms). Shapes: the ones
  * that made the old header regex quadratic (long text without spaces, "User" repeated), and long runs of each part
  * of the grammar. Median of `runs` parses each, after one warm-up.
  *
  *   npx ts-node --transpile-only bench/parse.bench.ts [--runs N]
  */
 import { parseDenyMessage } from "../functions/deny/parseMessage";
+import { option } from "./lib/common";
 
 export interface ParseRow {
   input: string;
@@ -50,14 +51,13 @@ export function parseTable(rows: ParseRow[]): string {
   return rows.map((r) => `  ${r.input.padEnd(28)} ${(r.bytes / MB).toFixed(1)} MB  ${r.medianMs.toFixed(1).padStart(7)} ms`).join("\n");
 }
 
-/** The issue's target: every 1 MB message in under 50 ms. */
+/** The target: every 1 MB message in under 50 ms. */
 export function parseTarget(rows: ParseRow[]): string {
   const slow = rows.filter((r) => r.medianMs >= 50);
   return `deny message parse, 1 MB in < 50 ms: ${slow.length ? `MISSED by ${slow.map((r) => `${r.input} ${r.medianMs.toFixed(0)} ms`).join(", ")}` : `met (slowest ${Math.max(...rows.map((r) => r.medianMs)).toFixed(1)} ms)`}`;
 }
 
 if (require.main === module) {
-  const i = process.argv.indexOf("--runs");
-  const rows = benchParse(i > 0 ? Number(process.argv[i + 1]) : 7);
+  const rows = benchParse(option("--runs", 7));
   process.stdout.write(`${parseTable(rows)}\n${parseTarget(rows)}\n`);
 }

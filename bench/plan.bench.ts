@@ -116,7 +116,7 @@ export function planTable(rows: PlanRow[]): string {
   return `${table(t)}${note}`;
 }
 
-export function planList(full: boolean, argv = process.argv): { mode: Mode; accounts: number }[] {
+export function planList(full: boolean, argv = process.argv.slice(2)): { mode: Mode; accounts: number }[] {
   const sizesArg = stringOption("--sizes", argv);
   const modesArg = stringOption("--modes", argv);
   const modes = (modesArg ? modesArg.split(",") : ["direct", "stackset"]) as Mode[];

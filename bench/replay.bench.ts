@@ -10,7 +10,7 @@
  * detonations and Panther rule tests, samples/cloudtrail, or TRAILWATCH_SHARED_DATA) with fresh event ids,
  * times and recipient accounts. The mix is drawn per record: 1.5% denies, 0.1% security-group changes, 0.2% IAM
  * role changes, the rest records that produce no finding (each base record classified by routeRecord, the
- * function replay itself uses). N MB of uncompressed JSON (default 48; --full = 1024, the issue's 1 GB).
+ * function replay itself uses). N MB of uncompressed JSON (default 48; --full = 1024, the 1 GB target).
  *
  * Each run is a fresh plain-node process (bench/lib/replayWorker.ts, compiled with esbuild), so the peak RSS
  * (getrusage) is that run's own; baseline
@@ -261,7 +261,7 @@ export function replayTable(r: ReplayResult): string {
   ].join("\n");
 }
 
-// ---- worker threads (issue 22): 1 vs N workers on the same corpus ---------------------------------------------------
+// ---- worker threads: 1 vs N workers on the same corpus --------------------------------------------------------------
 
 export interface WorkersResult {
   corpus: { files: number; records: number; jsonBytes: number; gzBytes: number };

@@ -1,6 +1,8 @@
 /**
- * `npm run bench [-- --full] [-- --only functions,replay,plan,parse]`: the three benchmarks of issue 9 and the deny
- * message parse of issue 19, one after the other, each table printed, everything written to bench/results.json (with the machine and the command).
+ * `npm run bench [-- --full] [-- --only functions,replay,plan,parse]`: Lambda archives and cold starts, replay
+ * throughput and memory, plan time and memory, and the deny message parse, one after the other, each table printed,
+ * everything written to bench/results.json (with the machine and the command). Flags are read with node:util
+ * parseArgs (bench/lib/common.ts): an unknown flag stops the run.
  * A benchmark, not a test: CI does not run it. Quick mode (default) takes about 5 minutes on the 2-core machine.
  *
  *   --full              replay on a 1 GB corpus; plans for 10, 100 and 1,000 accounts in both modes (long: see README)
@@ -10,6 +12,7 @@
  *   --corpus-dir D      keep / reuse the replay corpus in D
  *   --workers-runs K    runs of the 1 vs N worker threads comparison (default 3); --workers n sets N (default: cores)
  *   --sizes 10,100      --modes direct,stackset     which plans
+ *   --timeout-min M     give up on a plan after M minutes (default 10; 60 with --full)
  *   --out F             results file (default bench/results.json; bench/results-full.json with --full)
  *
  * The figures and how to read them: bench/README-performance.md.
@@ -22,7 +25,7 @@ import { benchPlan, planList, planTable, type PlanRow } from "./plan.bench";
 import { benchParse, parseTable, parseTarget } from "./parse.bench";
 import { flag, machine, mkTemp, option, stringOption, writeSection } from "./lib/common";
 
-/** The issue's targets, per benchmark, each "met" or "MISSED" with the figures behind it. */
+/** The performance targets (bench/README-performance.md), per benchmark, each "met" or "MISSED" with the figures behind it. */
 function targets(f?: FunctionsResult, r?: ReplayResult, p?: PlanRow[], w?: WorkersResult): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   if (f) {
@@ -94,7 +97,7 @@ async function main(): Promise<void> {
     sections.push(`1. Lambda archives and cold starts\n${functionsTable(f)}`);
   }
   if (only.includes("replay")) {
-    // One corpus for both replay measurements (issue 22: 1 vs N worker threads on the same corpus).
+    // One corpus for both replay measurements (1 vs N worker threads on the same corpus).
     const corpusDir = stringOption("--corpus-dir") ?? path.join(mkTemp("bench-corpus"), "corpus");
     try {
       r = await benchReplay({ corpusBytes: option("--corpus-mb", full ? 1024 : 48) * 1e6, runs: option("--replay-runs", 5), corpusDir, log });
@@ -102,7 +105,7 @@ async function main(): Promise<void> {
       sections.push(`2. replay throughput and memory\n${replayTable(r)}`);
       w = await benchWorkers({ corpusBytes: option("--corpus-mb", full ? 1024 : 48) * 1e6, runs: option("--workers-runs", 3), workers: flag("--workers") ? option("--workers", 2) : undefined, corpusDir, log });
       writeSection(out, "replayWorkers", w);
-      sections.push(`2b. replay with worker threads (issue 22)\n${workersTable(w)}`);
+      sections.push(`2b. replay with worker threads\n${workersTable(w)}`);
     } finally {
       if (!stringOption("--corpus-dir")) fs.rmSync(path.dirname(corpusDir), { recursive: true, force: true });
     }
@@ -112,7 +115,7 @@ async function main(): Promise<void> {
     writeSection(out, "plan", p);
     sections.push(`3. plan time and memory\n${planTable(p)}`);
   }
-  // Issue 19: the deny message parser is linear (a 1 MB message in under 50 ms).
+  // The deny message parser is linear (a 1 MB message in under 50 ms).
   let parseGoal: Record<string, string[]> = {};
   if (only.includes("parse")) {
     const rows = benchParse();
@@ -127,11 +130,17 @@ async function main(): Promise<void> {
   const m = machine();
   process.stdout.write(
     `\n==== trailwatch bench (${full ? "full" : "quick"} mode), ${m.cpuCount} x ${m.cpuModel}, node ${m.node}, ${seconds.toFixed(0)} s ====\n\n` +
-      `${sections.join("\n\n")}\n\nTargets of issue 9\n${Object.values({ ...targets(f, r, p, w), ...parseGoal }).flat().map((g) => `  - ${g}`).join("\n")}\n\nwritten ${path.relative(process.cwd(), out)}\n`,
+      `${sections.join("\n\n")}\n\nTargets\n${Object.values({ ...targets(f, r, p, w), ...parseGoal }).flat().map((g) => `  - ${g}`).join("\n")}\n\nwritten ${path.relative(process.cwd(), out)}\n`,
   );
 }
 
 main().catch((e) => {
+  if (String((e as { code?: string }).code).startsWith("ERR_PARSE_ARGS")) {
+    // A flag misspelt or without its value (node:util parseArgs): the message and where the flags are listed.
+    process.stderr.write(`bench: ${(e as Error).message}\nusage: npm run bench [-- --full] [--only functions,replay,plan,parse] [...]: the flags are listed at the top of bench/run.ts\n`);
+    process.exitCode = 2;
+    return;
+  }
   console.error(e);
   process.exitCode = 1;
 });

@@ -9,7 +9,6 @@ import * as fs from "fs";
 import * as path from "path";
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
-import * as yaml from "js-yaml";
 
 export interface PlannedResource {
   type: string;
@@ -33,6 +32,10 @@ export const SECRET_PLACEHOLDER = "[secret]";
 
 /** Read Pulumi.yaml's project name and a stack file's config into the flat string map Pulumi passes programs. */
 export function readStackConfig(projectDir: string, configFile: string): { project: string; config: Record<string, string>; secretKeys: string[] } {
+  // A devDependency, loaded here only: the rest of this module also runs where just trailwatch's runtime dependencies
+  // are installed (tests/consumerPackage.test.ts plans a program that installed the package).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const yaml = require("js-yaml") as typeof import("js-yaml");
   const projectDoc = yaml.load(fs.readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8")) as { name: string; config?: Record<string, unknown> };
   const project = projectDoc.name;
   let stackDoc: { config?: Record<string, unknown> } | undefined;

@@ -8,6 +8,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
+import { parseArgs } from "node:util";
 
 const USAGE = "usage: npm run plan -- --stack <name> --out <dir> [--config <file>]";
 
@@ -18,24 +19,26 @@ interface PlanArgs {
 }
 
 export function parsePlanArgs(argv: string[]): PlanArgs {
-  const args: Partial<PlanArgs> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    const value = argv[i + 1];
-    const take = (key: keyof PlanArgs) => {
-      if (value === undefined || value.startsWith("--")) throw new Error(`${flag} needs a value\n${USAGE}`);
-      args[key] = value;
-      i++;
-    };
-    if (flag === "--stack") take("stack");
-    else if (flag === "--out") take("out");
-    else if (flag === "--config") take("config");
-    else if (flag === "--help" || flag === "-h") throw new Error(USAGE);
-    else throw new Error(`unknown argument "${flag}"\n${USAGE}`);
+  let values: { stack?: string; out?: string; config?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: { stack: { type: "string" }, out: { type: "string" }, config: { type: "string" }, help: { type: "boolean", short: "h" } },
+    }));
+  } catch (err) {
+    // parseArgs' own words, turned into the messages this tool has always printed.
+    const { code, message } = err as { code?: string; message: string };
+    const named = /'([^' ]+)/.exec(message)?.[1] ?? "";
+    if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") throw new Error(`${named} needs a value\n${USAGE}`);
+    if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" || code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") throw new Error(`unknown argument "${named}"\n${USAGE}`);
+    throw new Error(`${message}\n${USAGE}`);
   }
-  if (!args.stack) throw new Error(`--stack is required\n${USAGE}`);
-  if (!/^[\w.-]+$/.test(args.stack)) throw new Error(`--stack "${args.stack}" is not a stack name`);
-  return { stack: args.stack, out: args.out ?? "plan", config: args.config };
+  if (values.help) throw new Error(USAGE);
+  if (!values.stack) throw new Error(`--stack is required\n${USAGE}`);
+  if (!/^[\w.-]+$/.test(values.stack)) throw new Error(`--stack "${values.stack}" is not a stack name`);
+  return { stack: values.stack, out: values.out ?? "plan", config: values.config };
 }
 
 async function main(): Promise<number> {

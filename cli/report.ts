@@ -18,7 +18,7 @@ interface DenyGroup {
   suggestion: any;
   count: number;
   accounts: Set<string>;
-  // Added for issue 18: the sensitive-action warning, who (sessions, bounded), and one encoded message to decode.
+  // The sensitive-action warning, who (sessions, bounded), and one encoded message to decode.
   sensitive: { level: string; reason: string } | null;
   sessions: Set<string>;
   encodedMessage: string | null;

