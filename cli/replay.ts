@@ -16,6 +16,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { parseArgs, type ParseArgsConfig } from "util";
 import { listLogFiles, readLogFileBatches } from "./readLogs";
 import { replayWithWorkers } from "./replayWorkers";
 import { replayItems, reportInternal, type ReplayContext } from "./replayItems";
@@ -24,7 +25,8 @@ import type { DeployedCoverage } from "../functions/coverage";
 import { DEFAULT_COVERAGE, deployedCoverage, parseStackConfig } from "../stacks/config";
 import { readStackConfig } from "./mockRuntime";
 
-const USAGE = "usage: npm run replay -- [paths...] [--json] [--changes] [--strict] [--stack <name>] [--trusted-cidr <cidr>]... [--workers <n>]";
+const USAGE =
+  "usage: npm run replay -- [paths... | s3://bucket/[prefix/]AWSLogs/... --since <time> [--until <time>]] [--json] [--changes] [--strict] [--stack <name>] [--trusted-cidr <cidr>]... [--workers <n>] [--s3-concurrency <n>] [--quiet]";
 export { describeInternalError, replayItems, reportInternal, type ReplayContext } from "./replayItems";
 
 export const SAMPLES = path.resolve(__dirname, "../samples/cloudtrail");
@@ -41,32 +43,91 @@ export interface ReplayArgs {
   stack?: string;
   /** Threads to spread files over, this one included (1 = all in this thread); unset = one per core for inputs worth it (workerCount). */
   workers?: number;
+  /** s3:// sources: the delivery-time range (times as given; checked and read by s3Source.ts). */
+  since?: string;
+  until?: string;
+  /** s3:// sources: concurrent ListObjectsV2 and GetObject requests (each bounded by this); unset = S3_CONCURRENCY. */
+  s3Concurrency?: number;
+  /** No progress on stderr. */
+  quiet?: boolean;
 }
+
+/**
+ * The flags, for node:util parseArgs (tokens, not strict: the messages below are ours, and a public interface). A
+ * new flag is one entry here and one in FLAG_VALUES (or BOOLEAN_FLAGS); a new source or engine reads its flags from
+ * ReplayArgs in `replay` (see `sourceOf`).
+ */
+const FLAGS = {
+  json: { type: "boolean" },
+  changes: { type: "boolean" },
+  strict: { type: "boolean" },
+  quiet: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+  stack: { type: "string" },
+  workers: { type: "string" },
+  "trusted-cidr": { type: "string", multiple: true },
+  since: { type: "string" },
+  until: { type: "string" },
+  "s3-concurrency": { type: "string" },
+} as const satisfies ParseArgsConfig["options"];
+
+const BOOLEAN_FLAGS: Record<string, (args: ReplayArgs) => void> = {
+  json: (a) => (a.json = true),
+  changes: (a) => (a.changes = true),
+  strict: (a) => (a.strict = true),
+  quiet: (a) => (a.quiet = true),
+};
+
+/** Each flag that takes a value: check it (the message names the flag, what it needs and what was found) and set it. */
+const FLAG_VALUES: Record<string, (args: ReplayArgs, v: string | undefined) => void> = {
+  stack: (a, v) => {
+    if (!v || !/^[\w.-]+$/.test(v)) throw new Error(`--stack needs a stack name such as prod, found ${v ?? "nothing"}\n${USAGE}`);
+    a.stack = v;
+  },
+  workers: (a, v) => {
+    if (!v || !/^\d{1,3}$/.test(v) || Number(v) < 1 || Number(v) > 256) throw new Error(`--workers needs a number of worker threads from 1 to 256, found ${v ?? "nothing"}\n${USAGE}`);
+    a.workers = Number(v);
+  },
+  "trusted-cidr": (a, v) => {
+    if (!v || !/^[0-9a-fA-F:.]+\/\d{1,3}$/.test(v)) throw new Error(`--trusted-cidr needs a CIDR such as 10.0.0.0/8, found ${v ?? "nothing"}\n${USAGE}`);
+    a.trustedCidrs.push(v);
+  },
+  since: (a, v) => {
+    if (!v) throw new Error(`--since needs a time such as 2026-11-01, 2026-11-01T06:00Z or 36h (ago), found nothing\n${USAGE}`);
+    a.since = v;
+  },
+  until: (a, v) => {
+    if (!v) throw new Error(`--until needs a time such as 2026-11-02, 2026-11-01T18:00Z or 1h (ago), found nothing\n${USAGE}`);
+    a.until = v;
+  },
+  "s3-concurrency": (a, v) => {
+    if (!v || !/^\d{1,3}$/.test(v) || Number(v) < 1 || Number(v) > 256) throw new Error(`--s3-concurrency needs a number of concurrent S3 requests from 1 to 256, found ${v ?? "nothing"}\n${USAGE}`);
+    a.s3Concurrency = Number(v);
+  },
+};
 
 export function parseReplayArgs(argv: string[]): ReplayArgs {
   const args: ReplayArgs = { paths: [], json: false, trustedCidrs: [] };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === "--json") args.json = true;
-    else if (a === "--changes") args.changes = true;
-    else if (a === "--strict") args.strict = true;
-    else if (a === "--stack") {
-      const v = argv[++i];
-      if (!v || !/^[\w.-]+$/.test(v)) throw new Error(`--stack needs a stack name such as prod, found ${v ?? "nothing"}\n${USAGE}`);
-      args.stack = v;
+  const { tokens } = parseArgs({ args: argv, options: FLAGS, allowPositionals: true, strict: false, tokens: true });
+  const seen = new Set<number>();
+  for (const t of tokens) {
+    if (t.kind === "positional") args.paths.push(t.value);
+    else if (t.kind === "option-terminator") continue; // everything after `--` is a path
+    else if (t.rawName.startsWith("--")) {
+      if (t.name === "help") throw new Error(USAGE);
+      // Own keys only: "--constructor" is no flag.
+      const flag = Object.hasOwn(BOOLEAN_FLAGS, t.name) ? BOOLEAN_FLAGS[t.name] : undefined;
+      const takesValue = Object.hasOwn(FLAG_VALUES, t.name) ? FLAG_VALUES[t.name] : undefined;
+      if (flag && t.value === undefined) flag(args);
+      else if (flag) throw new Error(`${t.rawName} takes no value, found ${t.value}\n${USAGE}`);
+      else if (takesValue) takesValue(args, t.value);
+      else throw new Error(`unknown option "${t.rawName}${t.inlineValue ? `=${t.value}` : ""}"\n${USAGE}`);
+    } else if (t.name === "help") throw new Error(USAGE);
+    // A single dash is no flag of ours but -h: the argument is a path, as it always was (once, for -xy).
+    else if (!seen.has(t.index)) {
+      seen.add(t.index);
+      args.paths.push(argv[t.index]);
     }
-    else if (a === "--workers") {
-      const v = argv[++i];
-      if (!v || !/^\d{1,3}$/.test(v) || Number(v) < 1 || Number(v) > 256) throw new Error(`--workers needs a number of worker threads from 1 to 256, found ${v ?? "nothing"}\n${USAGE}`);
-      args.workers = Number(v);
-    }
-    else if (a === "--trusted-cidr") {
-      const v = argv[++i];
-      if (!v || !/^[0-9a-fA-F:.]+\/\d{1,3}$/.test(v)) throw new Error(`--trusted-cidr needs a CIDR such as 10.0.0.0/8, found ${v ?? "nothing"}\n${USAGE}`);
-      args.trustedCidrs.push(v);
-    } else if (a === "--help" || a === "-h") throw new Error(USAGE);
-    else if (a.startsWith("--")) throw new Error(`unknown option "${a}"\n${USAGE}`);
-    else args.paths.push(a);
   }
   if (args.paths.length === 0) args.paths.push(SAMPLES);
   return args;
