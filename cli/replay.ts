@@ -24,6 +24,8 @@ import { ReplaySummary, formatReport } from "./report";
 import type { DeployedCoverage } from "../functions/coverage";
 import { DEFAULT_COVERAGE, deployedCoverage, parseStackConfig } from "../stacks/config";
 import { readStackConfig } from "./mockRuntime";
+import { replayS3, type ReplayIo } from "./replayS3";
+import { S3SourceError, isS3Url, parseRange, parseTrailUrl } from "./s3Source";
 
 const USAGE =
   "usage: npm run replay -- [paths... | s3://bucket/[prefix/]AWSLogs/... --since <time> [--until <time>]] [--json] [--changes] [--strict] [--stack <name>] [--trusted-cidr <cidr>]... [--workers <n>] [--s3-concurrency <n>] [--quiet]";
@@ -130,7 +132,32 @@ export function parseReplayArgs(argv: string[]): ReplayArgs {
     }
   }
   if (args.paths.length === 0) args.paths.push(SAMPLES);
+  checkSources(args);
   return args;
+}
+
+/**
+ * Which source the paths name, checked before anything is read (a bad one is a bad argument, exit 2): local files
+ * and folders, or s3:// URLs of a trail's logs with a time range (s3Source.ts), whose times are fixed here (an age
+ * such as 36h counts from now) as ISO strings. A new source adds its check here and its branch in `replay`.
+ */
+function checkSources(args: ReplayArgs): void {
+  const s3 = args.paths.filter(isS3Url);
+  try {
+    if (s3.length === 0) {
+      const s3Only = (["since", "until", "s3Concurrency"] as const).find((k) => args[k] !== undefined);
+      if (s3Only) throw new S3SourceError(`--${s3Only === "s3Concurrency" ? "s3-concurrency" : s3Only} applies to s3:// sources only (log files as CloudTrail delivered them to S3), and no s3:// URL was given`);
+      return;
+    }
+    if (s3.length < args.paths.length) throw new S3SourceError(`s3:// URLs and local paths cannot be mixed in one run (found ${args.paths.find((p) => !isS3Url(p))} beside ${s3[0]})`);
+    for (const url of s3) parseTrailUrl(url);
+    const range = parseRange(args.since, args.until, new Date());
+    args.since = range.since.toISOString();
+    args.until = range.until.toISOString();
+  } catch (e) {
+    if (e instanceof S3SourceError) throw new Error(`${e.message}\n${USAGE}`);
+    throw e;
+  }
 }
 
 /**
@@ -154,28 +181,49 @@ export function workerCount(requested: number | undefined, files: string[]): num
   return 1;
 }
 
-/** Run a replay, writing to `out` (stdout) and `err` (stderr). Returns the exit code. */
-export async function replay(args: ReplayArgs, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+/**
+ * Run a replay, writing to `out` (stdout) and `err` (stderr). Returns the exit code: 0, 1 when nothing could be read,
+ * 2 when the source stopped the run (S3 access denied: what was read before is reported), 3 with --strict after an
+ * internal error. Sources: local files (listLogFiles), s3:// (replayS3); each feeds items to replayItems in input
+ * order, in this thread or through replayTasksWithWorkers, so the analysis and output are one.
+ */
+export async function replay(args: ReplayArgs, out: (s: string) => void, err: (s: string) => void, io: ReplayIo = {}): Promise<number> {
   const summary = new ReplaySummary();
   const coverage = args.stack ? stackCoverage(args.stack) : DEFAULT_COVERAGE;
   const ctx: ReplayContext = { args, coverage, summary, changes: 0, out, err };
+  let sourceStopped = false;
   try {
+    if (args.paths.some(isS3Url)) await replayS3(ctx, { requested: args.workers, autoMinBytes: AUTO_WORKERS_MIN_BYTES }, io);
+    else await replayLocal(ctx);
+  } catch (e) {
+    // The source stopped the run (S3 access denied, ...): said plainly; what was read before is reported.
+    if (e instanceof S3SourceError) {
+      sourceStopped = true;
+      err(`replay: ${e.message}\n`);
+    }
+    // The reader itself failed: report what was read so far rather than nothing.
+    else reportInternal(ctx, "reading the input", e);
+  }
+  const changes = ctx.changes;
+  if (args.json) out(JSON.stringify(args.changes ? { ...summary.toJSON(), changes } : summary.toJSON()) + "\n");
+  else out(formatReport(summary) + (args.changes ? `Change feed: ${changes} changes\n` : ""));
+  if (sourceStopped) return 2;
+  const nothingRead = summary.records === 0 && summary.skipped.length > 0;
+  if (nothingRead) return 1;
+  return args.strict && summary.internalCount > 0 ? 3 : 0;
+}
+
+/** Local files and folders (or the samples). */
+async function replayLocal(ctx: ReplayContext): Promise<void> {
+  const { args } = ctx;
+  {
     const { files, problems } = listLogFiles(args.paths);
     if (problems.length > 0) await replayItems(problems, ctx);
     const workers = workerCount(args.workers, files);
     if (workers > 1) await replayWithWorkers(files, workers, ctx);
     // A file (or a run of JSON lines) at a time: a record that produces nothing then costs no await at all.
     else for (const file of files) for await (const batch of readLogFileBatches(file)) await replayItems(batch, ctx);
-  } catch (e) {
-    // The reader itself failed: report what was read so far rather than nothing.
-    reportInternal(ctx, "reading the input", e);
   }
-  const changes = ctx.changes;
-  if (args.json) out(JSON.stringify(args.changes ? { ...summary.toJSON(), changes } : summary.toJSON()) + "\n");
-  else out(formatReport(summary) + (args.changes ? `Change feed: ${changes} changes\n` : ""));
-  const nothingRead = summary.records === 0 && summary.skipped.length > 0;
-  if (nothingRead) return 1;
-  return args.strict && summary.internalCount > 0 ? 3 : 0;
 }
 
 /** The coverage Pulumi.<stack>.yaml deploys; its problems are bad arguments. */
@@ -199,6 +247,7 @@ if (require.main === module) {
     args,
     (s) => process.stdout.write(s),
     (s) => process.stderr.write(s),
+    { stderrIsTTY: process.stderr.isTTY === true, columns: process.stderr.columns },
   ).then(
     // exitCode, not exit(): exit() can cut off stdout that is still flushing into a pipe.
     (code) => (process.exitCode = code),
