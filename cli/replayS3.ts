@@ -39,8 +39,10 @@ export async function replayS3(ctx: ReplayContext, workers: S3WorkerChoice, io: 
   if (progress) ctx.err = (s) => progress.write(s);
   let listed = 0;
   let listingEnded = false;
+  // Ours to close at the end: its kept-alive sockets would hold the process open after the run.
+  const client = io.s3Client ?? s3Client();
   const source = openS3Source(scopes, range, {
-    client: io.s3Client ?? s3Client(),
+    client,
     concurrency: args.s3Concurrency ?? S3_CONCURRENCY,
     listed: (size) => {
       listed++;
@@ -56,21 +58,29 @@ export async function replayS3(ctx: ReplayContext, workers: S3WorkerChoice, io: 
     const head: (FileTask & { size: number })[] = [];
     let ended = false;
     let threads = workers.requested ?? 1;
+    let failed: { error: unknown } | null = null;
     if (workers.requested === undefined) {
       let bytes = 0;
-      while (bytes < workers.autoMinBytes) {
-        const n = await source.tasks.next();
-        if (n.done) {
-          ended = true;
-          break;
+      try {
+        while (bytes < workers.autoMinBytes) {
+          const n = await source.tasks.next();
+          if (n.done) {
+            ended = true;
+            break;
+          }
+          head.push(n.value);
+          bytes += n.value.size;
         }
-        head.push(n.value);
-        bytes += n.value.size;
+      } catch (e) {
+        // Access denied (or the like) while reading ahead: what was read before it is replayed first.
+        failed = { error: e };
+        ended = true;
       }
       if (!ended && head.length > 1) threads = os.availableParallelism();
     }
     async function* all() {
       yield* head;
+      if (failed) throw failed.error;
       if (!ended) yield* source.tasks;
     }
     if (threads > 1) {
@@ -94,6 +104,7 @@ export async function replayS3(ctx: ReplayContext, workers: S3WorkerChoice, io: 
     const { listRequests, getRequests } = source.reader.stats;
     progress?.end(`; ${listRequests} LIST and ${getRequests} GET requests`);
     ctx.err = err;
+    if (!io.s3Client) client.destroy();
     if (listed === 0 && listingEnded)
       err(`replay: no CloudTrail log files delivered from ${range.since.toISOString()} to ${range.until.toISOString()} under ${scopes.map((s) => s.url).join(", ")}\n`);
   }

@@ -31,9 +31,12 @@
  * AccessDenied stops the run with a message naming the bucket, the prefix or object, and what to grant. A corrupt
  * object is reported (skipped input, as a corrupt local file) and the others are read.
  */
-import { GetObjectCommand, ListObjectsV2Command, S3Client, type ListObjectsV2CommandOutput } from "@aws-sdk/client-s3";
+import type { ListObjectsV2CommandOutput, S3Client } from "@aws-sdk/client-s3";
 import type { Readable } from "stream";
 import type { FileTask } from "./replayWorkers";
+
+/** The SDK, loaded when an S3 replay runs (a local replay does not pay its load time). */
+const sdk = () => require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3");
 
 /** Concurrent S3 requests when --s3-concurrency is not given (listing and GetObject each). */
 export const S3_CONCURRENCY = 16;
@@ -225,6 +228,24 @@ export async function* orderedMap<T, R>(items: Iterable<T> | AsyncIterable<T>, l
   }
 }
 
+/** At most `limit` calls of run() at a time. */
+class Semaphore {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+  constructor(private readonly limit: number) {}
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.active >= this.limit) await new Promise<void>((r) => this.waiting.push(r));
+    else this.active++;
+    try {
+      return await fn();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active--;
+    }
+  }
+}
+
 export interface S3Object {
   bucket: string;
   key: string;
@@ -239,16 +260,20 @@ export interface S3ListStats {
 /** Lists a trail's log files in a time range and reads them: one per URL (or per run: the client is shared). */
 export class TrailReader {
   readonly stats: S3ListStats = { listRequests: 0, getRequests: 0 };
+  /** All ListObjectsV2 requests (folders and days, however many stages list at once) share this bound. */
+  private readonly listLimit: Semaphore;
 
   constructor(
     private readonly client: S3Client,
     private readonly concurrency: number,
-  ) {}
+  ) {
+    this.listLimit = new Semaphore(concurrency);
+  }
 
   private async listPage(bucket: string, input: { Prefix: string; Delimiter?: string; StartAfter?: string; ContinuationToken?: string }): Promise<ListObjectsV2CommandOutput> {
     this.stats.listRequests++;
     try {
-      return await this.client.send(new ListObjectsV2Command({ Bucket: bucket, ...input }));
+      return await this.listLimit.run(() => this.client.send(new (sdk().ListObjectsV2Command)({ Bucket: bucket, ...input })));
     } catch (e) {
       if (isAccessDenied(e)) throw listDenied(bucket, input.Prefix, e);
       if (codeOf(e) === "NoSuchBucket") throw new S3SourceError(`s3://${bucket}: no such bucket (ListObjectsV2: ${messageOf(e)})`);
@@ -323,7 +348,7 @@ export class TrailReader {
   async fetch(o: S3Object): Promise<{ data: Uint8Array } | { problem: string }> {
     this.stats.getRequests++;
     try {
-      const r = await this.client.send(new GetObjectCommand({ Bucket: o.bucket, Key: o.key }));
+      const r = await this.client.send(new (sdk().GetObjectCommand)({ Bucket: o.bucket, Key: o.key }));
       const chunks: Buffer[] = [];
       let length = 0;
       for await (const chunk of r.Body as Readable) {
@@ -370,7 +395,7 @@ export function openS3Source(scopes: TrailScope[], range: TimeRange, opts: { cli
 
 /** The S3 client replay uses: region and endpoint from the SDK's own settings (AWS_REGION, AWS_ENDPOINT_URL_S3). */
 export function s3Client(): S3Client {
-  return new S3Client({
+  return new (sdk().S3Client)({
     region: process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || "us-east-1",
     // The trail's bucket may be in another region than the caller's default: follow S3's redirect to it.
     followRegionRedirects: true,
