@@ -143,6 +143,7 @@ describe("replay from S3 (s3:// --since --until)", function () {
     f.stub.listGranted = [""];
     f.stub.getGranted = [""];
     f.stub.kmsDenied.clear();
+    f.stub.vanished.clear();
   });
 
   it("reads exactly the objects delivered in the range, and --json prints what a local replay of the same files prints", async () => {
@@ -264,6 +265,20 @@ describe("replay from S3 (s3:// --since --until)", function () {
       const fromDisk = await run([asLocalFiles(f.stub, f.inRange.slice(0, 5)), "--json"]);
       expect(r.out).to.equal(fromDisk.out); // the five objects before it, as a local replay of them
     });
+  });
+
+  it("an object gone between listing and reading is reported and skipped; the others are read", async () => {
+    const gone = f.inRange[7];
+    f.stub.vanished.add(gone);
+    const r = await inStub(f, () => run([URL_ORG, ...RANGE, "--json", "--quiet"]));
+    expect(r.code, r.err).to.equal(0);
+    expect(r.err).to.contain(`replay: skipped s3://${BUCKET}/${gone}: GetObject failed: NoSuchKey: The specified key does not exist.`);
+    const fromDisk = await run([asLocalFiles(f.stub, f.inRange.filter((k) => k !== gone)), "--json"]);
+    const [s3Summary, diskSummary] = [summaryOf(r.out), summaryOf(fromDisk.out)];
+    expect(s3Summary.skipped).to.equal(diskSummary.skipped + 1);
+    // Everything else as the local replay without that file: the findings, and the summary but for that one skip.
+    expect(r.out.split("\n").slice(0, -2)).to.deep.equal(fromDisk.out.split("\n").slice(0, -2));
+    expect({ ...s3Summary, skipped: 0 }).to.deep.equal({ ...diskSummary, skipped: 0 });
   });
 
   describe("progress on stderr", () => {

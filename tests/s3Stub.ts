@@ -35,6 +35,8 @@ export class S3Stub {
   listGranted: string[] = [""];
   getGranted: string[] = [""];
   kmsDenied = new Set<string>();
+  /** Keys listed but gone by the time they are read (deleted, expired by a lifecycle rule). */
+  vanished = new Set<string>();
   /** Entries per page at most (S3 may return fewer than max-keys). */
   pageSize = 1000;
   /** Delay before each answer, so concurrency shows. */
@@ -169,7 +171,7 @@ export class S3Stub {
     if (!this.getGranted.some((g) => key.startsWith(g))) return fail(403, "AccessDenied", "Access Denied");
     if (this.kmsDenied.has(key))
       return fail(403, "AccessDenied", "User: arn:aws:sts::111122223333:assumed-role/replay/test is not authorized to perform: kms:Decrypt on resource: arn:aws:kms:eu-west-1:999988887777:key/1234abcd-12ab-34cd-56ef-1234567890ab because no resource-based policy allows the kms:Decrypt action");
-    const body = this.objects.get(key);
+    const body = this.vanished.has(key) ? undefined : this.objects.get(key);
     // Without s3:ListBucket S3 answers a missing key with 403; the stub grants listing, so 404 NoSuchKey.
     if (!body) return fail(404, "NoSuchKey", "The specified key does not exist.");
     res.setHeader("content-type", "application/x-gzip");
