@@ -45,7 +45,7 @@ export interface ReplayArgs {
   stack?: string;
   /** Threads to spread files over, this one included (1 = all in this thread); unset = one per core for inputs worth it (workerCount). */
   workers?: number;
-  /** s3:// sources: the delivery-time range (times as given; checked and read by s3Source.ts). */
+  /** s3:// sources: the delivery-time range, ISO times once parseReplayArgs checked them (s3Source.ts parseRange). */
   since?: string;
   until?: string;
   /** s3:// sources: concurrent ListObjectsV2 and GetObject requests (each bounded by this); unset = S3_CONCURRENCY. */
@@ -56,8 +56,8 @@ export interface ReplayArgs {
 
 /**
  * The flags, for node:util parseArgs (tokens, not strict: the messages below are ours, and a public interface). A
- * new flag is one entry here and one in FLAG_VALUES (or BOOLEAN_FLAGS); a new source or engine reads its flags from
- * ReplayArgs in `replay` (see `sourceOf`).
+ * new flag is one entry here and one in FLAG_VALUES (or BOOLEAN_FLAGS); a new source or engine checks its flags in
+ * `checkSources` and reads them from ReplayArgs in `replay`.
  */
 const FLAGS = {
   json: { type: "boolean" },
@@ -216,14 +216,12 @@ export async function replay(args: ReplayArgs, out: (s: string) => void, err: (s
 /** Local files and folders (or the samples). */
 async function replayLocal(ctx: ReplayContext): Promise<void> {
   const { args } = ctx;
-  {
-    const { files, problems } = listLogFiles(args.paths);
-    if (problems.length > 0) await replayItems(problems, ctx);
-    const workers = workerCount(args.workers, files);
-    if (workers > 1) await replayWithWorkers(files, workers, ctx);
-    // A file (or a run of JSON lines) at a time: a record that produces nothing then costs no await at all.
-    else for (const file of files) for await (const batch of readLogFileBatches(file)) await replayItems(batch, ctx);
-  }
+  const { files, problems } = listLogFiles(args.paths);
+  if (problems.length > 0) await replayItems(problems, ctx);
+  const workers = workerCount(args.workers, files);
+  if (workers > 1) await replayWithWorkers(files, workers, ctx);
+  // A file (or a run of JSON lines) at a time: a record that produces nothing then costs no await at all.
+  else for (const file of files) for await (const batch of readLogFileBatches(file)) await replayItems(batch, ctx);
 }
 
 /** The coverage Pulumi.<stack>.yaml deploys; its problems are bad arguments. */
