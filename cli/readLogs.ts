@@ -143,9 +143,38 @@ export async function* readLogFileBatches(file: string): AsyncGenerator<LogItem[
     return;
   }
   // S3 log files and arrays are one JSON document each (CloudTrail files are bounded in size).
+  let raw: Buffer;
+  try {
+    raw = fs.readFileSync(file);
+  } catch (err) {
+    yield [{ kind: "problem", file, line: null, message: (err as Error).message }];
+    return;
+  }
+  yield* readLogBytesBatches(file, raw);
+}
+
+/**
+ * One input to read: a local file, or an object already fetched (an S3 object: its bytes, or why they could not be
+ * had). `file` names it in messages and decides the format as a file name does (`.json.gz`, `.jsonl`, ...).
+ */
+export interface LogInput {
+  file: string;
+  data?: Uint8Array;
+  problem?: string;
+}
+
+/** readLogFileBatches for any LogInput: a file from disk, fetched bytes, or the problem that stood for them. */
+export async function* readInputBatches(input: LogInput): AsyncGenerator<LogItem[]> {
+  if (input.problem !== undefined) yield [{ kind: "problem", file: input.file, line: null, message: input.problem }];
+  else if (input.data) yield* readLogBytesBatches(input.file, Buffer.from(input.data.buffer, input.data.byteOffset, input.data.byteLength));
+  else yield* readLogFileBatches(input.file);
+}
+
+/** The records and problems in one file's bytes (named `file`), in batches: what readLogFileBatches yields for it. */
+export async function* readLogBytesBatches(file: string, raw: Buffer): AsyncGenerator<LogItem[]> {
+  const gz = file.toLowerCase().endsWith(".gz");
   let text: string;
   try {
-    const raw = fs.readFileSync(file);
     text = (gz ? gunzip(raw) : raw).toString("utf8");
   } catch (err) {
     const e = err as NodeJS.ErrnoException;

@@ -15,14 +15,14 @@
 import * as path from "path";
 import { Worker } from "worker_threads";
 import { ReplaySummary, type SummaryState } from "./report";
-import { readLogFileBatches } from "./readLogs";
+import { readInputBatches, type LogInput } from "./readLogs";
 import { replayItems, reportInternal, type ReplayContext } from "./replayItems";
 import type { ReplayArgs } from "./replay";
 import type { DeployedCoverage } from "../functions/coverage";
 
-export interface FileTask {
+/** A file (or an object fetched already, its bytes in `data`: s3Source.ts) and its place in the input. */
+export interface FileTask extends LogInput {
   index: number;
-  file: string;
 }
 
 /** Output as it was written: [0 = stdout | 1 = stderr, text], consecutive writes to one stream joined. */
@@ -61,7 +61,7 @@ export async function replayFileBatches(task: FileTask, args: ReplayArgs, covera
   };
   let aborted = false;
   try {
-    for await (const batch of readLogFileBatches(task.file)) {
+    for await (const batch of readInputBatches(task)) {
       await replayItems(batch, ctx);
       send(false, false);
     }
@@ -75,10 +75,25 @@ export async function replayFileBatches(task: FileTask, args: ReplayArgs, covera
 const ENTRY = path.join(__dirname, "replayWorker.js");
 
 export async function replayWithWorkers(files: string[], workerCount: number, ctx: ReplayContext): Promise<void> {
+  await replayTasksWithWorkers(
+    files.map((file, index) => ({ index, file })),
+    workerCount,
+    ctx,
+  );
+}
+
+/**
+ * replayWithWorkers for tasks that come as they come (s3Source.ts: objects listed and fetched while earlier ones are
+ * replayed): task i must have index i. A task is handed out only when a thread has room, so the source is read no
+ * faster than replay goes (memory stays bounded). `onDone(i)` is called once task i's output is written. An error
+ * from the source ends the run after what was handed out before it is written, and is thrown.
+ */
+export async function replayTasksWithWorkers(tasks: Iterable<FileTask> | AsyncIterable<FileTask>, workerCount: number, ctx: ReplayContext, onDone?: (index: number) => void): Promise<void> {
   const pending = new Map<number, BatchResult[]>();
   let current = 0; // the file whose batches are written next
-  let next = 0; // the next file to hand out
+  let total = Infinity; // known once the source ran out
   let stopped = false;
+  let sourceFailed: { error: unknown } | null = null;
   // The main thread is one of the `workerCount` threads: it replays files too (while the workers start, and after).
   interface Lane {
     inFlight: number;
@@ -90,17 +105,41 @@ export async function replayWithWorkers(files: string[], workerCount: number, ct
   const lanes: Lane[] = [];
 
   await new Promise<void>((resolve) => {
+    let wake: (() => void) | null = null;
+    const wakePump = () => {
+      const w = wake;
+      wake = null;
+      w?.();
+    };
     const finish = () => {
       if (stopped) return;
       stopped = true;
+      wakePump();
       resolve();
     };
-    const dispatch = (w: Lane) => {
-      while (!stopped && w.inFlight < w.limit && next < files.length) {
-        const task: FileTask = { index: next, file: files[next] };
-        next++;
-        w.inFlight++;
-        w.send(task);
+    // One loop hands out the tasks in order, each to the first thread with room (the main thread first).
+    const pump = async () => {
+      let handedOut = 0;
+      try {
+        for await (const task of tasks) {
+          let lane = lanes.find((w) => w.inFlight < w.limit);
+          while (!lane && !stopped) {
+            await new Promise<void>((r) => (wake = r));
+            lane = lanes.find((w) => w.inFlight < w.limit);
+          }
+          if (stopped || !lane) break;
+          lane.inFlight++;
+          handedOut++;
+          lane.send(task);
+        }
+        if (stopped) return;
+        total = handedOut;
+        if (current >= total) finish();
+      } catch (e) {
+        // What was handed out before is written first (drain), then the run ends with the source's error.
+        sourceFailed = { error: e };
+        total = handedOut;
+        if (current >= total) finish();
       }
     };
     const received = (w: Lane, r: BatchResult) => {
@@ -110,7 +149,7 @@ export async function replayWithWorkers(files: string[], workerCount: number, ct
       pending.set(r.index, list);
       if (r.done) {
         w.inFlight--;
-        dispatch(w);
+        wakePump();
       }
       drain();
     };
@@ -128,8 +167,9 @@ export async function replayWithWorkers(files: string[], workerCount: number, ct
         if (apply(r)) return finish();
         if (r.done) {
           pending.delete(current);
+          onDone?.(current);
           current++;
-          if (current >= files.length) return finish();
+          if (current >= total) return finish();
         }
       }
     };
@@ -166,8 +206,8 @@ export async function replayWithWorkers(files: string[], workerCount: number, ct
     };
     lanes.unshift(main);
     // The main thread takes the first files: it starts at once while the workers load (each registers ts-node).
-    for (const w of lanes) dispatch(w);
-    if (files.length === 0) finish();
+    void pump();
   });
   await Promise.all(workers.map((w) => w.worker.terminate()));
+  if (sourceFailed) throw (sourceFailed as { error: unknown }).error;
 }
