@@ -10,6 +10,7 @@
  * report, for the records selected. Counts (`records`, `files`) are those of the selected records: the query never
  * returns the others. docs/athena.md says what the table keeps and loses, costs and permissions.
  */
+import { parseTime } from "./s3Source";
 import { AthenaClient } from "@aws-sdk/client-athena";
 import { checkRecord } from "../functions/cloudtrail";
 import { replayQuery } from "../functions/replay/athenaSql";
@@ -22,7 +23,7 @@ import { ReplaySummary, formatReport } from "./report";
 import type { ReplayArgs } from "./replay";
 
 export const ATHENA_USAGE =
-  "usage: npm run replay -- --engine athena --since <yyyy-MM-ddTHH:mm:ssZ> --until <yyyy-MM-ddTHH:mm:ssZ> --database <db> --table <table> " +
+  "usage: npm run replay -- --engine athena --since <time> --until <time> --database <db> --table <table> " +
   "[--workgroup <wg>] [--output-location s3://bucket/prefix/] [--catalog <catalog>] [--account <id>]... [--region <region>]... " +
   "[--json] [--strict] [--stack <name>] [--trusted-cidr <cidr>]... [--print-sql] " +
   "[--create-table --bucket s3://bucket[/prefix] --organization-id o-... --table-since yyyy/MM/dd (with --account and --region listing all)]";
@@ -70,8 +71,8 @@ export function parseAthenaArgs(argv: string[]): AthenaArgs {
       case "--strict": a.strict = true; break;
       case "--print-sql": a.printSql = true; break;
       case "--create-table": create = true; break;
-      case "--since": a.since = value(++i, f, "an instant such as 2026-01-01T00:00:00Z"); break;
-      case "--until": a.until = value(++i, f, "an instant such as 2026-02-01T00:00:00Z"); break;
+      case "--since": a.since = value(++i, f, "a time such as 2026-01-01, 2026-01-01T06:30Z or 36h"); break;
+      case "--until": a.until = value(++i, f, "a time such as 2026-02-01, 2026-02-01T06:30Z or now"); break;
       case "--database": a.database = value(++i, f, "a Glue database name"); break;
       case "--table": a.table = value(++i, f, "a table name"); break;
       case "--workgroup": a.workGroup = value(++i, f, "an Athena workgroup"); break;
@@ -109,6 +110,12 @@ export function parseAthenaArgs(argv: string[]): AthenaArgs {
   }
   const missing = (["since", "until", "database", "table"] as const).filter((k) => !a[k]).map((k) => `--${k}`);
   if (missing.length > 0) throw new Error(`--engine athena needs ${missing.join(", ")}\n${ATHENA_USAGE}`);
+  // The same times as an s3:// replay (a UTC day, an ISO time with its zone, now, or an age such as 36h), as the
+  // yyyy-MM-ddTHH:mm:ssZ instants eventTime is written in.
+  const now = new Date();
+  const instant = (flag: string, v: string) => parseTime(flag, v, now).toISOString().replace(/\.\d{3}Z$/, "Z");
+  a.since = instant("--since", a.since!);
+  a.until = instant("--until", a.until!);
   if (create) {
     const need = [!bucket && "--bucket", !orgId && "--organization-id", !tableSince && "--table-since", a.accounts.length === 0 && "--account", a.regions.length === 0 && "--region"].filter(Boolean);
     if (need.length > 0) throw new Error(`--create-table needs ${need.join(", ")} (the projection lists every account and region)\n${ATHENA_USAGE}`);

@@ -274,7 +274,11 @@ describe("replay --engine athena against an Athena stub", function () {
     expect(() => parseAthenaArgs([...BASE, "--workers", "2"])).to.throw(/^--workers is not available with --engine athena/);
     expect(() => parseAthenaArgs([...BASE, "logs/"])).to.throw(/^--engine athena reads the Athena table, not paths \(found "logs\/"\)/);
     expect(() => parseAthenaArgs([...BASE, "--create-table"])).to.throw(/^--create-table needs --bucket, --organization-id, --table-since, --account, --region/);
-    expect(() => parseAthenaArgs([...BASE, "--since"])).to.throw(/^--since needs an instant such as 2026-01-01T00:00:00Z, found nothing/);
+    expect(() => parseAthenaArgs([...BASE, "--since"])).to.throw(/^--since needs a time such as 2026-01-01, 2026-01-01T06:30Z or 36h, found nothing/);
+    // The same time syntax as an s3:// replay: a day, a zoned time or an age, as the instants eventTime is written in.
+    const days = parseAthenaArgs(["--engine", "athena", "--since", "2026-01-01", "--until", "2026-01-02T06:30+02:00", "--database", "d", "--table", "t"]);
+    expect([days.since, days.until]).to.deep.equal(["2026-01-01T00:00:00Z", "2026-01-02T04:30:00Z"]);
+    expect(() => parseAthenaArgs(["--engine", "athena", "--since", "2026-01-01T00:00", "--until", "now", "--database", "d", "--table", "t"])).to.throw(/add the time zone/);
     expect(parseAthenaArgs([...BASE, "--account", "111122223333", "--region", "eu-west-1"]).accounts).to.deep.equal(["111122223333"]);
   });
 
