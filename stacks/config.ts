@@ -13,6 +13,7 @@ import { changeFeedConfig } from "./changeFeedConfig";
 import { EVENT_PATTERN_MAX_CHARS } from "../functions/eventPattern";
 import { DEFAULT_NOISE } from "../functions/changeFeed";
 import type { DeployedCoverage } from "../functions/coverage";
+import { FINDINGS_ROUTER_DEFAULTS } from "../components/findingsRouter";
 
 export const NAMESPACE = "trailwatch";
 
@@ -318,11 +319,13 @@ const topicSubscriptions = z
 const findings = z
   .object({
     /** Findings at or above this band are posted to the Slack channel (deduplicated on finding id). */
-    slackMinSeverity: band.default("high"),
+    slackMinSeverity: band.default(FINDINGS_ROUTER_DEFAULTS.slackMinSeverity),
     /** Config non-compliance goes to this band's topic. */
-    configNonCompliantBand: band.default("medium"),
+    configNonCompliantBand: band.default(FINDINGS_ROUTER_DEFAULTS.configNonCompliantBand),
     /** Config non-compliance is also posted to Slack (once per rule and resource). */
-    configToSlack: z.boolean().default(true),
+    configToSlack: z.boolean().default(FINDINGS_ROUTER_DEFAULTS.configToSlack),
+    /** Days the findings notifier's log group keeps its logs. */
+    logRetentionDays: logRetention.default(FINDINGS_ROUTER_DEFAULTS.logRetentionDays),
     topics: z
       .object({ low: topicSubscriptions, medium: topicSubscriptions, high: topicSubscriptions, critical: topicSubscriptions })
       .strict()

@@ -6,6 +6,7 @@
 import { ConditionalCheckFailedException, DynamoDBClient, GetItemCommand, UpdateItemCommand, type AttributeValue } from "@aws-sdk/client-dynamodb";
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { WebClient } from "@slack/web-api";
+import { requiredEnv } from "../env";
 import { deduplicationId, NOTICE_EVENT_TYPE, type LedgerEntry, type Notice, type OutboxLedger, type OutboxSlack, type PostedUpdate } from "./outbox";
 
 /** How features hand notices to the outbox. */
@@ -36,10 +37,8 @@ export function sqsNoticeSender(sqs: SQSClient, queueUrl: string): NoticeSender 
 /** The outbox queue's URL from the function's environment (set by components/slackOutbox.ts). */
 export const OUTBOX_QUEUE_ENV = "SLACK_OUTBOX_QUEUE_URL";
 
-export function envNoticeSender(): NoticeSender {
-  const url = process.env.SLACK_OUTBOX_QUEUE_URL;
-  if (!url) throw new Error("SLACK_OUTBOX_QUEUE_URL is not set: the function was deployed without the Slack outbox");
-  return sqsNoticeSender(new SQSClient({}), url);
+export function envNoticeSender(env: NodeJS.ProcessEnv = process.env): NoticeSender {
+  return sqsNoticeSender(new SQSClient({}), requiredEnv(env, OUTBOX_QUEUE_ENV, "the Slack outbox's queue: the function was wired without the outbox"));
 }
 
 export const LEDGER_TTL_DAYS = 30;
