@@ -9,6 +9,9 @@ import { boundedJson } from "../bounded";
 
 export type Via = "console" | "cli" | "sdk" | "iac" | "aws-service" | "unknown";
 
+/** The environment of an account the map does not list, when it names no default. */
+export const DEFAULT_ENVIRONMENT = "unknown";
+
 export interface EnvironmentMap {
   /** 12-digit account id -> its environment (and the team that owns it). */
   accounts: Record<string, { environment: string; owner?: string }>;
@@ -240,7 +243,7 @@ function changeRecordOf(record: CloudTrailRecord, envMap: EnvironmentMap): Chang
     where: {
       account,
       region,
-      environment: str(entry.environment) ?? str(envMap?.defaultEnvironment) ?? "unknown",
+      environment: str(entry.environment) ?? str(envMap?.defaultEnvironment) ?? DEFAULT_ENVIRONMENT,
       owner: str(entry.owner),
     },
     result: { ok: errorCode === null, errorCode, errorMessage: str(r.errorMessage) },
