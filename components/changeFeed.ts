@@ -35,6 +35,7 @@ import type { OrgContext } from "./org";
 import { destinationFailureAlarm } from "./asyncFailures";
 import { LIST_ACCOUNTS_STATEMENT, accountNamesEnvironment } from "./accountDirectory";
 import { transformed, type Transform } from "./transform";
+import { alertAlarm } from "./alarm";
 
 export { CHANGE_SCHEMA, INVOCATION_FAILURE, INVOCATION_SUCCESS, type WebhookKind };
 
@@ -257,21 +258,12 @@ export class ChangeFeed extends pulumi.ComponentResource {
       { kind: "sqs", visibilityTimeoutSeconds: 60 },
       "Change feed events the normalizer failed on after retries",
     );
-    new aws.cloudwatch.MetricAlarm(
+    alertAlarm(
       `${name}-normalizer-errors`,
       {
-        alarmDescription: `trailwatch: the change feed normalizer failed; the events wait in the ${name}-failures queue`,
-        namespace: "AWS/Lambda",
-        metricName: "Errors",
-        dimensions: { FunctionName: this.normalizer.function.name },
-        statistic: "Sum",
-        period: 300,
-        evaluationPeriods: 1,
-        threshold: 0,
-        comparisonOperator: "GreaterThanThreshold",
-        treatMissingData: "notBreaching",
-        alarmActions: [bus.alertTopic.arn],
-        okActions: [bus.alertTopic.arn],
+        description: `trailwatch: the change feed normalizer failed; the events wait in the ${name}-failures queue`,
+        metric: { namespace: "AWS/Lambda", metricName: "Errors", dimensions: { FunctionName: this.normalizer.function.name }, statistic: "Sum" },
+        alertTopicArn: bus.alertTopic.arn,
       },
       p,
     );

@@ -12,6 +12,7 @@ import { readSecret, type Statement } from "./iam";
 import { LIST_ACCOUNTS_STATEMENT } from "./accountDirectory";
 import { BOT_TOKEN_SECRET_ENV, SIGNING_SECRET_SECRET_ENV, makeSlackAppHandler } from "../functions/slack/handler";
 import { transformed, type Transform } from "./transform";
+import { alertAlarm } from "./alarm";
 
 /**
  * What a feature adds to the Slack app's function: its environment (which also switches it on: the variables of
@@ -122,21 +123,21 @@ export class SlackApp extends pulumi.ComponentResource {
       // Errors (a broken deploy, Slack or DynamoDB down) and throttles (the reserved concurrency is exhausted: a flood
       // on the public URL) both mean clicks are being lost.
       // https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html
-      new aws.cloudwatch.MetricAlarm(
-        ...transformed(t?.alarm, `${name}-errors`, {
-          alarmDescription: "trailwatch: the Slack app function failed or was throttled; buttons and /commands may not work",
-          comparisonOperator: "GreaterThanThreshold",
-          threshold: 0,
-          evaluationPeriods: 1,
-          treatMissingData: "notBreaching",
-          metricQueries: [
-            { id: "errors", metric: { namespace: "AWS/Lambda", metricName: "Errors", dimensions: { FunctionName: this.fn.function.name }, period: 300, stat: "Sum" } },
-            { id: "throttles", metric: { namespace: "AWS/Lambda", metricName: "Throttles", dimensions: { FunctionName: this.fn.function.name }, period: 300, stat: "Sum" } },
-            { id: "failed", expression: "errors + throttles", label: "Errors + throttles", returnData: true },
-          ],
-          alarmActions: [args.alarmTopicArn],
-          okActions: [args.alarmTopicArn],
-        }, p),
+      alertAlarm(
+        `${name}-errors`,
+        {
+          description: "trailwatch: the Slack app function failed or was throttled; buttons and /commands may not work",
+          metric: {
+            metricQueries: [
+              { id: "errors", metric: { namespace: "AWS/Lambda", metricName: "Errors", dimensions: { FunctionName: this.fn.function.name }, period: 300, stat: "Sum" } },
+              { id: "throttles", metric: { namespace: "AWS/Lambda", metricName: "Throttles", dimensions: { FunctionName: this.fn.function.name }, period: 300, stat: "Sum" } },
+              { id: "failed", expression: "errors + throttles", label: "Errors + throttles", returnData: true },
+            ],
+          },
+          alertTopicArn: args.alarmTopicArn,
+          transform: t?.alarm,
+        },
+        p,
       );
     }
     this.url = url.functionUrl;

@@ -12,6 +12,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { InlineFunction, type FunctionTransforms } from "./lambda";
 import { policy, policyJson, readSecret, useKey, type Statement } from "./iam";
 import { encryptedTable } from "./table";
+import { alertAlarm, type AlertAlarmArgs } from "./alarm";
 import { transformed, type Transform } from "./transform";
 import { BOT_TOKEN_SECRET_ENV, OUTBOX_DLQ_URL_ENV, OUTBOX_LEDGER_TABLE_ENV, OUTBOX_MIN_INTERVAL_ENV, makeOutboxPosterHandler } from "../functions/slack/handler";
 import { OUTBOX_QUEUE_ENV } from "../functions/slack/outboxAdapters";
@@ -143,21 +144,8 @@ export class SlackOutbox extends pulumi.ComponentResource {
       { ...p, dependsOn: this.recordersReady },
     );
 
-    // Every alarm: above its threshold in one 5-minute period -> the alert topic (and back to OK).
-    const alarm = (id: string, description: string, metric: Pick<aws.cloudwatch.MetricAlarmArgs, "namespace" | "metricName" | "dimensions" | "statistic">, threshold = 0) =>
-      new aws.cloudwatch.MetricAlarm(
-        ...transformed(t?.alarm, `${name}-${id}`, {
-          alarmDescription: description,
-          ...metric,
-          period: 300,
-          evaluationPeriods: 1,
-          threshold,
-          comparisonOperator: "GreaterThanThreshold",
-          treatMissingData: "notBreaching",
-          alarmActions: [args.alertTopicArn],
-          okActions: [args.alertTopicArn],
-        }, p),
-      );
+    const alarm = (id: string, description: string, metric: AlertAlarmArgs["metric"], threshold = 0) =>
+      alertAlarm(`${name}-${id}`, { description, metric, threshold, alertTopicArn: args.alertTopicArn, transform: t?.alarm }, p);
     alarm(
       "dlq-depth",
       "trailwatch: Slack notices are in the outbox DLQ (Slack refused them: see the poster's log line 'dead-lettered' for which notice and why, and the message's reason attribute); fix the cause, then redrive",

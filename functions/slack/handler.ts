@@ -47,19 +47,17 @@ export function makeSlackAppHandler(env: NodeJS.ProcessEnv = process.env): Lambd
   const log = (l: object) => console.log(JSON.stringify(l));
   const register: Register[] = [];
   const featureSettings: { accountNames?: Record<string, string> }[] = [];
-  const sg = SLACK_APP_FEATURE_ENV.sgReview;
-  if (env[sg.table]) {
-    const settings = jsonEnv(env, sg.settings, undefined as never);
-    if (!settings) throw new Error(`environment variable ${sg.settings} is not set (the SG review's settings), while ${sg.table} is`);
+  const features = [
+    { env: SLACK_APP_FEATURE_ENV.sgReview, what: "the SG review", register: (table: string, settings: any) => registerSgReview({ store: dynamoReviewStore(ddb, table), settings, log }) },
+    { env: SLACK_APP_FEATURE_ENV.scpWatch, what: "the SCP watch", register: (table: string, settings: any) => registerScpWatch({ store: dynamoWindowStore(ddb, table), settings, log }) },
+  ];
+  for (const f of features) {
+    const table = env[f.env.table];
+    if (!table) continue;
+    const settings = jsonEnv<{ accountNames?: Record<string, string> } | undefined>(env, f.env.settings, undefined);
+    if (!settings) throw new Error(`environment variable ${f.env.settings} is not set (${f.what}'s settings), while ${f.env.table} is`);
     featureSettings.push(settings);
-    register.push(registerSgReview({ store: dynamoReviewStore(ddb, env[sg.table]!), settings, log }));
-  }
-  const scp = SLACK_APP_FEATURE_ENV.scpWatch;
-  if (env[scp.table]) {
-    const settings = jsonEnv(env, scp.settings, undefined as never);
-    if (!settings) throw new Error(`environment variable ${scp.settings} is not set (the SCP watch's settings), while ${scp.table} is`);
-    featureSettings.push(settings);
-    register.push(registerScpWatch({ store: dynamoWindowStore(ddb, env[scp.table]!), settings, log }));
+    register.push(f.register(table, settings));
   }
   // Organizations' account names, under each feature's config names, filled in the background from the first
   // request on: a click or command never waits for ListAccounts within Slack's 3 seconds (the first in a new
