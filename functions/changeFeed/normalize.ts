@@ -1,5 +1,5 @@
 /**
- * The change feed (issue 10): which CloudTrail records are changes, and each change as one flat, typed record that
+ * The change feed: which CloudTrail records are changes, and each change as one flat, typed record that
  * says who did what, where, with which tool and whether it worked. Pure: runs in Lambda and in the offline tools.
  *
  * Record fields: https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-record-contents.html
