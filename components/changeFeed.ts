@@ -1,7 +1,7 @@
 /**
- * ChangeFeed (issue 10): every write management event from the central bus, minus noise, as a change record tagged
- * with its environment and owner, delivered in real time to change-tracking tools through EventBridge API
- * destinations, and optionally posted to Slack.
+ * ChangeFeed: every write management event from the central bus, minus noise, as a change record tagged with its
+ * environment and owner, delivered in real time to change-tracking tools through EventBridge API destinations, and
+ * optionally posted to Slack.
  *
  *   central bus: API calls with readOnly false (noise event names left out by the pattern)
  *     -> normalizer Lambda (retry, DLQ): isChange + toChangeRecord + one payload per webhook kind; returns it
@@ -16,46 +16,40 @@
  * no network access, and what it returns is exactly what the webhooks get. Costs: one more event on the bus (and in
  * its archive) per write call, null results included; an invocation record (the CloudTrail event plus the payload)
  * must fit EventBridge's 256 KB event size, which CloudTrail management events stay far below.
+ * The handlers and the payloads they build: functions/changeFeed/ (handler.ts, payload.ts, digest.ts).
  * https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html
  * API destinations: https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-api-destinations.html
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { InlineFunction } from "./lambda";
+import { InlineFunction, type FunctionTransforms } from "./lambda";
 import type { CentralEventBus } from "./centralEventBus";
-import { policy, policyJson, serviceTrust } from "./iam";
+import { policy, policyJson, serviceTrust, useKey } from "./iam";
 import { accountKeyPolicy } from "./kms";
 import { TARGET_RETRY } from "./forwarderTemplate";
-import {
-  DEFAULT_NOISE,
-  fireHydrantChangeEvent,
-  genericWebhook,
-  isChange,
-  pagerDutyChangeEvent,
-  slackDigest,
-  toChangeRecord,
-  type ChangeRecord,
-  type EnvironmentMap,
-} from "../functions/changeFeed";
-import { cloudTrailRecordOf, type CloudTrailRecord } from "../functions/cloudtrail";
-import { envNoticeSender } from "../functions/slack/outboxAdapters";
-import { changeDigestNotice } from "../functions/slack/notices";
+import { DEFAULT_NOISE, type EnvironmentMap } from "../functions/changeFeed";
+import { CHANGE_SCHEMA, INVOCATION_FAILURE, INVOCATION_SUCCESS, type NormalizerSettings, type WebhookKind } from "../functions/changeFeed/payload";
+import { DIGEST_CHANNEL_ENV, DIGEST_OUTSIDE_IAC_ONLY_ENV, makeChangeDigestHandler, makeChangeNormalizerHandler } from "../functions/changeFeed/handler";
 import type { SlackOutbox } from "./slackOutbox";
+import type { OrgContext } from "./org";
 import { destinationFailureAlarm } from "./asyncFailures";
 import { LIST_ACCOUNTS_STATEMENT, accountNamesEnvironment } from "./accountDirectory";
-import { ACCOUNT_LIST_EVENTS, envAccountDirectory } from "../functions/accounts/directory";
+import { transformed, type Transform } from "./transform";
+import { alertAlarm } from "./alarm";
 
-export type WebhookKind = "firehydrant" | "pagerduty" | "generic";
+export { CHANGE_SCHEMA, INVOCATION_FAILURE, INVOCATION_SUCCESS, type WebhookKind };
 
+/** One receiver of change events: an EventBridge connection and API destination, and the rule that feeds it. */
 export interface ChangeFeedWebhook {
-  /** kebab-case, used in resource names. */
+  /** kebab-case, used in resource names. @example "firehydrant" */
   readonly name: string;
+  /** The payload format the receiver takes. */
   readonly kind: WebhookKind;
-  /** https:// endpoint, e.g. https://api.firehydrant.io/v1/changes/events or https://events.pagerduty.com/v2/change/enqueue */
+  /** The https:// endpoint. @example "https://events.pagerduty.com/v2/change/enqueue" */
   readonly url: string;
   /** Secrets Manager secret (name or ARN, this account) holding the auth value; read at deploy time into the connection. */
   readonly secret: string;
-  /** @default WEBHOOK_RATE_LIMITS[kind] */
+  /** Invocations per second EventBridge allows the destination. @default WEBHOOK_RATE_LIMITS[kind] */
   readonly rateLimitPerSecond?: number;
 }
 
@@ -72,84 +66,63 @@ export interface ChangeFeedWebhook {
  */
 export const WEBHOOK_RATE_LIMITS: Record<WebhookKind, number> = { pagerduty: 2, firehydrant: 5, generic: 10 };
 
-/** FireHydrant ids for the change events: environment name -> environment id; owner / account id / environment -> service ids. */
+/** FireHydrant ids for the change events. */
 export interface FireHydrantMapping {
-  readonly environments: Record<string, string>;
-  readonly services: Record<string, string[]>;
+  /** Environment name -> FireHydrant environment id. */
+  readonly environments: Readonly<Record<string, string>>;
+  /** Owner, account id or environment name -> FireHydrant service ids (a change gets the union of its matches). */
+  readonly services: Readonly<Record<string, readonly string[]>>;
+}
+
+/** The change feed's defaults; stacks/changeFeedConfig.ts uses them. */
+export const CHANGE_FEED_DEFAULTS = {
+  logRetentionDays: 90,
+  slack: { outsideIacOnly: true },
+} as const;
+
+/** Posting changes of some environments to Slack. */
+export interface ChangeFeedSlackArgs {
+  /** Digests go through the Slack outbox. */
+  readonly outbox: SlackOutbox;
+  /** The channel the digests go to. @example "C0123ABCD45" */
+  readonly channelId: string;
+  /** Environments whose changes are posted. @example ["prod"] */
+  readonly environments: readonly string[];
+  /** Only changes no IaC tool made. @default CHANGE_FEED_DEFAULTS.slack.outsideIacOnly (true) */
+  readonly outsideIacOnly?: boolean;
+  /** SQS batching window in minutes (at most 5): one digest per environment per window. Unset: post as they come. */
+  readonly everyMinutes?: number;
+  /** Account id -> name from config; they win over the organization's (ListAccounts). @default {} */
+  readonly accountNames?: Readonly<Record<string, string>>;
 }
 
 export interface ChangeFeedArgs {
+  /** The central bus: the write events come from it, the normalizer's results go back to it. */
   readonly bus: CentralEventBus;
-  /** The security account (the bus's account) and home region. */
-  readonly accountId: string;
-  readonly region: string;
+  /** The organization: the feed runs in its security account and home region (the bus's). */
+  readonly org: OrgContext;
+  /** Account id -> environment and owner; `defaultEnvironment` for the rest (unset: DEFAULT_ENVIRONMENT, "unknown"). */
   readonly environments: EnvironmentMap;
-  /** On top of DEFAULT_NOISE. */
-  readonly noise: { eventNames: string[]; principals: string[] };
-  readonly webhooks: ChangeFeedWebhook[];
+  /** Left out on top of DEFAULT_NOISE. @default no more */
+  readonly noise?: { readonly eventNames: readonly string[]; readonly principals: readonly string[] };
+  /** The receivers. @default [] (records reach the bus only) */
+  readonly webhooks?: readonly ChangeFeedWebhook[];
   /** Links FireHydrant change events to environments and services (so they show on incidents). */
   readonly fireHydrant?: FireHydrantMapping;
-  /** Post changes of these environments to Slack (one digest per environment per SQS batch). */
-  readonly slack?: {
-    /** Digests go through the Slack outbox. */
-    outbox: SlackOutbox;
-    channelId: string;
-    environments: string[];
-    outsideIacOnly: boolean;
-    /** SQS batching window in minutes (at most 5); unset = post as they come. */
-    everyMinutes?: number;
-    /** Account id -> name from config; they win over the organization's (ListAccounts). */
-    accountNames?: Record<string, string>;
-  };
+  /** Post changes of these environments to Slack (one digest per environment per SQS batch). Unset: no Slack. */
+  readonly slack?: ChangeFeedSlackArgs;
+  /** Days the feed's functions keep their logs. @default CHANGE_FEED_DEFAULTS.logRetentionDays (90) */
   readonly logRetentionDays?: number;
-}
-
-/** The `schema` of every payload the normalizer returns; rules match on it. */
-export const CHANGE_SCHEMA = "trailwatch.change/v1";
-export const INVOCATION_SUCCESS = "Lambda Function Invocation Result - Success";
-export const INVOCATION_FAILURE = "Lambda Function Invocation Result - Failure";
-
-export interface NormalizerSettings {
-  environments: EnvironmentMap;
-  extraNoise: { eventNames: string[]; principals: string[] };
-  kinds: WebhookKind[];
-  fireHydrant?: { environments: Record<string, string>; services: Record<string, string[]> };
-}
-
-export interface ChangePayload {
-  schema: typeof CHANGE_SCHEMA;
-  change: ChangeRecord;
-  firehydrant?: ReturnType<typeof fireHydrantChangeEvent>;
-  /** Without `routing_key`: the PagerDuty target's input transformer adds it (pagerDutyInputTransformer). */
-  pagerduty?: Omit<ReturnType<typeof pagerDutyChangeEvent>, "routing_key">;
-  generic?: ReturnType<typeof genericWebhook>;
-}
-
-/**
- * What the normalizer returns for one central-bus event (the CloudTrail record is its `detail`): null for anything
- * that is not a change, else the change record and one ready-to-send body per configured webhook kind.
- */
-export function changePayload(detail: unknown, s: NormalizerSettings): ChangePayload | null {
-  // The bus event's detail, as delivered: through the boundary first (fields of the wrong type are absent after it).
-  const record: CloudTrailRecord = cloudTrailRecordOf(detail) ?? {};
-  if (!isChange(record, DEFAULT_NOISE, s.extraNoise)) return null;
-  const change = toChangeRecord(record, s.environments);
-  const out: ChangePayload = { schema: CHANGE_SCHEMA, change };
-  if (s.kinds.includes("firehydrant")) out.firehydrant = fireHydrantChangeEvent(change, fireHydrantIds(change, s.fireHydrant));
-  if (s.kinds.includes("pagerduty")) {
-    const { routing_key: _fromConnection, ...body } = pagerDutyChangeEvent(change, "");
-    out.pagerduty = body;
-  }
-  if (s.kinds.includes("generic")) out.generic = genericWebhook(change);
-  return out;
-}
-
-/** The FireHydrant environment and service ids of a change: services by owner, then account id, then environment. */
-export function fireHydrantIds(change: ChangeRecord, m?: NormalizerSettings["fireHydrant"]): { environmentIds?: Record<string, string>; serviceIds?: string[] } {
-  if (!m) return {};
-  const own = (o: Record<string, string[]>, k: string | null) => (k !== null && Object.prototype.hasOwnProperty.call(o, k) ? o[k] : []);
-  const serviceIds = [...new Set([...own(m.services, change.where.owner), ...own(m.services, change.where.account), ...own(m.services, change.where.environment)])];
-  return { environmentIds: m.environments, serviceIds };
+  /**
+   * Customize the children: both functions (the callback gets `<name>-normalizer` or `<name>-slack`), their roles and
+   * log groups, every webhook's connection, API destination, rule and target.
+   */
+  readonly transform?: FunctionTransforms & {
+    readonly connection?: Transform<aws.cloudwatch.EventConnectionArgs>;
+    readonly apiDestination?: Transform<aws.cloudwatch.EventApiDestinationArgs>;
+    readonly rule?: Transform<aws.cloudwatch.EventRuleArgs>;
+    readonly target?: Transform<aws.cloudwatch.EventTargetArgs>;
+  };
 }
 
 /**
@@ -168,59 +141,6 @@ export function pagerDutyInputTransformer(routingKey: string): { inputPaths: Rec
     inputPaths: { payload: "$.detail.responsePayload.pagerduty.payload", links: "$.detail.responsePayload.pagerduty.links" },
     inputTemplate: `{"routing_key": ${JSON.stringify(routingKey)}, "payload": <payload>, "links": <links>}`,
   };
-}
-
-/**
- * One Slack digest per environment for a batch of SQS messages, each a central-bus "invocation result" event
- * carrying a change payload. Unreadable messages are logged and dropped (they cannot succeed on retry).
- */
-export async function postChangeDigests(
-  records: { messageId: string; body: string }[],
-  opts: {
-    outsideIacOnly: boolean;
-    post: (m: { text: string; blocks: object[] }, environment: string, messageIds: string[]) => Promise<void>;
-    log: (entry: object) => void;
-    /** Account id -> name for this batch's changes (the account directory). */
-    accountNames?: (changes: ChangeRecord[]) => Promise<Record<string, string>>;
-  },
-): Promise<{ posted: number; changes: number; batchItemFailures: { itemIdentifier: string }[] }> {
-  const byEnvironment: Record<string, ChangeRecord[]> = {};
-  const idsByEnvironment: Record<string, string[]> = {};
-  const batchItemFailures: { itemIdentifier: string }[] = [];
-  let changes = 0;
-  for (const r of records) {
-    let change: ChangeRecord | undefined;
-    try {
-      change = JSON.parse(r.body)?.detail?.responsePayload?.change;
-    } catch {
-      opts.log({ dropped: r.messageId, reason: "not JSON" });
-      continue;
-    }
-    const env = change?.where?.environment;
-    if (!change || typeof env !== "string") {
-      opts.log({ dropped: r.messageId, reason: "no change record" });
-      continue;
-    }
-    (byEnvironment[env] = byEnvironment[env] ?? []).push(change);
-    (idsByEnvironment[env] = idsByEnvironment[env] ?? []).push(r.messageId);
-    changes++;
-  }
-  let posted = 0;
-  const accountNames = opts.accountNames ? await opts.accountNames(Object.values(byEnvironment).flat()) : {};
-  for (const env of Object.keys(byEnvironment).sort()) {
-    const list = byEnvironment[env].sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
-    const message = slackDigest(list, env, { outsideIacOnly: opts.outsideIacOnly, accountNames });
-    if (message.blocks.length <= 2) continue; // every change was filtered out
-    try {
-      await opts.post(message, env, idsByEnvironment[env]);
-      posted++;
-    } catch (err) {
-      // Only this environment's messages come back (partial batch response); the others' digests are not re-sent.
-      opts.log({ level: "ERROR", message: "digest not queued", environment: env, error: (err as Error).message });
-      batchItemFailures.push(...idsByEnvironment[env].map((itemIdentifier) => ({ itemIdentifier })));
-    }
-  }
-  return { posted, changes, batchItemFailures };
 }
 
 /**
@@ -260,19 +180,40 @@ export class ChangeFeed extends pulumi.ComponentResource {
   readonly normalizer: InlineFunction;
   readonly connectionKey?: aws.kms.Key;
   readonly destinations: Record<string, aws.cloudwatch.EventApiDestination> = {};
+  /** The queue of changes for Slack, and the function that posts their digests (with `slack` only). */
   readonly slackQueue?: aws.sqs.Queue;
+  readonly slackPoster?: InlineFunction;
+  /** Per webhook name: its connection and the rule that feeds its API destination. */
+  readonly connections: Record<string, aws.cloudwatch.EventConnection> = {};
+  readonly rules: Record<string, aws.cloudwatch.EventRule> = {};
 
   constructor(name: string, args: ChangeFeedArgs, opts?: pulumi.ComponentResourceOptions) {
     super("trailwatch:changes:ChangeFeed", name, {}, opts);
     const p = { parent: this };
     const bus = args.bus;
-    const logRetentionDays = args.logRetentionDays ?? 90;
+    const logRetentionDays = args.logRetentionDays ?? CHANGE_FEED_DEFAULTS.logRetentionDays;
+    const accountId = args.org.accounts.security;
+    const region = args.org.homeRegion;
+    const noise = { eventNames: [...(args.noise?.eventNames ?? [])], principals: [...(args.noise?.principals ?? [])] };
+    const webhooks = args.webhooks ?? [];
+    const t = args.transform;
+    const functionTransforms: FunctionTransforms = { function: t?.function, role: t?.role, logGroup: t?.logGroup };
 
     const settings: NormalizerSettings = {
-      environments: { accounts: { ...args.environments.accounts }, defaultEnvironment: args.environments.defaultEnvironment },
-      extraNoise: { eventNames: [...args.noise.eventNames], principals: [...args.noise.principals] },
-      kinds: [...new Set(args.webhooks.map((w) => w.kind))].sort(),
-      ...(args.fireHydrant ? { fireHydrant: { environments: { ...args.fireHydrant.environments }, services: { ...args.fireHydrant.services } } } : {}),
+      environments: {
+        accounts: { ...args.environments.accounts },
+        ...(args.environments.defaultEnvironment !== undefined ? { defaultEnvironment: args.environments.defaultEnvironment } : {}),
+      },
+      extraNoise: noise,
+      kinds: [...new Set(webhooks.map((w) => w.kind))].sort(),
+      ...(args.fireHydrant
+        ? {
+            fireHydrant: {
+              environments: { ...args.fireHydrant.environments },
+              services: Object.fromEntries(Object.entries(args.fireHydrant.services).map(([k, v]) => [k, [...v]])),
+            },
+          }
+        : {}),
     };
     const normalizerName = `${name}-normalizer`;
     // InlineFunction's naming: the result rules must name the function before it exists.
@@ -286,15 +227,8 @@ export class ChangeFeed extends pulumi.ComponentResource {
         timeout: 10,
         memorySize: 256,
         statements: [{ Sid: "ResultsToTheCentralBusOnly", Effect: "Allow", Action: "events:PutEvents", Resource: [bus.busArn] }],
-        callbackFactory: () => {
-          // A plain object captured by value (no Map/Set: they do not survive serialization).
-          const s = settings;
-          return async (event: { id?: string; detail?: unknown }) => {
-            const payload = changePayload(event?.detail, s);
-            if (payload) console.log(JSON.stringify({ change: payload.change.eventId, environment: payload.change.where.environment, event: payload.change.what.eventName }));
-            return payload;
-          };
-        },
+        callbackFactory: () => makeChangeNormalizerHandler(settings),
+        transform: functionTransforms,
       },
       p,
     );
@@ -313,37 +247,28 @@ export class ChangeFeed extends pulumi.ComponentResource {
     destinationFailureAlarm(`${name}-normalizer`, this.normalizer.function.name, bus.alertTopic.arn, this);
     bus.subscribe(
       `${name}-writes`,
-      writeCallsPattern(args.noise.eventNames),
+      writeCallsPattern(noise.eventNames),
       { kind: "lambda", function: this.normalizer.function },
       "Write management events for the change feed (noise event names left out)",
     );
     // Invocations that failed after Lambda's retries land here, for inspection and redrive; the alarm says so.
     bus.subscribe(
       `${name}-failures`,
-      invocationResultPattern(INVOCATION_FAILURE, args.accountId, args.region, functionName),
+      invocationResultPattern(INVOCATION_FAILURE, accountId, region, functionName),
       { kind: "sqs", visibilityTimeoutSeconds: 60 },
       "Change feed events the normalizer failed on after retries",
     );
-    new aws.cloudwatch.MetricAlarm(
+    alertAlarm(
       `${name}-normalizer-errors`,
       {
-        alarmDescription: `trailwatch: the change feed normalizer failed; the events wait in the ${name}-failures queue`,
-        namespace: "AWS/Lambda",
-        metricName: "Errors",
-        dimensions: { FunctionName: this.normalizer.function.name },
-        statistic: "Sum",
-        period: 300,
-        evaluationPeriods: 1,
-        threshold: 0,
-        comparisonOperator: "GreaterThanThreshold",
-        treatMissingData: "notBreaching",
-        alarmActions: [bus.alertTopic.arn],
-        okActions: [bus.alertTopic.arn],
+        description: `trailwatch: the change feed normalizer failed; the events wait in the ${name}-failures queue`,
+        metric: { namespace: "AWS/Lambda", metricName: "Errors", dimensions: { FunctionName: this.normalizer.function.name }, statistic: "Sum" },
+        alertTopicArn: bus.alertTopic.arn,
       },
       p,
     );
 
-    if (args.webhooks.length > 0) {
+    if (webhooks.length > 0) {
       // EventBridge stores each connection's auth in a Secrets Manager secret of its own; this key encrypts them.
       // https://docs.aws.amazon.com/eventbridge/latest/userguide/encryption-connections.html
       this.connectionKey = new aws.kms.Key(
@@ -354,11 +279,11 @@ export class ChangeFeed extends pulumi.ComponentResource {
           deletionWindowInDays: 30,
           tags: { EventBridgeApiDestinations: "true" },
           policy: policyJson(
-            accountKeyPolicy(args.accountId, args.region, [], [
+            accountKeyPolicy(accountId, region, [], [
               {
                 Sid: "EventBridgeConnectionSecretsOnly",
                 Effect: "Allow",
-                Principal: { AWS: `arn:aws:iam::${args.accountId}:root` },
+                Principal: { AWS: `arn:aws:iam::${accountId}:root` },
                 Action: ["kms:DescribeKey", "kms:Decrypt", "kms:GenerateDataKey"],
                 Resource: "*",
                 Condition: {
@@ -372,34 +297,31 @@ export class ChangeFeed extends pulumi.ComponentResource {
       );
       new aws.kms.Alias(`${name}-connections-key-alias`, { name: `alias/trailwatch-${pulumi.getStack()}-change-feed-connections`, targetKeyId: this.connectionKey.keyId }, p);
 
-      for (const w of args.webhooks) {
+      for (const w of webhooks) {
         const secretValue = aws.secretsmanager.getSecretVersionOutput({ secretId: w.secret }, p).secretString;
         const connection = new aws.cloudwatch.EventConnection(
-          `${name}-${w.name}`,
-          {
+          ...transformed(t?.connection, `${name}-${w.name}`, {
             name: `tw-${pulumi.getStack()}-${w.name}`.slice(0, 64),
             description: `trailwatch change feed to ${w.name} (${w.kind}); auth from Secrets Manager secret ${w.secret}`,
             authorizationType: "API_KEY",
             authParameters: connectionAuth(w.kind, secretValue),
             kmsKeyIdentifier: this.connectionKey.arn,
-          },
-          p,
+          }, p),
         );
+        this.connections[w.name] = connection;
         this.destinations[w.name] = new aws.cloudwatch.EventApiDestination(
-          `${name}-${w.name}`,
-          {
+          ...transformed(t?.apiDestination, `${name}-${w.name}`, {
             name: `tw-${pulumi.getStack()}-${w.name}`.slice(0, 64),
             description: `trailwatch change feed: ${w.kind} change events`,
             connectionArn: connection.arn,
             invocationEndpoint: w.url,
             httpMethod: "POST",
             invocationRateLimitPerSecond: w.rateLimitPerSecond ?? WEBHOOK_RATE_LIMITS[w.kind],
-          },
-          p,
+          }, p),
         );
       }
       // EventBridge calls the API destinations with this role; it may call these and nothing else.
-      const invokeRole = new aws.iam.Role(`${name}-invoke`, { assumeRolePolicy: serviceTrust("events.amazonaws.com", args.accountId) }, p);
+      const invokeRole = new aws.iam.Role(`${name}-invoke`, { assumeRolePolicy: serviceTrust("events.amazonaws.com", accountId) }, p);
       new aws.iam.RolePolicy(
         `${name}-invoke`,
         {
@@ -410,19 +332,17 @@ export class ChangeFeed extends pulumi.ComponentResource {
         },
         p,
       );
-      for (const w of args.webhooks) {
+      for (const w of webhooks) {
         const rule = new aws.cloudwatch.EventRule(
-          `${name}-${w.name}-rule`,
-          {
+          ...transformed(t?.rule, `${name}-${w.name}-rule`, {
             eventBusName: bus.bus.name,
-            eventPattern: JSON.stringify(changeResultPattern(args.accountId, args.region, functionName)),
+            eventPattern: JSON.stringify(changeResultPattern(accountId, region, functionName)),
             description: `Change records to ${w.name} (${w.kind})`,
-          },
-          p,
+          }, p),
         );
+        this.rules[w.name] = rule;
         new aws.cloudwatch.EventTarget(
-          `${name}-${w.name}-target`,
-          {
+          ...transformed<aws.cloudwatch.EventTargetArgs>(t?.target, `${name}-${w.name}-target`, {
             rule: rule.name,
             eventBusName: bus.bus.name,
             arn: this.destinations[w.name].arn,
@@ -437,59 +357,44 @@ export class ChangeFeed extends pulumi.ComponentResource {
             ...(w.kind === "generic" ? { httpTarget: { headerParameters: GENERIC_IDEMPOTENCY_HEADER } } : {}),
             deadLetterConfig: { arn: bus.deliveryDeadLetter.arn },
             retryPolicy: TARGET_RETRY,
-          },
-          p,
+          }, p),
         );
       }
     }
 
     if (args.slack) {
       const s = args.slack;
+      const outsideIacOnly = s.outsideIacOnly ?? CHANGE_FEED_DEFAULTS.slack.outsideIacOnly;
       const windowSeconds = (s.everyMinutes ?? 0) * 60;
       const sub = bus.subscribe(
         `${name}-slack`,
-        changeResultPattern(args.accountId, args.region, functionName, {
-          change: { where: { environment: [...s.environments] }, ...(s.outsideIacOnly ? { who: { via: [{ "anything-but": "iac" }] } } : {}) },
+        changeResultPattern(accountId, region, functionName, {
+          change: { where: { environment: [...s.environments] }, ...(outsideIacOnly ? { who: { via: [{ "anything-but": "iac" }] } } : {}) },
         }),
         { kind: "sqs", visibilityTimeoutSeconds: 180, maxReceiveCount: 5 },
-        `Changes in ${s.environments.join(", ")}${s.outsideIacOnly ? " made outside IaC" : ""}, for Slack`,
+        `Changes in ${s.environments.join(", ")}${outsideIacOnly ? " made outside IaC" : ""}, for Slack`,
       );
       this.slackQueue = sub.queue!;
-      const outsideIacOnly = s.outsideIacOnly;
-      const poster = new InlineFunction(
+      this.slackPoster = new InlineFunction(
         `${name}-slack`,
         {
           description: "Change feed: hands a digest of changes per environment to the Slack outbox",
           timeout: 30,
           logRetentionDays,
-          environment: { SLACK_CHANNEL_ID: s.channelId, ...s.outbox.senderEnvironment(), ...accountNamesEnvironment(s.accountNames) },
+          environment: {
+            [DIGEST_CHANNEL_ENV]: s.channelId,
+            [DIGEST_OUTSIDE_IAC_ONLY_ENV]: String(outsideIacOnly),
+            ...s.outbox.senderEnvironment(),
+            ...accountNamesEnvironment(s.accountNames ? { ...s.accountNames } : undefined),
+          },
           statements: [
             { Sid: "ReceiveChanges", Effect: "Allow", Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], Resource: [this.slackQueue.arn] },
-            { Sid: "QueueKey", Effect: "Allow", Action: ["kms:Decrypt"], Resource: [bus.key.arn] },
+            useKey(bus.key.arn, "QueueKey", ["kms:Decrypt"]),
             ...s.outbox.senderStatements(),
             LIST_ACCOUNTS_STATEMENT,
           ],
-          callbackFactory: () => {
-            const iacFiltered = outsideIacOnly;
-            const outbox = envNoticeSender();
-            // Account names: config over Organizations, cached an hour per container; an account created, closed,
-            // invited or moved in this batch's changes (an environment that covers the management account) lists again.
-            const directory = envAccountDirectory();
-            const accountListEvents = ACCOUNT_LIST_EVENTS;
-            return async (event: { Records: { messageId: string; body: string }[] }) => {
-              const out = await postChangeDigests(event.Records ?? [], {
-                outsideIacOnly: iacFiltered,
-                accountNames: async (changes) => {
-                  if (changes.some((c) => c.what?.service === "organizations" && accountListEvents.includes(c.what?.eventName))) directory.invalidate();
-                  return directory.names();
-                },
-                post: (m, environment, messageIds) => outbox.send(changeDigestNotice(m, environment, messageIds, { channel: process.env.SLACK_CHANNEL_ID! })),
-                log: (e) => console.log(JSON.stringify(e)),
-              });
-              console.log(JSON.stringify({ level: "INFO", message: "batch done", posted: out.posted, changes: out.changes, failed: out.batchItemFailures.length }));
-              return { batchItemFailures: out.batchItemFailures };
-            };
-          },
+          callbackFactory: () => makeChangeDigestHandler(),
+          transform: functionTransforms,
         },
         p,
       );
@@ -497,7 +402,7 @@ export class ChangeFeed extends pulumi.ComponentResource {
         `${name}-slack-source`,
         {
           eventSourceArn: this.slackQueue.arn,
-          functionName: poster.function.name,
+          functionName: this.slackPoster.function.name,
           // SQS allows more than 10 per batch only with a batching window.
           batchSize: windowSeconds > 0 ? 100 : 10,
           maximumBatchingWindowInSeconds: windowSeconds,

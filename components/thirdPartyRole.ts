@@ -4,13 +4,15 @@
  * six read actions the integration needs and nothing else.
  *
  * One CloudFormation template, deployed two ways: a stack in the management account (StackSets never deploy there)
- * and, with `organization`, a SERVICE_MANAGED StackSet to every member account. The ExternalId is a NoEcho template
+ * and, with `organization`, a SERVICE_MANAGED StackSet to every member account (organizationStackSet). The ExternalId is a NoEcho template
  * parameter whose value Pulumi reads from Secrets Manager at deploy time: it is never in the template, in config or
  * in a plan, and CloudFormation never shows it back.
  * Confused deputy and ExternalId: https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_common-scenarios_third-party.html
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { organizationStackSet, type OrgContext } from "./org";
+import { transformed, type Transform } from "./transform";
 
 /** Exactly what the vendor may do: read events and the trails' configuration, and learn who it is. */
 export const THIRD_PARTY_ACTIONS = [
@@ -88,64 +90,78 @@ export function thirdPartyRoleTemplate(args: { principalArn: string; maxSessionD
   };
 }
 
+/** The role's defaults; stacks/changeFeedConfig.ts uses them. */
+export const THIRD_PARTY_ROLE_DEFAULTS = {
+  /** One hour, IAM's default. */
+  maxSessionDurationSeconds: 3600,
+  deployTo: "management" as "management" | "organization",
+} as const;
+
 export interface ThirdPartyRoleArgs {
-  /** The vendor's role or account root ARN. */
+  /** The organization: the management account's provider, the member targets, StackSet preferences, home region. */
+  readonly org: OrgContext;
+  /** The vendor's role or account root ARN. @example "arn:aws:iam::123456789012:role/vendor-integration" */
   readonly principalArn: string;
   /** The ExternalId, resolved from its secret at deploy time. Kept secret in state and NoEcho in CloudFormation. */
   readonly externalId: pulumi.Input<string>;
-  readonly maxSessionDurationSeconds: number;
-  /** `organization`: also every member account under `memberTargets`, through a StackSet. */
-  readonly deployTo: "management" | "organization";
-  readonly memberTargets: string[];
-  /** One region for the StackSet instances: the role is global, one instance per account is enough. */
-  readonly homeRegion: string;
-  readonly failureTolerancePercentage: number;
-  readonly maxConcurrentPercentage: number;
+  /** The role's maximum session (3600-43200 s). @default THIRD_PARTY_ROLE_DEFAULTS.maxSessionDurationSeconds (3600) */
+  readonly maxSessionDurationSeconds?: number;
+  /**
+   * `management`: the management account only; `organization`: also every member account under `org.memberTargets`,
+   * through a StackSet (one instance per account, in the home region: the role is global).
+   * @default THIRD_PARTY_ROLE_DEFAULTS.deployTo ("management")
+   */
+  readonly deployTo?: "management" | "organization";
+  /** Customize the management account's stack and the StackSet (and its instances). */
+  readonly transform?: {
+    readonly stack?: Transform<aws.cloudformation.StackArgs>;
+    readonly stackSet?: Transform<aws.cloudformation.StackSetArgs>;
+    readonly instances?: Transform<aws.cloudformation.StackInstancesArgs>;
+  };
 }
 
-/** Give it the management account's provider: the stack and the StackSet both live there. */
+/** Everything lives in the management account (the stack, and the StackSet, which never deploys there). */
 export class ThirdPartyRole extends pulumi.ComponentResource {
   readonly managementStack: aws.cloudformation.Stack;
   readonly stackSet?: aws.cloudformation.StackSet;
+  readonly instances?: aws.cloudformation.StackInstances;
   readonly roleName = THIRD_PARTY_ROLE_NAME;
 
   constructor(name: string, args: ThirdPartyRoleArgs, opts?: pulumi.ComponentResourceOptions) {
     super("trailwatch:changes:ThirdPartyRole", name, {}, opts);
-    const templateBody = JSON.stringify(thirdPartyRoleTemplate({ principalArn: args.principalArn, maxSessionDurationSeconds: args.maxSessionDurationSeconds }));
+    const org = args.org;
+    const p = { parent: this, provider: org.provider("management") };
+    const templateBody = JSON.stringify(
+      thirdPartyRoleTemplate({ principalArn: args.principalArn, maxSessionDurationSeconds: args.maxSessionDurationSeconds ?? THIRD_PARTY_ROLE_DEFAULTS.maxSessionDurationSeconds }),
+    );
     const parameters = { ExternalId: pulumi.secret(args.externalId) };
 
     this.managementStack = new aws.cloudformation.Stack(
-      `${name}-management`,
-      { name: `trailwatch-${pulumi.getStack()}-change-tracker-role`, templateBody, parameters, capabilities: ["CAPABILITY_NAMED_IAM"] },
-      { parent: this },
+      ...transformed(
+        args.transform?.stack,
+        `${name}-management`,
+        { name: `trailwatch-${pulumi.getStack()}-change-tracker-role`, templateBody, parameters, capabilities: ["CAPABILITY_NAMED_IAM"] },
+        p,
+      ),
     );
 
-    if (args.deployTo === "organization") {
-      const operationPreferences = {
-        failureTolerancePercentage: args.failureTolerancePercentage,
-        maxConcurrentPercentage: args.maxConcurrentPercentage,
-        regionConcurrencyType: "PARALLEL",
-      };
-      this.stackSet = new aws.cloudformation.StackSet(
-        `${name}-stackset`,
+    if ((args.deployTo ?? THIRD_PARTY_ROLE_DEFAULTS.deployTo) === "organization") {
+      const set = organizationStackSet(
+        name,
         {
-          name: `trailwatch-${pulumi.getStack()}-change-tracker-role`,
+          stackSetName: "change-tracker-role",
           description: "trailwatch: read-only CloudTrail role for a change-tracking tool in every member account",
-          permissionModel: "SERVICE_MANAGED",
-          autoDeployment: { enabled: true, retainStacksOnAccountRemoval: false },
-          capabilities: ["CAPABILITY_NAMED_IAM"],
-          templateBody,
+          template: templateBody,
           parameters,
-          operationPreferences,
-          managedExecution: { active: true },
+          targets: org.memberTargets,
+          regions: [org.homeRegion],
+          preferences: org.stackSetPreferences,
+          transform: { stackSet: args.transform?.stackSet, instances: args.transform?.instances },
         },
-        { parent: this, ignoreChanges: ["administrationRoleArn"] },
+        p,
       );
-      new aws.cloudformation.StackInstances(
-        `${name}-instances`,
-        { stackSetName: this.stackSet.name, deploymentTargets: { organizationalUnitIds: args.memberTargets }, regions: [args.homeRegion], operationPreferences },
-        { parent: this },
-      );
+      this.stackSet = set.stackSet;
+      this.instances = set.instances;
     }
     this.registerOutputs({ managementRoleArn: this.managementStack.outputs.apply((o) => o?.RoleArn) });
   }

@@ -75,7 +75,7 @@ export function wireBaseline(config: StackConfig, providers: AccountProviders, b
         configNonCompliantBand: cfgOn ? config.findings.configNonCompliantBand : undefined,
         configToSlack: config.findings.configToSlack,
         topics: config.findings.topics,
-        logRetentionDays: config.denyAdvisor.logRetentionDays,
+        logRetentionDays: config.findings.logRetentionDays,
         accountNames: { ...config.slack?.accountNames, ...config.sgRevertBot.accountNames },
       },
       { provider: providers.of("security") },

@@ -1,10 +1,10 @@
 /**
- * Wiring for the change feed (issue 10): the feed in the security account on the central bus, and the optional
- * read-only role for a change-tracking vendor in the management account (and every member account).
+ * Wiring for the change feed: the feed in the security account on the central bus, and the optional read-only role
+ * for a change-tracking vendor in the management account (and every member account).
  */
 import * as aws from "@pulumi/aws";
 import type { StackConfig } from "./config";
-import type { AccountProviders } from "./providers";
+import { orgContext, type AccountProviders } from "./providers";
 import type { Outputs } from "./program";
 import type { CentralEventBus } from "../components/centralEventBus";
 import { ChangeFeed } from "../components/changeFeed";
@@ -13,12 +13,12 @@ import { slackOutbox } from "./slackOutbox";
 
 export function wireChangeFeed(config: StackConfig, providers: AccountProviders, bus: CentralEventBus): Outputs {
   const cf = config.changeFeed;
+  const org = orgContext(config, providers);
   const feed = new ChangeFeed(
     "change-feed",
     {
       bus,
-      accountId: config.accounts.security,
-      region: config.homeRegion,
+      org,
       environments: { accounts: cf.environments, defaultEnvironment: cf.defaultEnvironment },
       noise: cf.noise,
       webhooks: cf.webhooks,
@@ -33,9 +33,9 @@ export function wireChangeFeed(config: StackConfig, providers: AccountProviders,
             accountNames: { ...config.slack!.accountNames, ...config.sgRevertBot.accountNames },
           }
         : undefined,
-      logRetentionDays: config.denyAdvisor.logRetentionDays,
+      logRetentionDays: cf.logRetentionDays,
     },
-    { provider: providers.of("security") },
+    { provider: org.provider("security") },
   );
   const outputs: Outputs = {
     changeFeedNormalizer: feed.normalizer.function.name,
@@ -45,20 +45,11 @@ export function wireChangeFeed(config: StackConfig, providers: AccountProviders,
   const tpr = cf.thirdPartyRole;
   if (tpr) {
     // The ExternalId's secret lives in the security account with the other trailwatch secrets; read at deploy time.
-    const externalId = aws.secretsmanager.getSecretVersionOutput({ secretId: tpr.externalIdSecret }, { provider: providers.of("security") }).secretString;
+    const externalId = aws.secretsmanager.getSecretVersionOutput({ secretId: tpr.externalIdSecret }, { provider: org.provider("security") }).secretString;
     const role = new ThirdPartyRole(
       "change-tracker-role",
-      {
-        principalArn: tpr.principalArn,
-        externalId,
-        maxSessionDurationSeconds: tpr.maxSessionDurationSeconds,
-        deployTo: tpr.deployTo,
-        memberTargets: config.memberTargets,
-        homeRegion: config.homeRegion,
-        failureTolerancePercentage: config.forwarder.failureTolerancePercentage,
-        maxConcurrentPercentage: config.forwarder.maxConcurrentPercentage,
-      },
-      { provider: providers.of("management") },
+      { org, principalArn: tpr.principalArn, externalId, maxSessionDurationSeconds: tpr.maxSessionDurationSeconds, deployTo: tpr.deployTo },
+      { provider: org.provider("management") },
     );
     // The ARN to give the vendor (in member accounts, the same role name under each account id).
     outputs.changeTrackerRoleArn = `arn:aws:iam::${config.accounts.management}:role/${role.roleName}`;

@@ -1,11 +1,14 @@
 /**
- * `trailwatch:changeFeed`: the change feed's config (issue 10). Every key has a default, so the feature can be
+ * `trailwatch:changeFeed`: the change feed's config. Every key has a default, so the feature can be
  * switched on with `features.changeFeed: true` alone (records then reach no webhook until `webhooks` lists one).
  * Value formats follow stacks/config.ts; credentials are never config values, only the names of Secrets Manager
  * secrets (in the security account) that hold them, read at deploy time for EventBridge connections.
  */
 import { z } from "zod";
-import { accountId, secretRef, uniqueList } from "./schemaParts";
+import { accountId, logRetention, secretRef, uniqueList } from "./schemaParts";
+import { CHANGE_FEED_DEFAULTS } from "../components/changeFeed";
+import { THIRD_PARTY_ROLE_DEFAULTS } from "../components/thirdPartyRole";
+import { DEFAULT_ENVIRONMENT } from "../functions/changeFeed/normalize";
 
 const httpsUrl = z.string().regex(/^https:\/\/[^\s]+$/, "an https:// URL");
 const environmentName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, "an environment name (lowercase letters, digits, - and _; at most 32)");
@@ -58,7 +61,7 @@ const slackDigest = z
     /** Environments whose changes are posted to the security Slack channel. */
     environments: uniqueList(environmentName, "environment").min(1, "at least one environment").default(["prod"]),
     /** Only changes no IaC tool (CloudFormation, Terraform, OpenTofu, Pulumi, CDK) made. */
-    outsideIacOnly: z.boolean().default(true),
+    outsideIacOnly: z.boolean().default(CHANGE_FEED_DEFAULTS.slack.outsideIacOnly),
     /** Gather changes this many minutes (SQS batching window, at most 5) and post one digest per environment; unset = as they come. */
     everyMinutes: z.number().int().min(1).max(5).optional(),
   })
@@ -70,9 +73,9 @@ const thirdPartyRole = z
     principalArn,
     /** Secret (security account) holding the ExternalId the vendor must present. */
     externalIdSecret: secretRef,
-    maxSessionDurationSeconds: z.number().int().min(3600).max(43200).default(3600),
+    maxSessionDurationSeconds: z.number().int().min(3600).max(43200).default(THIRD_PARTY_ROLE_DEFAULTS.maxSessionDurationSeconds),
     /** `management`: the management account only; `organization`: every member account (StackSet) and the management account. */
-    deployTo: z.enum(["management", "organization"]).default("management"),
+    deployTo: z.enum(["management", "organization"]).default(THIRD_PARTY_ROLE_DEFAULTS.deployTo),
   })
   .strict();
 
@@ -81,7 +84,7 @@ export const changeFeedConfig = z
     /** Account id -> its environment and owning team; every change record carries them. */
     environments: z.record(accountId, z.object({ environment: environmentName, owner: z.string().min(1).max(128).optional() }).strict()).default({}),
     /** Environment of accounts not listed in `environments`. */
-    defaultEnvironment: environmentName.default("unknown"),
+    defaultEnvironment: environmentName.default(DEFAULT_ENVIRONMENT),
     /** Left out on top of the built-in noise list (functions/changeFeed/normalize.ts DEFAULT_NOISE). */
     noise: z
       .object({
@@ -94,6 +97,8 @@ export const changeFeedConfig = z
     fireHydrant: fireHydrant.optional(),
     slackDigest: slackDigest.default(slackDigest.parse({})),
     thirdPartyRole: thirdPartyRole.optional(),
+    /** Days the normalizer's and the Slack digest's logs are kept (a CloudWatch Logs retention value). */
+    logRetentionDays: logRetention.default(CHANGE_FEED_DEFAULTS.logRetentionDays),
   })
   .strict()
   .superRefine((c, ctx) => {

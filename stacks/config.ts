@@ -7,12 +7,13 @@
  * it can be tested without the Pulumi runtime.
  */
 import { z } from "zod";
-import { accountId, secretRef, uniqueList } from "./schemaParts";
+import { LOG_RETENTION_DAYS, accountId, logRetention, secretRef, uniqueList } from "./schemaParts";
 import { BUILTIN_ROW_IDS, ELEVATED_ROLE_ROW_ID, checkPattern, elevatedRoleRow } from "../functions/trailAlarms";
 import { changeFeedConfig } from "./changeFeedConfig";
 import { EVENT_PATTERN_MAX_CHARS } from "../functions/eventPattern";
 import { DEFAULT_NOISE } from "../functions/changeFeed";
 import type { DeployedCoverage } from "../functions/coverage";
+import { FINDINGS_ROUTER_DEFAULTS } from "../components/findingsRouter";
 
 export const NAMESPACE = "trailwatch";
 
@@ -37,12 +38,7 @@ const slackUserGroup = z.string().regex(/^S[A-Z0-9]{8,12}$/, "a Slack user group
 const email = z.string().regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, "an email address");
 const days = (max: number) => z.number().int("a whole number of days").min(1).max(max);
 
-/**
- * The retention values CloudWatch Logs accepts; any other number fails at deploy time, so it fails here.
- * https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html
- */
-export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
-const logRetention = z.literal(LOG_RETENTION_DAYS);
+export { LOG_RETENTION_DAYS };
 
 
 // ---- sections ---------------------------------------------------------------------------------------------------
@@ -98,6 +94,8 @@ const slack = z
      * text (whoever may tag a role would otherwise choose whom the bot pings).
      */
     mentionableIds: uniqueList(z.string().regex(/^[UWS][A-Z0-9]{8,12}$/, "a Slack user or user-group id such as U0123ABCD45"), "Slack id").default([]),
+    /** Days the Slack outbox poster's and the Slack app function's logs are kept; unset: each component's default (90). */
+    logRetentionDays: logRetention.optional(),
   })
   .strict()
   .superRefine((s, ctx) => {
@@ -318,11 +316,13 @@ const topicSubscriptions = z
 const findings = z
   .object({
     /** Findings at or above this band are posted to the Slack channel (deduplicated on finding id). */
-    slackMinSeverity: band.default("high"),
+    slackMinSeverity: band.default(FINDINGS_ROUTER_DEFAULTS.slackMinSeverity),
     /** Config non-compliance goes to this band's topic. */
-    configNonCompliantBand: band.default("medium"),
+    configNonCompliantBand: band.default(FINDINGS_ROUTER_DEFAULTS.configNonCompliantBand),
     /** Config non-compliance is also posted to Slack (once per rule and resource). */
-    configToSlack: z.boolean().default(true),
+    configToSlack: z.boolean().default(FINDINGS_ROUTER_DEFAULTS.configToSlack),
+    /** Days the findings notifier's log group keeps its logs. */
+    logRetentionDays: logRetention.default(FINDINGS_ROUTER_DEFAULTS.logRetentionDays),
     topics: z
       .object({ low: topicSubscriptions, medium: topicSubscriptions, high: topicSubscriptions, critical: topicSubscriptions })
       .strict()

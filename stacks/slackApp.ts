@@ -1,7 +1,7 @@
 /** Wiring for the Slack app's request URL: one endpoint for every feature that takes decisions in the channel. */
 import type * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "./config";
-import type { AccountProviders } from "./providers";
+import { orgContext, type AccountProviders } from "./providers";
 import type { Outputs } from "./program";
 import { SlackApp, type SlackFeature } from "../components/slackApp";
 import { WATCH_COMMAND } from "../functions/scp/slack";
@@ -18,10 +18,10 @@ export function wireSlackApp(config: StackConfig, providers: AccountProviders, f
       slackSigningSecretArn: secrets.signingSecretArn,
       features: list,
       commands: features.scpWatch ? [{ command: WATCH_COMMAND, description: "Watch an SCP's denies for a while", usageHint: "p-abc12345 [minutes]" }] : [],
-      logRetentionDays: config.sgRevertBot.logRetentionDays,
+      logRetentionDays: config.slack?.logRetentionDays,
       alarmTopicArn: features.alarmTopicArn,
     },
-    { provider: providers.of("security") },
+    { provider: orgContext(config, providers).provider("security") },
   );
   return { slackRequestUrl: app.url, slackAppManifest: app.manifest };
 }

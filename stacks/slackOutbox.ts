@@ -3,7 +3,7 @@
  * feature that posts to Slack hands its notices to it. Memoized per program run like the Slack secrets.
  */
 import type { StackConfig } from "./config";
-import type { AccountProviders } from "./providers";
+import { orgContext, type AccountProviders } from "./providers";
 import type { CentralEventBus } from "../components/centralEventBus";
 import { SlackOutbox } from "../components/slackOutbox";
 import { slackSecrets } from "./slackSecrets";
@@ -19,9 +19,9 @@ export function slackOutbox(config: StackConfig, providers: AccountProviders, bu
       key: bus.key,
       alertTopicArn: bus.alertTopic.arn,
       slackBotTokenSecretArn: slackSecrets(config, providers).botTokenArn,
-      logRetentionDays: config.denyAdvisor.logRetentionDays,
+      logRetentionDays: config.slack?.logRetentionDays,
     },
-    { provider: providers.of("security") },
+    { provider: orgContext(config, providers).provider("security") },
   );
   memo.set(config, outbox);
   return outbox;

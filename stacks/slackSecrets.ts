@@ -10,7 +10,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { SECRET_KEYS, type StackConfig } from "./config";
-import type { AccountProviders } from "./providers";
+import { orgContext, type AccountProviders } from "./providers";
 
 export type SlackSecretKey = (typeof SECRET_KEYS)[number];
 
@@ -36,7 +36,7 @@ export function slackSecrets(config: StackConfig, providers: AccountProviders): 
   const existing = memo.get(config);
   if (existing) return existing;
   slackSection(config);
-  const opts = { provider: providers.of("security") };
+  const opts = { provider: orgContext(config, providers).provider("security") };
   const cfg = new pulumi.Config("trailwatch");
   const pending: SlackSecretKey[] = [];
   const make = (key: SlackSecretKey, description: string): pulumi.Output<string> => {

@@ -112,11 +112,18 @@ describe("change feed in a variant plan (two webhooks, environments, Slack, vend
       fireHydrant: { environments: { prod: FH_PROD_ENV }, services: { platform: [FH_PLATFORM_SERVICE] } },
       slackDigest: { enabled: true, environments: ["prod"], everyMinutes: 5 },
       thirdPartyRole: { principalArn: VENDOR, externalIdSecret: "trailwatch/prod/firehydrant-external-id", maxSessionDurationSeconds: 7200, deployTo: "organization" },
+      logRetentionDays: 60,
     };
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "trailwatch-changefeed-")), "Pulumi.variant.yaml");
     fs.writeFileSync(file, yaml.dump(doc));
     plan = runPlan(["--stack", "prod", "--config", file]);
     if (plan.status !== 0) throw new Error(`variant plan failed (${plan.status}):\n${plan.stderr}`);
+  });
+
+  it("keeps its functions' logs for changeFeed.logRetentionDays, its own setting (not the deny advisor's)", () => {
+    const days = (fn: string) => r("aws:cloudwatch/logGroup:LogGroup", `${fn}-logs`).inputs.retentionInDays;
+    expect([days("change-feed-normalizer"), days("change-feed-slack")]).to.deep.equal([60, 60]);
+    expect(days("deny-advisor-processor")).to.equal(90);
   });
 
   it("reads each webhook's credential from its Secrets Manager secret into a KMS-encrypted connection, never in plaintext", () => {
@@ -489,8 +496,9 @@ describe("change feed in a variant plan (two webhooks, environments, Slack, vend
     it("gathers a batch into one digest per environment, through SQS with the configured 5-minute window", async () => {
       const fn: Resource = r("aws:lambda/function:Function", "change-feed-slack");
       const env = fn.inputs.environment.variables;
-      expect(Object.keys(env).sort()).to.deep.equal(["SLACK_CHANNEL_ID", "SLACK_OUTBOX_QUEUE_URL"]);
+      expect(Object.keys(env).sort()).to.deep.equal(["CHANGE_DIGEST_OUTSIDE_IAC_ONLY", "SLACK_CHANNEL_ID", "SLACK_OUTBOX_QUEUE_URL"]);
       expect(env.SLACK_CHANNEL_ID).to.equal("C04SECOPS01");
+      expect(env.CHANGE_DIGEST_OUTSIDE_IAC_ONLY).to.equal("true");
       const source = r("aws:lambda/eventSourceMapping:EventSourceMapping", "change-feed-slack-source").inputs;
       expect(source).to.deep.include({ maximumBatchingWindowInSeconds: 300, batchSize: 100, functionResponseTypes: ["ReportBatchItemFailures"] });
       Object.assign(process.env, env, { SLACK_BOT_TOKEN_SECRET: TOKEN_SECRET, SLACK_API_URL: slack.apiUrl, SLACK_OUTBOX_QUEUE_URL: outbox.sqs.urlOf("outbox.fifo") });
@@ -549,7 +557,12 @@ describe("trailwatch:changeFeed config", () => {
       noise: { eventNames: [], principals: [] },
       webhooks: [],
       slackDigest: { enabled: false, environments: ["prod"], outsideIacOnly: true },
+      logRetentionDays: 90,
     });
+    // The change feed's own retention, not the deny advisor's.
+    const own = withChangeFeed({ logRetentionDays: 30 });
+    if (!own.ok) throw new Error(own.problems.join("\n"));
+    expect([own.config.changeFeed.logRetentionDays, own.config.denyAdvisor.logRetentionDays]).to.deep.equal([30, 90]);
     const w = withChangeFeed({ webhooks: [{ name: "fh", kind: "firehydrant", url: "https://api.firehydrant.io/v1/changes/events", secret: FH_SECRET }], thirdPartyRole: { principalArn: VENDOR, externalIdSecret: "x/y" } });
     if (!w.ok) throw new Error(w.problems.join("\n"));
     // No rate in config: the component uses the kind's default (WEBHOOK_RATE_LIMITS).

@@ -22,7 +22,7 @@ import { detectChange } from "../functions/sg/revert/handlers";
 import type { SlackPort } from "../functions/sg/revert/handlers";
 import type { ReviewStore } from "../functions/sg/revert/state";
 import { roleChangeInputOf } from "../functions/roleInventory";
-import { changePayload } from "../components/changeFeed";
+import { changePayload } from "../functions/changeFeed";
 import { replay, parseReplayArgs } from "../cli/replay";
 import { ReplaySummary, formatReport } from "../cli/report";
 import { allRecords } from "./sharedData";

@@ -5,6 +5,7 @@
  * organization's delegated administrator: https://docs.aws.amazon.com/organizations/latest/APIReference/API_ListAccounts.html
  */
 import { ListAccountsCommand, OrganizationsClient } from "@aws-sdk/client-organizations";
+import { jsonEnv } from "../env";
 
 export interface AccountDirectory {
   /** The account's name, or null when neither the config nor Organizations knows it. */
@@ -88,6 +89,14 @@ export function accountDirectory(
 /** Organizations events after which the account list is stale. */
 export const ACCOUNT_LIST_EVENTS = ["CreateAccount", "CreateGovCloudAccount", "CloseAccount", "RemoveAccountFromOrganization", "InviteAccountToOrganization", "AcceptHandshake", "MoveAccount"];
 
+/** The config's account names (id -> name, JSON), set by components/accountDirectory.ts accountNamesEnvironment. */
+export const ACCOUNT_NAMES_ENV = "ACCOUNT_NAMES";
+
+/** The config's account names from the environment ({} when unset). */
+export function configAccountNames(env: NodeJS.ProcessEnv): Record<string, string> {
+  return jsonEnv<Record<string, string>>(env, ACCOUNT_NAMES_ENV, {});
+}
+
 /**
  * The directory a Lambda builds once per container (in its callbackFactory): the names given (or `ACCOUNT_NAMES`, JSON
  * set by the component) over the organization's, listed at most once an hour. Organizations is a global service whose
@@ -98,7 +107,7 @@ export const ACCOUNT_LIST_EVENTS = ["CreateAccount", "CreateGovCloudAccount", "C
 export function envAccountDirectory(configNames?: Record<string, string>, log: (line: object) => void = (l) => console.log(JSON.stringify(l)), timeoutMs = 3000): AccountDirectory {
   const lister = organizationsLister(new OrganizationsClient({ region: "us-east-1", maxAttempts: 2 }));
   return accountDirectory({
-    configNames: configNames ?? (process.env.ACCOUNT_NAMES ? (JSON.parse(process.env.ACCOUNT_NAMES) as Record<string, string>) : {}),
+    configNames: configNames ?? configAccountNames(process.env),
     list: () =>
       Promise.race([
         lister(),

@@ -1,4 +1,4 @@
-/** The change feed (issue 10): pure logic shared by the Lambda and the offline tools. */
+/** The change feed: pure logic shared by its Lambdas (./handler.ts) and the offline tools. */
 export {
   DEFAULT_NOISE,
   classifyUserAgent,
@@ -12,3 +12,14 @@ export {
   type Via,
 } from "./normalize";
 export { fireHydrantChangeEvent, genericWebhook, pagerDutyChangeEvent, slackDigest, summarize, whoOf } from "./formats";
+export {
+  CHANGE_SCHEMA,
+  INVOCATION_FAILURE,
+  INVOCATION_SUCCESS,
+  changePayload,
+  fireHydrantIds,
+  type ChangePayload,
+  type NormalizerSettings,
+  type WebhookKind,
+} from "./payload";
+export { postChangeDigests } from "./digest";

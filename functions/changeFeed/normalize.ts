@@ -1,5 +1,5 @@
 /**
- * The change feed (issue 10): which CloudTrail records are changes, and each change as one flat, typed record that
+ * The change feed: which CloudTrail records are changes, and each change as one flat, typed record that
  * says who did what, where, with which tool and whether it worked. Pure: runs in Lambda and in the offline tools.
  *
  * Record fields: https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-record-contents.html
@@ -8,6 +8,9 @@ import { accountOf, partitionOf, principalArnOf, sessionNameOf, wellFormed, type
 import { boundedJson } from "../bounded";
 
 export type Via = "console" | "cli" | "sdk" | "iac" | "aws-service" | "unknown";
+
+/** The environment of an account the map does not list, when it names no default. */
+export const DEFAULT_ENVIRONMENT = "unknown";
 
 export interface EnvironmentMap {
   /** 12-digit account id -> its environment (and the team that owns it). */
@@ -240,7 +243,7 @@ function changeRecordOf(record: CloudTrailRecord, envMap: EnvironmentMap): Chang
     where: {
       account,
       region,
-      environment: str(entry.environment) ?? str(envMap?.defaultEnvironment) ?? "unknown",
+      environment: str(entry.environment) ?? str(envMap?.defaultEnvironment) ?? DEFAULT_ENVIRONMENT,
       owner: str(entry.owner),
     },
     result: { ok: errorCode === null, errorCode, errorMessage: str(r.errorMessage) },

@@ -6,6 +6,7 @@
 import { ConditionalCheckFailedException, DynamoDBClient, GetItemCommand, UpdateItemCommand, type AttributeValue } from "@aws-sdk/client-dynamodb";
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { WebClient } from "@slack/web-api";
+import { requiredEnv } from "../env";
 import { deduplicationId, NOTICE_EVENT_TYPE, type LedgerEntry, type Notice, type OutboxLedger, type OutboxSlack, type PostedUpdate } from "./outbox";
 
 /** How features hand notices to the outbox. */
@@ -36,10 +37,8 @@ export function sqsNoticeSender(sqs: SQSClient, queueUrl: string): NoticeSender 
 /** The outbox queue's URL from the function's environment (set by components/slackOutbox.ts). */
 export const OUTBOX_QUEUE_ENV = "SLACK_OUTBOX_QUEUE_URL";
 
-export function envNoticeSender(): NoticeSender {
-  const url = process.env.SLACK_OUTBOX_QUEUE_URL;
-  if (!url) throw new Error("SLACK_OUTBOX_QUEUE_URL is not set: the function was deployed without the Slack outbox");
-  return sqsNoticeSender(new SQSClient({}), url);
+export function envNoticeSender(env: NodeJS.ProcessEnv = process.env): NoticeSender {
+  return sqsNoticeSender(new SQSClient({}), requiredEnv(env, OUTBOX_QUEUE_ENV, "the Slack outbox's queue: the function was wired without the outbox"));
 }
 
 export const LEDGER_TTL_DAYS = 30;
@@ -48,6 +47,23 @@ const failedCondition = (err: unknown) => err instanceof ConditionalCheckFailedE
 export function dynamoOutboxLedger(client: DynamoDBClient, table: string): OutboxLedger {
   const key = (id: string) => ({ pk: { S: `notice#${id}` } });
   const ttl = (now: number) => ({ N: String(Math.floor(now / 1000) + LEDGER_TTL_DAYS * 86400) });
+  /** An attempt's outcome: the state and its fields set, attemptAt removed, the expiry renewed. */
+  const settle = (id: string, state: "POSTED" | "DEAD", now: number, fields: Record<string, AttributeValue>, condition?: { expression: string; values: Record<string, AttributeValue> }) =>
+    client.send(
+      new UpdateItemCommand({
+        TableName: table,
+        Key: key(id),
+        UpdateExpression: `SET #state = :state, ${Object.keys(fields).map((f) => `${f} = :${f}`).join(", ")}, expiresAt = :ttl REMOVE attemptAt`,
+        ...(condition ? { ConditionExpression: condition.expression } : {}),
+        ExpressionAttributeNames: { "#state": "state" },
+        ExpressionAttributeValues: {
+          ":state": { S: state },
+          ...Object.fromEntries(Object.entries(fields).map(([f, v]) => [`:${f}`, v])),
+          ":ttl": ttl(now),
+          ...condition?.values,
+        },
+      }),
+    );
   return {
     async get(id) {
       const out = await client.send(new GetItemCommand({ TableName: table, Key: key(id), ConsistentRead: true }));
@@ -91,27 +107,14 @@ export function dynamoOutboxLedger(client: DynamoDBClient, table: string): Outbo
         });
     },
     async posted(id, channel, ts, now) {
-      await client.send(
-        new UpdateItemCommand({
-          TableName: table,
-          Key: key(id),
-          UpdateExpression: "SET #state = :posted, channel = :c, ts = :ts, postedAt = :now, expiresAt = :ttl REMOVE attemptAt",
-          ExpressionAttributeNames: { "#state": "state" },
-          ExpressionAttributeValues: { ":posted": { S: "POSTED" }, ":c": { S: channel }, ":ts": { S: ts }, ":now": { N: String(now) }, ":ttl": ttl(now) },
-        }),
-      );
+      await settle(id, "POSTED", now, { channel: { S: channel }, ts: { S: ts }, postedAt: { N: String(now) } });
     },
     async dead(id, channel, reason, now) {
-      await client.send(
-        new UpdateItemCommand({
-          TableName: table,
-          Key: key(id),
-          UpdateExpression: "SET #state = :dead, channel = :c, reason = :r, deadAt = :now, expiresAt = :ttl REMOVE attemptAt",
-          ConditionExpression: "attribute_not_exists(pk) OR #state <> :posted",
-          ExpressionAttributeNames: { "#state": "state" },
-          ExpressionAttributeValues: { ":dead": { S: "DEAD" }, ":posted": { S: "POSTED" }, ":c": { S: channel }, ":r": { S: reason.slice(0, 500) }, ":now": { N: String(now) }, ":ttl": ttl(now) },
-        }),
-      ).catch((err) => {
+      // Never over a POSTED entry: a notice Slack took stays posted.
+      await settle(id, "DEAD", now, { channel: { S: channel }, reason: { S: reason.slice(0, 500) }, deadAt: { N: String(now) } }, {
+        expression: "attribute_not_exists(pk) OR #state <> :posted",
+        values: { ":posted": { S: "POSTED" } },
+      }).catch((err) => {
         if (!failedCondition(err)) throw err;
       });
     },
