@@ -10,11 +10,12 @@ import { accountKeyPolicy } from "./kms";
 import { alarmTopic } from "./alarmTopic";
 import { InlineFunction } from "./lambda";
 import { onAsyncFailure } from "./asyncFailures";
-import { FORWARDER_ROLE_PREFIX, TARGET_RETRY, type RuleState } from "./forwarderTemplate";
+import { FORWARDER_ROLE_PREFIX, TARGET_RETRY } from "./forwarderTemplate";
+import { heartbeatPattern, type RuleState } from "../functions/patterns";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { OrganizationsClient } from "@aws-sdk/client-organizations";
 import * as heartbeat from "../functions/heartbeat";
-import { HEARTBEAT_NAMESPACE, HEARTBEAT_RULE_NAME, QUIET_METRIC } from "../functions/heartbeat";
+import { HEARTBEAT_NAMESPACE, QUIET_METRIC } from "../functions/heartbeat";
 import { assertDeployablePattern, EVENT_PATTERN_MAX_CHARS } from "../functions/eventPattern";
 
 export interface CentralEventBusArgs {
@@ -374,11 +375,7 @@ export class CentralEventBus extends pulumi.ComponentResource {
     );
     this.subscribe(
       `${name}-heartbeats`,
-      {
-        source: ["aws.events"],
-        "detail-type": ["Scheduled Event"],
-        resources: [{ wildcard: `arn:aws:events:*:*:rule/${HEARTBEAT_RULE_NAME}` }],
-      },
+      heartbeatPattern,
       { kind: "lambda", function: fn.function },
       "Forwarder heartbeats from every account and region",
     );

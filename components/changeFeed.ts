@@ -26,6 +26,7 @@ import type { CentralEventBus } from "./centralEventBus";
 import { policy, policyJson, serviceTrust } from "./iam";
 import { accountKeyPolicy } from "./kms";
 import { TARGET_RETRY } from "./forwarderTemplate";
+import { CHANGE_SCHEMA, INVOCATION_FAILURE, INVOCATION_SUCCESS, changeResultPattern, invocationResultPattern, writeCallsPattern } from "../functions/patterns";
 import {
   DEFAULT_NOISE,
   fireHydrantChangeEvent,
@@ -104,10 +105,8 @@ export interface ChangeFeedArgs {
   readonly logRetentionDays?: number;
 }
 
-/** The `schema` of every payload the normalizer returns; rules match on it. */
-export const CHANGE_SCHEMA = "trailwatch.change/v1";
-export const INVOCATION_SUCCESS = "Lambda Function Invocation Result - Success";
-export const INVOCATION_FAILURE = "Lambda Function Invocation Result - Failure";
+/** The `schema` of every payload the normalizer returns (rules match on it), and Lambda destinations' detail-types. */
+export { CHANGE_SCHEMA, INVOCATION_FAILURE, INVOCATION_SUCCESS };
 
 export interface NormalizerSettings {
   environments: EnvironmentMap;
@@ -223,38 +222,8 @@ export async function postChangeDigests(
   return { posted, changes, batchItemFailures };
 }
 
-/**
- * Events Lambda put on the bus for this function: pinned to the account (EventBridge sets `account` to the sender's,
- * so another account of the organization cannot forge them) and to the function, with a change payload.
- */
-export function changeResultPattern(accountId: string, region: string, functionName: string, payload: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    ...invocationResultPattern(INVOCATION_SUCCESS, accountId, region, functionName),
-    detail: { requestContext: functionArnMatch(accountId, region, functionName), responsePayload: { schema: [CHANGE_SCHEMA], ...payload } },
-  };
-}
-
-/** Any invocation result (success or failure) of this function, from this account. */
-export function invocationResultPattern(detailType: string, accountId: string, region: string, functionName: string): Record<string, unknown> {
-  return { source: ["lambda"], "detail-type": [detailType], account: [accountId], detail: { requestContext: functionArnMatch(accountId, region, functionName) } };
-}
-
-/** `requestContext.functionArn` is the qualified ARN (`...:function:name:$LATEST`); the unqualified one is matched too. */
-function functionArnMatch(accountId: string, region: string, functionName: string): Record<string, unknown> {
-  const arn = `arn:aws*:lambda:${region}:${accountId}:function:${functionName}`;
-  return { functionArn: [{ wildcard: arn }, { wildcard: `${arn}:*` }] };
-}
-
-/** The central-bus events the normalizer reads: write API calls, the noise list's exact event names left out. */
-export function writeCallsPattern(extraNoiseEventNames: string[]): Record<string, unknown> {
-  return {
-    "detail-type": ["AWS API Call via CloudTrail"],
-    detail: {
-      readOnly: [false],
-      eventName: [{ "anything-but": [...new Set([...DEFAULT_NOISE.eventNames, ...extraNoiseEventNames])].sort() }],
-    },
-  };
-}
+/** The change feed's patterns (the pattern registry's). */
+export { changeResultPattern, invocationResultPattern, writeCallsPattern };
 
 export class ChangeFeed extends pulumi.ComponentResource {
   readonly normalizer: InlineFunction;

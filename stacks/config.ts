@@ -11,7 +11,7 @@ import { accountId, secretRef, uniqueList } from "./schemaParts";
 import { BUILTIN_ROW_IDS, ELEVATED_ROLE_ROW_ID, checkPattern, elevatedRoleRow } from "../functions/trailAlarms";
 import { changeFeedConfig } from "./changeFeedConfig";
 import { EVENT_PATTERN_MAX_CHARS } from "../functions/eventPattern";
-import { DEFAULT_NOISE } from "../functions/changeFeed";
+import { writeCallsPattern } from "../functions/patterns";
 import type { DeployedCoverage } from "../functions/coverage";
 
 export const NAMESPACE = "trailwatch";
@@ -656,12 +656,11 @@ function decode(value: string): unknown {
 }
 
 /**
- * Characters of the central change-feed rule's pattern (components/changeFeed.ts writeCallsPattern: write calls minus
+ * Characters of the central change-feed rule's pattern (functions/patterns.ts writeCallsPattern: write calls minus
  * the built-in and configured noise event names); tests/changeFeedPlan.test.ts holds it to the deployed rule.
  */
 export function writeCallsPatternChars(extraNoiseEventNames: string[]): number {
-  const names = [...new Set([...DEFAULT_NOISE.eventNames, ...extraNoiseEventNames])].sort();
-  return JSON.stringify({ "detail-type": ["AWS API Call via CloudTrail"], detail: { readOnly: [false], eventName: [{ "anything-but": names }] } }).length;
+  return JSON.stringify(writeCallsPattern(extraNoiseEventNames)).length;
 }
 
 /** The list of regions forwarders go to: the configured ones plus us-east-1, sorted, unique. */
