@@ -6,7 +6,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { denyInsecureTransport, policy, policyJson, useKey } from "./iam";
-import { accountKeyPolicy } from "./kms";
+import { accountKeyPolicy, customerKey } from "./kms";
 import { alarmTopic } from "./alarmTopic";
 import { alertAlarm } from "./alarm";
 import { InlineFunction, type FunctionTransforms } from "./lambda";
@@ -134,20 +134,16 @@ export class CentralEventBus extends pulumi.ComponentResource {
     const t = this.transform;
     const p = { parent: this };
 
-    this.key = new aws.kms.Key(
-      ...transformed(
-        t.key,
-        `${name}-key`,
-        {
-          description: "trailwatch central bus: queues, log groups, alert topic",
-          enableKeyRotation: true,
-          deletionWindowInDays: 30,
-          policy: policyJson(accountKeyPolicy(accountId, region, ["events", "alarms", "logs"])),
-        },
-        p,
-      ),
+    this.key = customerKey(
+      `${name}-key`,
+      {
+        description: "trailwatch central bus: queues, log groups, alert topic",
+        policy: accountKeyPolicy(accountId, region, ["events", "alarms", "logs"]),
+        alias: `alias/trailwatch-${pulumi.getStack()}-bus`,
+        transform: t.key,
+      },
+      p,
     );
-    new aws.kms.Alias(`${name}-key-alias`, { name: `alias/trailwatch-${pulumi.getStack()}-bus`, targetKeyId: this.key.keyId }, p);
 
     this.bus = new aws.cloudwatch.EventBus(...transformed(t.bus, `${name}-bus`, { name: args.busName ?? defaults.busName }, p));
     this.busArn = this.bus.arn;

@@ -11,7 +11,7 @@ import * as path from "path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { denyInsecureTransport, policy, policyJson, serviceTrust, useKey, type Statement } from "./iam";
-import { accountKeyPolicy } from "./kms";
+import { accountKeyPolicy, customerKey } from "./kms";
 import { secureBucket } from "./bucket";
 import { organizationStackSet, type OrgContext } from "./org";
 import { transformed, type Transform } from "./transform";
@@ -130,18 +130,17 @@ export class ConfigAggregation extends pulumi.ComponentResource {
     // organization only. https://docs.aws.amazon.com/config/latest/developerguide/s3-bucket-policy.html
     const recorderRoles = { StringEquals: { "aws:PrincipalOrgID": org.organizationId }, ArnLike: { "aws:PrincipalArn": [`arn:${partition}:iam::*:role/${CONFIG_RECORDER_ROLE}`, `arn:${partition}:iam::*:role/${CONFIG_RECORDER_ROLE}-*`] } };
     const configService = { StringEquals: { "aws:SourceOrgID": org.organizationId } };
-    this.key = new aws.kms.Key(
-      ...transformed(t.key, `${name}-key`, {
+    this.key = customerKey(
+      `${name}-key`,
+      {
         description: "trailwatch AWS Config deliveries",
-        enableKeyRotation: true,
-        deletionWindowInDays: 30,
-        policy: policyJson(
-          accountKeyPolicy(logArchiveAccountId, home, [], [
-            { Sid: "ConfigServiceEncrypts", Effect: "Allow", Principal: { Service: "config.amazonaws.com" }, Action: ["kms:GenerateDataKey", "kms:Decrypt"], Resource: "*", Condition: configService },
-            { Sid: "RecorderRolesEncrypt", Effect: "Allow", Principal: { AWS: "*" }, Action: ["kms:GenerateDataKey", "kms:Decrypt"], Resource: "*", Condition: recorderRoles },
-          ]),
-        ),
-      }, archive),
+        policy: accountKeyPolicy(logArchiveAccountId, home, [], [
+          { Sid: "ConfigServiceEncrypts", Effect: "Allow", Principal: { Service: "config.amazonaws.com" }, Action: ["kms:GenerateDataKey", "kms:Decrypt"], Resource: "*", Condition: configService },
+          { Sid: "RecorderRolesEncrypt", Effect: "Allow", Principal: { AWS: "*" }, Action: ["kms:GenerateDataKey", "kms:Decrypt"], Resource: "*", Condition: recorderRoles },
+        ]),
+        transform: t.key,
+      },
+      archive,
     );
     const central = secureBucket(
       `${name}-bucket`,

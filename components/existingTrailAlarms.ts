@@ -8,12 +8,11 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { accountKeyPolicy } from "./kms";
-import { policyJson } from "./iam";
+import { accountKeyPolicy, customerKey } from "./kms";
 import { alarmTopic } from "./alarmTopic";
 import { trailAlarms } from "./orgTrail";
 import type { OrgContext } from "./org";
-import { transformed, type Transform } from "./transform";
+import type { Transform } from "./transform";
 import type { AlarmRow } from "../functions/trailAlarms";
 
 export interface ExistingTrailAlarmsArgs {
@@ -39,18 +38,10 @@ export class ExistingTrailAlarms extends pulumi.ComponentResource {
     const t = args.transform ?? {};
     const management = org.accounts.management;
     const mgmt = { parent: this, provider: org.provider("management") };
-    const key = new aws.kms.Key(
-      ...transformed(
-        t.key,
-        `${name}-key`,
-        {
-          description: "trailwatch alarms on the existing organization trail",
-          enableKeyRotation: true,
-          deletionWindowInDays: 30,
-          policy: policyJson(accountKeyPolicy(management, org.homeRegion, ["alarms"])),
-        },
-        mgmt,
-      ),
+    const key = customerKey(
+      `${name}-key`,
+      { description: "trailwatch alarms on the existing organization trail", policy: accountKeyPolicy(management, org.homeRegion, ["alarms"]), transform: t.key },
+      mgmt,
     );
     this.alarmTopic = alarmTopic(
       `${name}-alarms`,

@@ -9,7 +9,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { denyInsecureTransport, policy, policyJson, type Statement } from "./iam";
-import { accountKeyPolicy } from "./kms";
+import { accountKeyPolicy, customerKey } from "./kms";
 import { secureBucket } from "./bucket";
 import { TARGET_RETRY } from "./forwarderTemplate";
 import type { OrgContext } from "./org";
@@ -152,18 +152,10 @@ export class GuardDutyOrg extends pulumi.ComponentResource {
     const keyStatements: Statement[] = [
       { Sid: "GuardDutyEncryptsFindings", Effect: "Allow", Principal: { Service: "guardduty.amazonaws.com" }, Action: "kms:GenerateDataKey", Resource: "*", Condition: fromDetectors },
     ];
-    this.findingsKey = new aws.kms.Key(
-      ...transformed(
-        t.key,
-        `${name}-findings-key`,
-        {
-          description: "trailwatch GuardDuty findings export",
-          enableKeyRotation: true,
-          deletionWindowInDays: 30,
-          policy: policyJson(accountKeyPolicy(org.accounts.logArchive, org.homeRegion, [], keyStatements)),
-        },
-        archive,
-      ),
+    this.findingsKey = customerKey(
+      `${name}-findings-key`,
+      { description: "trailwatch GuardDuty findings export", policy: accountKeyPolicy(org.accounts.logArchive, org.homeRegion, [], keyStatements), transform: t.key },
+      archive,
     );
     const findings = secureBucket(
       `${name}-findings`,

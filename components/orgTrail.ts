@@ -11,7 +11,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { denyInsecureTransport, policy, policyJson, serviceTrust, type Statement } from "./iam";
-import { accountKeyPolicy } from "./kms";
+import { accountKeyPolicy, customerKey } from "./kms";
 import { alarmTopic } from "./alarmTopic";
 import { alertAlarm } from "./alarm";
 import { secureBucket } from "./bucket";
@@ -125,20 +125,16 @@ export class OrgTrail extends pulumi.ComponentResource {
       );
 
     // ---- the log bucket and its key (log-archive account) ------------------------------------------------------
-    this.trailKey = new aws.kms.Key(
-      ...transformed(
-        t.key,
-        `${name}-key`,
-        {
-          description: `trailwatch organization trail ${trailName}: log files`,
-          enableKeyRotation: true,
-          deletionWindowInDays: 30,
-          policy: policyJson(trailKeyPolicy(logArchiveAccountId, region, trailArn, trailsOfMgmt, readerArns)),
-        },
-        archive,
-      ),
+    this.trailKey = customerKey(
+      `${name}-key`,
+      {
+        description: `trailwatch organization trail ${trailName}: log files`,
+        policy: trailKeyPolicy(logArchiveAccountId, region, trailArn, trailsOfMgmt, readerArns),
+        alias: `alias/trailwatch-${pulumi.getStack()}-org-trail`,
+        transform: t.key,
+      },
+      archive,
     );
-    new aws.kms.Alias(`${name}-key-alias`, { name: `alias/trailwatch-${pulumi.getStack()}-org-trail`, targetKeyId: this.trailKey.keyId }, archive);
 
     // Server access logs of the trail bucket (CIS: access logging on the CloudTrail bucket). S3 delivers access logs
     // only to SSE-S3 buckets: https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html
@@ -240,20 +236,16 @@ export class OrgTrail extends pulumi.ComponentResource {
         Action: ["kms:GenerateDataKey", "kms:Decrypt"],
         Resource: "*",
       });
-    this.monitoringKey = new aws.kms.Key(
-      ...transformed(
-        t.key,
-        `${name}-monitoring-key`,
-        {
-          description: "trailwatch organization trail: log group, alarm topic, event data store",
-          enableKeyRotation: true,
-          deletionWindowInDays: 30,
-          policy: policyJson(accountKeyPolicy(mgmtAccount, region, ["logs", "alarms"], monitoringUsers)),
-        },
-        mgmt,
-      ),
+    this.monitoringKey = customerKey(
+      `${name}-monitoring-key`,
+      {
+        description: "trailwatch organization trail: log group, alarm topic, event data store",
+        policy: accountKeyPolicy(mgmtAccount, region, ["logs", "alarms"], monitoringUsers),
+        alias: `alias/trailwatch-${pulumi.getStack()}-org-trail-monitoring`,
+        transform: t.key,
+      },
+      mgmt,
     );
-    new aws.kms.Alias(`${name}-monitoring-key-alias`, { name: `alias/trailwatch-${pulumi.getStack()}-org-trail-monitoring`, targetKeyId: this.monitoringKey.keyId }, mgmt);
     this.logGroup = new aws.cloudwatch.LogGroup(
       ...transformed(
         t.logGroup,
