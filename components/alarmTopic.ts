@@ -5,7 +5,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { denyInsecureTransport, policy, policyJson } from "./iam";
+import { denyInsecureTransport, policy, policyJson, serviceMay } from "./iam";
 import { transformed, type Transform } from "./transform";
 
 export interface AlarmTopicArgs {
@@ -29,14 +29,7 @@ export function alarmTopic(name: string, args: AlarmTopicArgs, opts: pulumi.Cust
       arn: topic.arn,
       policy: policyJson(
         policy(
-          {
-            Sid: "CloudWatchAlarmsOnly",
-            Effect: "Allow",
-            Principal: { Service: "cloudwatch.amazonaws.com" },
-            Action: "sns:Publish",
-            Resource: topic.arn,
-            Condition: { StringEquals: { "aws:SourceAccount": args.accountId } },
-          },
+          serviceMay("CloudWatchAlarmsOnly", "cloudwatch.amazonaws.com", "sns:Publish", topic.arn, { StringEquals: { "aws:SourceAccount": args.accountId } }),
           denyInsecureTransport([topic.arn], "sns:Publish"),
         ),
       ),

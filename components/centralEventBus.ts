@@ -5,7 +5,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { denyInsecureTransport, policy, policyJson, useKey } from "./iam";
+import { denyInsecureTransport, policy, policyJson, serviceMay, useKey } from "./iam";
 import { accountKeyPolicy, customerKey } from "./kms";
 import { alarmTopic } from "./alarmTopic";
 import { alertAlarm } from "./alarm";
@@ -199,14 +199,7 @@ export class CentralEventBus extends pulumi.ComponentResource {
       {
         queueUrl: this.deliveryDeadLetter.url,
         policy: policyJson(
-          policy({
-            Sid: "EventBridgeDeadLetters",
-            Effect: "Allow",
-            Principal: { Service: "events.amazonaws.com" },
-            Action: "sqs:SendMessage",
-            Resource: this.deliveryDeadLetter.arn,
-            Condition: { StringEquals: { "aws:SourceAccount": accountId } },
-          }),
+          policy(serviceMay("EventBridgeDeadLetters", "events.amazonaws.com", "sqs:SendMessage", this.deliveryDeadLetter.arn, { StringEquals: { "aws:SourceAccount": accountId } })),
         ),
       },
       p,
@@ -275,14 +268,7 @@ export class CentralEventBus extends pulumi.ComponentResource {
           queueUrl: queue.url,
           policy: policyJson(
             policy(
-              {
-                Sid: "ThisRuleOnly",
-                Effect: "Allow",
-                Principal: { Service: "events.amazonaws.com" },
-                Action: "sqs:SendMessage",
-                Resource: queue.arn,
-                Condition: { ArnEquals: { "aws:SourceArn": rule.arn } },
-              },
+              serviceMay("ThisRuleOnly", "events.amazonaws.com", "sqs:SendMessage", queue.arn, { ArnEquals: { "aws:SourceArn": rule.arn } }),
               denyInsecureTransport([queue.arn], "sqs:*"),
             ),
           ),
@@ -315,13 +301,7 @@ export class CentralEventBus extends pulumi.ComponentResource {
       {
         policyName: `trailwatch-${pulumi.getStack()}-${name}`,
         policyDocument: policyJson(
-          policy({
-            Sid: "EventBridgeWritesThisGroup",
-            Effect: "Allow",
-            Principal: { Service: ["events.amazonaws.com", "delivery.logs.amazonaws.com"] },
-            Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
-            Resource: [pulumi.interpolate`${logGroup.arn}:*`],
-          }),
+          policy(serviceMay("EventBridgeWritesThisGroup", ["events.amazonaws.com", "delivery.logs.amazonaws.com"], ["logs:CreateLogStream", "logs:PutLogEvents"], [pulumi.interpolate`${logGroup.arn}:*`])),
         ),
       },
       p,

@@ -8,7 +8,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { Condition, PolicyDocument, Statement } from "./iam";
-import { policy, policyJson } from "./iam";
+import { policy, policyJson, serviceMay } from "./iam";
 import { transformed, type Transform } from "./transform";
 
 export type KeyUser =
@@ -19,7 +19,7 @@ export type KeyUser =
   /** CloudWatch Logs encrypting this account's log groups in `region`. */
   | "logs";
 
-const serviceUse = (Sid: string, service: string, Action: string[], Condition: Condition): Statement => ({ Sid, Effect: "Allow", Principal: { Service: service }, Action, Resource: "*", Condition });
+const serviceUse = (sid: string, service: string, actions: string[], condition: Condition): Statement => serviceMay(sid, service, actions, "*", condition);
 
 /** A key for `account`'s own resources, usable by the listed services; `extra` adds component-specific statements. */
 export function accountKeyPolicy(account: string, region: string, users: KeyUser[], extra: Statement[] = []): PolicyDocument {

@@ -8,7 +8,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { policy, policyJson } from "./iam";
+import { policy, policyJson, serviceMay } from "./iam";
 import { organizationStackSet } from "./org";
 import type { OrgContext } from "./org";
 import { transformed, type Transform } from "./transform";
@@ -113,12 +113,7 @@ export class MemberForwarder extends pulumi.ComponentResource {
           name: FORWARDER_ROLE_PREFIX,
           description: "EventBridge puts forwarded CloudTrail events on the trailwatch central bus",
           assumeRolePolicy: policyJson(
-            policy({
-              Effect: "Allow",
-              Principal: { Service: "events.amazonaws.com" },
-              Action: "sts:AssumeRole",
-              Condition: { StringEquals: { "aws:SourceAccount": args.accountId } },
-            }),
+            policy(serviceMay(undefined, "events.amazonaws.com", "sts:AssumeRole", undefined, { StringEquals: { "aws:SourceAccount": args.accountId } })),
           ),
         },
         global,
@@ -138,13 +133,7 @@ export class MemberForwarder extends pulumi.ComponentResource {
         {
           queueUrl: dlq.url,
           policy: policyJson(
-            policy({
-              Effect: "Allow",
-              Principal: { Service: "events.amazonaws.com" },
-              Action: "sqs:SendMessage",
-              Resource: dlq.arn,
-              Condition: { StringEquals: { "aws:SourceAccount": args.accountId } },
-            }),
+            policy(serviceMay(undefined, "events.amazonaws.com", "sqs:SendMessage", dlq.arn, { StringEquals: { "aws:SourceAccount": args.accountId } })),
           ),
         },
         p,

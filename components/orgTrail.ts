@@ -10,7 +10,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { denyInsecureTransport, policy, policyJson, serviceTrust, type Statement } from "./iam";
+import { denyInsecureTransport, policy, policyJson, serviceMay, serviceTrust, type Statement } from "./iam";
 import { accountKeyPolicy, customerKey } from "./kms";
 import { alarmTopic } from "./alarmTopic";
 import { alertAlarm } from "./alarm";
@@ -161,14 +161,7 @@ export class OrgTrail extends pulumi.ComponentResource {
         bucket: accessLogs.bucket.id,
         policy: policyJson(
           policy(
-            {
-              Sid: "S3ServerAccessLogsOfTheTrailBucket",
-              Effect: "Allow",
-              Principal: { Service: "logging.s3.amazonaws.com" },
-              Action: "s3:PutObject",
-              Resource: pulumi.interpolate`${accessLogs.bucket.arn}/*`,
-              Condition: { ArnLike: { "aws:SourceArn": this.bucket.arn }, StringEquals: { "aws:SourceAccount": logArchiveAccountId } },
-            },
+            serviceMay("S3ServerAccessLogsOfTheTrailBucket", "logging.s3.amazonaws.com", "s3:PutObject", pulumi.interpolate`${accessLogs.bucket.arn}/*`, { ArnLike: { "aws:SourceArn": this.bucket.arn }, StringEquals: { "aws:SourceAccount": logArchiveAccountId } }),
             denyInsecureTransport([accessLogs.bucket.arn, pulumi.interpolate`${accessLogs.bucket.arn}/*`]),
           ),
         ),
@@ -182,30 +175,9 @@ export class OrgTrail extends pulumi.ComponentResource {
         bucket: this.bucket.id,
         policy: policyJson(
           policy(
-            {
-              Sid: "CloudTrailAclCheck",
-              Effect: "Allow",
-              Principal: { Service: "cloudtrail.amazonaws.com" },
-              Action: "s3:GetBucketAcl",
-              Resource: this.bucket.arn,
-              Condition: { StringEquals: { "aws:SourceArn": trailArn } },
-            },
-            {
-              Sid: "CloudTrailWritesManagementAccountLogs",
-              Effect: "Allow",
-              Principal: { Service: "cloudtrail.amazonaws.com" },
-              Action: "s3:PutObject",
-              Resource: pulumi.interpolate`${this.bucket.arn}/AWSLogs/${mgmtAccount}/*`,
-              Condition: { StringEquals: { "s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": trailArn } },
-            },
-            {
-              Sid: "CloudTrailWritesOrganizationLogs",
-              Effect: "Allow",
-              Principal: { Service: "cloudtrail.amazonaws.com" },
-              Action: "s3:PutObject",
-              Resource: pulumi.interpolate`${this.bucket.arn}/AWSLogs/${orgId}/*`,
-              Condition: { StringEquals: { "s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": trailArn } },
-            },
+            serviceMay("CloudTrailAclCheck", "cloudtrail.amazonaws.com", "s3:GetBucketAcl", this.bucket.arn, { StringEquals: { "aws:SourceArn": trailArn } }),
+            serviceMay("CloudTrailWritesManagementAccountLogs", "cloudtrail.amazonaws.com", "s3:PutObject", pulumi.interpolate`${this.bucket.arn}/AWSLogs/${mgmtAccount}/*`, { StringEquals: { "s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": trailArn } }),
+            serviceMay("CloudTrailWritesOrganizationLogs", "cloudtrail.amazonaws.com", "s3:PutObject", pulumi.interpolate`${this.bucket.arn}/AWSLogs/${orgId}/*`, { StringEquals: { "s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": trailArn } }),
             ...(readerArns.length > 0
               ? [
                   {
@@ -434,14 +406,7 @@ export function eventSelectors(
  */
 function trailKeyPolicy(account: string, region: string, trailArn: string, trailsOfMgmt: string, readers: readonly string[]) {
   const extra: Statement[] = [
-    {
-      Sid: "CloudTrailEncryptsThisTrail",
-      Effect: "Allow",
-      Principal: { Service: "cloudtrail.amazonaws.com" },
-      Action: "kms:GenerateDataKey*",
-      Resource: "*",
-      Condition: { StringEquals: { "aws:SourceArn": trailArn }, StringLike: { "kms:EncryptionContext:aws:cloudtrail:arn": trailsOfMgmt } },
-    },
+    serviceMay("CloudTrailEncryptsThisTrail", "cloudtrail.amazonaws.com", "kms:GenerateDataKey*", "*", { StringEquals: { "aws:SourceArn": trailArn }, StringLike: { "kms:EncryptionContext:aws:cloudtrail:arn": trailsOfMgmt } }),
     {
       // The bucket uses an S3 Bucket Key: CloudTrail then needs kms:Decrypt as well to create or update the trail
       // with SSE-KMS ("Required KMS key policy sections", item 2).
@@ -452,14 +417,7 @@ function trailKeyPolicy(account: string, region: string, trailArn: string, trail
       Resource: "*",
       Condition: { StringEquals: { "aws:SourceArn": trailArn } },
     },
-    {
-      Sid: "CloudTrailDescribesKey",
-      Effect: "Allow",
-      Principal: { Service: "cloudtrail.amazonaws.com" },
-      Action: "kms:DescribeKey",
-      Resource: "*",
-      Condition: { StringEquals: { "aws:SourceArn": trailArn } },
-    },
+    serviceMay("CloudTrailDescribesKey", "cloudtrail.amazonaws.com", "kms:DescribeKey", "*", { StringEquals: { "aws:SourceArn": trailArn } }),
   ];
   if (readers.length > 0)
     extra.push({
