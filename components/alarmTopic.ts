@@ -5,32 +5,31 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { denyInsecureTransport, policy, policyJson } from "./iam";
+import { denyInsecureTransport, policy, policyJson, serviceMay } from "./iam";
+import { transformed, type Transform } from "./transform";
 
 export interface AlarmTopicArgs {
-  keyId: pulumi.Input<string>;
+  /** The customer managed key that encrypts the topic (its policy lets CloudWatch alarms use it). */
+  readonly keyId: pulumi.Input<string>;
   /** The account whose alarms may publish (aws:SourceAccount). */
-  accountId: string;
-  displayName: string;
-  emails: string[];
+  readonly accountId: string;
+  /** The sender name in the notification emails. */
+  readonly displayName: string;
+  /** Email subscriptions (each recipient confirms). */
+  readonly emails: readonly string[];
+  /** Customize the topic's args (components/transform.ts). */
+  readonly transform?: Transform<aws.sns.TopicArgs>;
 }
 
 export function alarmTopic(name: string, args: AlarmTopicArgs, opts: pulumi.CustomResourceOptions): aws.sns.Topic {
-  const topic = new aws.sns.Topic(name, { kmsMasterKeyId: args.keyId, displayName: args.displayName }, opts);
+  const topic = new aws.sns.Topic(...transformed(args.transform, name, { kmsMasterKeyId: args.keyId, displayName: args.displayName }, opts));
   new aws.sns.TopicPolicy(
     `${name}-policy`,
     {
       arn: topic.arn,
       policy: policyJson(
         policy(
-          {
-            Sid: "CloudWatchAlarmsOnly",
-            Effect: "Allow",
-            Principal: { Service: "cloudwatch.amazonaws.com" },
-            Action: "sns:Publish",
-            Resource: topic.arn,
-            Condition: { StringEquals: { "aws:SourceAccount": args.accountId } },
-          },
+          serviceMay("CloudWatchAlarmsOnly", "cloudwatch.amazonaws.com", "sns:Publish", topic.arn, { StringEquals: { "aws:SourceAccount": args.accountId } }),
           denyInsecureTransport([topic.arn], "sns:Publish"),
         ),
       ),

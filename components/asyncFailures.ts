@@ -9,7 +9,8 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { policy, policyJson } from "./iam";
+import { policy, policyJson, useKey } from "./iam";
+import { alertAlarm } from "./alarm";
 import type { InlineFunction } from "./lambda";
 
 export interface AsyncFailureArgs {
@@ -34,7 +35,7 @@ export function onAsyncFailure(name: string, fn: InlineFunction, args: AsyncFail
       policy: policyJson(
         policy(
           { Sid: "FailedInvocations", Effect: "Allow", Action: "sqs:SendMessage", Resource: [args.queueArn] },
-          { Sid: "FailedInvocationsKey", Effect: "Allow", Action: ["kms:GenerateDataKey", "kms:Decrypt"], Resource: [args.keyArn] },
+          useKey(args.keyArn, "FailedInvocationsKey", ["kms:GenerateDataKey", "kms:Decrypt"]),
         ),
       ),
     },
@@ -57,21 +58,16 @@ export function onAsyncFailure(name: string, fn: InlineFunction, args: AsyncFail
 
 /** An alarm on a function's DestinationDeliveryFailures (records its destinations could not take). */
 export function destinationFailureAlarm(name: string, functionName: pulumi.Input<string>, alertTopicArn: pulumi.Input<string>, parent: pulumi.Resource): aws.cloudwatch.MetricAlarm {
-  return new aws.cloudwatch.MetricAlarm(
+  return alertAlarm(
     `${name}-destination-failures`,
     {
-      alarmDescription: `trailwatch: ${name} could not deliver invocation records to its destination (events lost: check the record size and the destination's permissions)`,
+      description: `trailwatch: ${name} could not deliver invocation records to its destination (events lost: check the record size and the destination's permissions)`,
       namespace: "AWS/Lambda",
       metricName: "DestinationDeliveryFailures",
       dimensions: { FunctionName: functionName },
       statistic: "Sum",
-      period: 300,
-      evaluationPeriods: 1,
-      threshold: 0,
-      comparisonOperator: "GreaterThanThreshold",
       treatMissingData: "notBreaching",
-      alarmActions: [alertTopicArn],
-      okActions: [alertTopicArn],
+      topicArn: alertTopicArn,
     },
     { parent },
   );

@@ -6,26 +6,29 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { transformed, type Transform } from "./transform";
 
 export interface SecureBucketArgs {
   /** A customer managed key ARN, or "AES256" (SSE-S3) for writers that cannot use KMS (S3 server access logs). */
-  encryption: pulumi.Input<string>;
+  readonly encryption: pulumi.Input<string>;
   /** Days objects are kept. */
-  expirationDays: number;
+  readonly expirationDays: number;
   /** Days a replaced or deleted object's older versions are kept. */
-  noncurrentVersionExpirationDays: number;
+  readonly noncurrentVersionExpirationDays: number;
   /** Server access logs go to this bucket (name), under `<bucket name>/`. */
-  accessLogBucket?: pulumi.Input<string>;
+  readonly accessLogBucket?: pulumi.Input<string>;
+  /** Customize the bucket's args (components/transform.ts). */
+  readonly transform?: Transform<aws.s3.BucketArgs>;
 }
 
 export interface SecureBucket {
-  bucket: aws.s3.Bucket;
+  readonly bucket: aws.s3.Bucket;
   /** Resources the bucket's first writer must wait for (public access block, encryption, ownership). */
-  ready: pulumi.Resource[];
+  readonly ready: pulumi.Resource[];
 }
 
 export function secureBucket(name: string, args: SecureBucketArgs, opts: pulumi.CustomResourceOptions): SecureBucket {
-  const bucket = new aws.s3.Bucket(name, { forceDestroy: false }, opts);
+  const bucket = new aws.s3.Bucket(...transformed(args.transform, name, { forceDestroy: false }, opts));
   const pab = new aws.s3.BucketPublicAccessBlock(
     `${name}-public-access`,
     { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },

@@ -30,6 +30,7 @@ import { TARGET_RETRY } from "./forwarderTemplate";
 import { DEFAULT_NOISE, type EnvironmentMap } from "../functions/changeFeed";
 import { CHANGE_SCHEMA, INVOCATION_FAILURE, INVOCATION_SUCCESS, type NormalizerSettings, type WebhookKind } from "../functions/changeFeed/payload";
 import { DIGEST_CHANNEL_ENV, DIGEST_OUTSIDE_IAC_ONLY_ENV, makeChangeDigestHandler, makeChangeNormalizerHandler } from "../functions/changeFeed/handler";
+import { changeResultPattern, invocationResultPattern, writeCallsPattern } from "../functions/patterns";
 import type { SlackOutbox } from "./slackOutbox";
 import type { OrgContext } from "./org";
 import { destinationFailureAlarm } from "./asyncFailures";
@@ -144,37 +145,9 @@ export function pagerDutyInputTransformer(routingKey: string): { inputPaths: Rec
 }
 
 /**
- * Events Lambda put on the bus for this function: pinned to the account (EventBridge sets `account` to the sender's,
- * so another account of the organization cannot forge them) and to the function, with a change payload.
- */
-export function changeResultPattern(accountId: string, region: string, functionName: string, payload: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    ...invocationResultPattern(INVOCATION_SUCCESS, accountId, region, functionName),
-    detail: { requestContext: functionArnMatch(accountId, region, functionName), responsePayload: { schema: [CHANGE_SCHEMA], ...payload } },
-  };
-}
 
-/** Any invocation result (success or failure) of this function, from this account. */
-export function invocationResultPattern(detailType: string, accountId: string, region: string, functionName: string): Record<string, unknown> {
-  return { source: ["lambda"], "detail-type": [detailType], account: [accountId], detail: { requestContext: functionArnMatch(accountId, region, functionName) } };
-}
-
-/** `requestContext.functionArn` is the qualified ARN (`...:function:name:$LATEST`); the unqualified one is matched too. */
-function functionArnMatch(accountId: string, region: string, functionName: string): Record<string, unknown> {
-  const arn = `arn:aws*:lambda:${region}:${accountId}:function:${functionName}`;
-  return { functionArn: [{ wildcard: arn }, { wildcard: `${arn}:*` }] };
-}
-
-/** The central-bus events the normalizer reads: write API calls, the noise list's exact event names left out. */
-export function writeCallsPattern(extraNoiseEventNames: string[]): Record<string, unknown> {
-  return {
-    "detail-type": ["AWS API Call via CloudTrail"],
-    detail: {
-      readOnly: [false],
-      eventName: [{ "anything-but": [...new Set([...DEFAULT_NOISE.eventNames, ...extraNoiseEventNames])].sort() }],
-    },
-  };
-}
+/** The change feed's patterns (the pattern registry's). */
+export { changeResultPattern, invocationResultPattern, writeCallsPattern };
 
 export class ChangeFeed extends pulumi.ComponentResource {
   readonly normalizer: InlineFunction;
@@ -262,8 +235,12 @@ export class ChangeFeed extends pulumi.ComponentResource {
       `${name}-normalizer-errors`,
       {
         description: `trailwatch: the change feed normalizer failed; the events wait in the ${name}-failures queue`,
-        metric: { namespace: "AWS/Lambda", metricName: "Errors", dimensions: { FunctionName: this.normalizer.function.name }, statistic: "Sum" },
-        alertTopicArn: bus.alertTopic.arn,
+        namespace: "AWS/Lambda",
+        metricName: "Errors",
+        dimensions: { FunctionName: this.normalizer.function.name },
+        statistic: "Sum",
+        treatMissingData: "notBreaching",
+        topicArn: bus.alertTopic.arn,
       },
       p,
     );

@@ -8,22 +8,24 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { accountKeyPolicy } from "./kms";
-import { policyJson } from "./iam";
+import { accountKeyPolicy, customerKey } from "./kms";
 import { alarmTopic } from "./alarmTopic";
 import { trailAlarms } from "./orgTrail";
+import type { OrgContext } from "./org";
+import type { Transform } from "./transform";
 import type { AlarmRow } from "../functions/trailAlarms";
 
 export interface ExistingTrailAlarmsArgs {
-  /** The management account, which owns the organization trail's log group. */
-  managementAccountId: string;
-  region: string;
-  /** The existing trail's CloudWatch Logs group, e.g. aws-controltower/CloudTrailLogs. */
-  logGroupName: string;
-  alarmRows: AlarmRow[];
-  alarmEmails: string[];
-  /** The management account's provider in `region`. */
-  provider: aws.Provider;
+  /** The organization: the management account owns the trail's log group (home region); the alarms go there. */
+  readonly org: OrgContext;
+  /** The existing trail's CloudWatch Logs group. @example "aws-controltower/CloudTrailLogs" */
+  readonly logGroupName: string;
+  /** The metric-filter alarms (functions/trailAlarms.ts alarmRows). */
+  readonly alarmRows: readonly AlarmRow[];
+  /** Email subscriptions on the alarm topic. @default [] */
+  readonly alarmEmails?: readonly string[];
+  /** Customize the children (components/transform.ts). */
+  readonly transform?: { readonly key?: Transform<aws.kms.KeyArgs>; readonly topic?: Transform<aws.sns.TopicArgs>; readonly alarm?: Transform<aws.cloudwatch.MetricAlarmArgs> };
 }
 
 export class ExistingTrailAlarms extends pulumi.ComponentResource {
@@ -32,23 +34,21 @@ export class ExistingTrailAlarms extends pulumi.ComponentResource {
 
   constructor(name: string, args: ExistingTrailAlarmsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("trailwatch:trail:ExistingTrailAlarms", name, {}, opts);
-    const mgmt = { parent: this, provider: args.provider };
-    const key = new aws.kms.Key(
+    const { org } = args;
+    const t = args.transform ?? {};
+    const management = org.accounts.management;
+    const mgmt = { parent: this, provider: org.provider("management") };
+    const key = customerKey(
       `${name}-key`,
-      {
-        description: "trailwatch alarms on the existing organization trail",
-        enableKeyRotation: true,
-        deletionWindowInDays: 30,
-        policy: policyJson(accountKeyPolicy(args.managementAccountId, args.region, ["alarms"])),
-      },
+      { description: "trailwatch alarms on the existing organization trail", policy: accountKeyPolicy(management, org.homeRegion, ["alarms"]), transform: t.key },
       mgmt,
     );
     this.alarmTopic = alarmTopic(
       `${name}-alarms`,
-      { keyId: key.id, accountId: args.managementAccountId, displayName: "trailwatch organization trail alarms", emails: args.alarmEmails },
+      { keyId: key.id, accountId: management, displayName: "trailwatch organization trail alarms", emails: args.alarmEmails ?? [], transform: t.topic },
       mgmt,
     );
-    this.alarms.push(...trailAlarms(name, args.alarmRows, args.logGroupName, this.alarmTopic.arn, mgmt));
+    this.alarms.push(...trailAlarms(name, args.alarmRows, args.logGroupName, this.alarmTopic.arn, mgmt, t.alarm));
     this.registerOutputs({ alarmTopicArn: this.alarmTopic.arn });
   }
 }

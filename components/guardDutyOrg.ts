@@ -9,9 +9,12 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { denyInsecureTransport, policy, policyJson, type Statement } from "./iam";
-import { accountKeyPolicy } from "./kms";
+import { accountKeyPolicy, customerKey } from "./kms";
 import { secureBucket } from "./bucket";
 import { TARGET_RETRY } from "./forwarderTemplate";
+import type { OrgContext } from "./org";
+import { transformed, type Transform } from "./transform";
+import { GUARD_DUTY_DEFAULTS } from "./backboneDefaults";
 import { GUARDDUTY_FINDING } from "../functions/findings/severity";
 import { partitionOf } from "../functions/cloudtrail";
 
@@ -21,6 +24,8 @@ export type ProtectionPlan = "s3" | "eks" | "runtime" | "malware" | "rds" | "lam
  * Protection plan -> GuardDuty feature name (and the additional configurations runtime monitoring needs to manage its
  * agents). https://docs.aws.amazon.com/guardduty/latest/APIReference/API_OrganizationFeatureConfiguration.html
  */
+export { GUARD_DUTY_DEFAULTS };
+
 export const PROTECTION_FEATURES: Record<ProtectionPlan, { feature: string; additional?: string[] }> = {
   s3: { feature: "S3_DATA_EVENTS" },
   eks: { feature: "EKS_AUDIT_LOGS" },
@@ -31,25 +36,36 @@ export const PROTECTION_FEATURES: Record<ProtectionPlan, { feature: string; addi
 };
 
 export interface GuardDutyOrgArgs {
-  securityAccountId: string;
-  logArchiveAccountId: string;
-  homeRegion: string;
-  regions: string[];
-  findingPublishingFrequency: "FIFTEEN_MINUTES" | "ONE_HOUR" | "SIX_HOURS";
-  protection: Record<ProtectionPlan, boolean>;
-  findingsExpirationDays: number;
+  /**
+   * The organization: the management account designates the security account as GuardDuty's delegated administrator
+   * in each of `org.regions` (GuardDuty is regional); findings export to a bucket in the log-archive account (home region).
+   */
+  readonly org: OrgContext;
   /** The central bus findings are forwarded to. */
-  centralBusArn: pulumi.Input<string>;
+  readonly centralBusArn: pulumi.Input<string>;
+  /** How often updated findings are published (new findings always within 5 minutes). @default "FIFTEEN_MINUTES" */
+  readonly findingPublishingFrequency?: "FIFTEEN_MINUTES" | "ONE_HOUR" | "SIX_HOURS";
+  /** Protection plans, each on or off for every account (new ones too). @default s3, eks, malware, rds, lambda on; runtime off */
+  readonly protection?: Readonly<Record<ProtectionPlan, boolean>>;
+  /** Days exported findings stay in the log-archive bucket. @default 365 */
+  readonly findingsExpirationDays?: number;
   /**
    * The security account is GuardDuty's delegated administrator already, with its detectors (Landing Zone
    * Accelerator, an earlier setup): only forward its findings; no detector, designation, auto-enable, protection
-   * plans or export bucket. Default false.
+   * plans or export bucket. @default false
    */
-  existingAdministrator?: boolean;
-  providers: {
-    management: (region: string) => aws.Provider;
-    security: (region: string) => aws.Provider;
-    logArchive: aws.Provider;
+  readonly existingAdministrator?: boolean;
+  /** Customize the children (components/transform.ts); the callback gets each child's name (`<name>-...-<region>`). */
+  readonly transform?: {
+    readonly detector?: Transform<aws.guardduty.DetectorArgs>;
+    /** The forwarding role. */
+    readonly role?: Transform<aws.iam.RoleArgs>;
+    readonly rule?: Transform<aws.cloudwatch.EventRuleArgs>;
+    readonly target?: Transform<aws.cloudwatch.EventTargetArgs>;
+    /** The forwarding rules' dead-letter queues. */
+    readonly queue?: Transform<aws.sqs.QueueArgs>;
+    readonly key?: Transform<aws.kms.KeyArgs>;
+    readonly bucket?: Transform<aws.s3.BucketArgs>;
   };
 }
 
@@ -61,38 +77,48 @@ export class GuardDutyOrg extends pulumi.ComponentResource {
 
   constructor(name: string, args: GuardDutyOrgArgs, opts?: pulumi.ComponentResourceOptions) {
     super("trailwatch:baseline:GuardDutyOrg", name, {}, opts);
-    const security = args.securityAccountId;
-    const partition = partitionOf(args.homeRegion);
-    const archive = { parent: this, provider: args.providers.logArchive };
+    const { org } = args;
+    const t = args.transform ?? {};
+    const defaults = GUARD_DUTY_DEFAULTS;
+    const security = org.accounts.security;
+    const partition = partitionOf(org.homeRegion);
+    const archive = { parent: this, provider: org.provider("logArchive") };
     const detectorArns = `arn:${partition}:guardduty:*:${security}:detector/*`;
     const fromDetectors = { StringEquals: { "aws:SourceAccount": security }, ArnLike: { "aws:SourceArn": detectorArns } };
 
     // ---- forwarding: the security account's findings (every member's) from each region to the central bus ------------
+    const secHome = { parent: this, provider: org.provider("security") };
     const forwarderRole = new aws.iam.Role(
-      `${name}-forwarder`,
-      {
-        description: "EventBridge forwards GuardDuty findings from every region to the trailwatch central bus",
-        assumeRolePolicy: policyJson(
-          policy({ Effect: "Allow", Principal: { Service: "events.amazonaws.com" }, Action: "sts:AssumeRole", Condition: { StringEquals: { "aws:SourceAccount": security } } }),
-        ),
-      },
-      { parent: this, provider: args.providers.security(args.homeRegion) },
+      ...transformed(
+        t.role,
+        `${name}-forwarder`,
+        {
+          description: "EventBridge forwards GuardDuty findings from every region to the trailwatch central bus",
+          assumeRolePolicy: policyJson(
+            policy({ Effect: "Allow", Principal: { Service: "events.amazonaws.com" }, Action: "sts:AssumeRole", Condition: { StringEquals: { "aws:SourceAccount": security } } }),
+          ),
+        },
+        secHome,
+      ),
     );
     new aws.iam.RolePolicy(
       `${name}-forwarder`,
       { role: forwarderRole.id, policy: policyJson(policy({ Sid: "PutOnCentralBus", Effect: "Allow", Action: "events:PutEvents", Resource: args.centralBusArn })) },
-      { parent: this, provider: args.providers.security(args.homeRegion) },
+      secHome,
     );
-    for (const region of args.regions) {
-      const sec = { parent: this, provider: args.providers.security(region) };
+    for (const region of org.regions) {
+      const sec = { parent: this, provider: org.provider("security", region) };
       const rule = new aws.cloudwatch.EventRule(
-        `${name}-findings-${region}`,
-        { description: "trailwatch: GuardDuty findings of the organization to the central bus", eventPattern: JSON.stringify(GUARDDUTY_FINDING) },
-        sec,
+        ...transformed(
+          t.rule,
+          `${name}-findings-${region}`,
+          { description: "trailwatch: GuardDuty findings of the organization to the central bus", eventPattern: JSON.stringify(GUARDDUTY_FINDING) },
+          sec,
+        ),
       );
       // Findings the central bus could not take after retries wait here instead of being dropped (a DLQ lives in the
       // rule's region). https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html
-      const dlq = new aws.sqs.Queue(`${name}-findings-dlq-${region}`, { sqsManagedSseEnabled: true, messageRetentionSeconds: 1209600 }, sec);
+      const dlq = new aws.sqs.Queue(...transformed(t.queue, `${name}-findings-dlq-${region}`, { sqsManagedSseEnabled: true, messageRetentionSeconds: 1209600 }, sec));
       new aws.sqs.QueuePolicy(
         `${name}-findings-dlq-${region}`,
         {
@@ -104,16 +130,19 @@ export class GuardDutyOrg extends pulumi.ComponentResource {
         sec,
       );
       new aws.cloudwatch.EventTarget(
-        `${name}-findings-${region}`,
-        { rule: rule.name, arn: args.centralBusArn, roleArn: forwarderRole.arn, deadLetterConfig: { arn: dlq.arn }, retryPolicy: TARGET_RETRY },
-        sec,
+        ...transformed(
+          t.target,
+          `${name}-findings-${region}`,
+          { rule: rule.name, arn: args.centralBusArn, roleArn: forwarderRole.arn, deadLetterConfig: { arn: dlq.arn }, retryPolicy: TARGET_RETRY },
+          sec,
+        ),
       );
     }
     // An administrator that exists already (Landing Zone Accelerator, an earlier setup): its detectors, auto-enable,
     // protection plans and export stay its owner's; trailwatch only forwards. A second detector in the account cannot
     // be created (one detector per account and region), and a designation trailwatch does not own it must not destroy.
     // https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_organizations.html
-    if (args.existingAdministrator) {
+    if (args.existingAdministrator ?? defaults.existingAdministrator) {
       this.registerOutputs({ detectors: {} });
       return;
     }
@@ -123,19 +152,14 @@ export class GuardDutyOrg extends pulumi.ComponentResource {
     const keyStatements: Statement[] = [
       { Sid: "GuardDutyEncryptsFindings", Effect: "Allow", Principal: { Service: "guardduty.amazonaws.com" }, Action: "kms:GenerateDataKey", Resource: "*", Condition: fromDetectors },
     ];
-    this.findingsKey = new aws.kms.Key(
+    this.findingsKey = customerKey(
       `${name}-findings-key`,
-      {
-        description: "trailwatch GuardDuty findings export",
-        enableKeyRotation: true,
-        deletionWindowInDays: 30,
-        policy: policyJson(accountKeyPolicy(args.logArchiveAccountId, args.homeRegion, [], keyStatements)),
-      },
+      { description: "trailwatch GuardDuty findings export", policy: accountKeyPolicy(org.accounts.logArchive, org.homeRegion, [], keyStatements), transform: t.key },
       archive,
     );
     const findings = secureBucket(
       `${name}-findings`,
-      { encryption: this.findingsKey.arn, expirationDays: args.findingsExpirationDays, noncurrentVersionExpirationDays: 30 },
+      { encryption: this.findingsKey.arn, expirationDays: args.findingsExpirationDays ?? defaults.findingsExpirationDays, noncurrentVersionExpirationDays: 30, transform: t.bucket },
       archive,
     );
     this.findingsBucket = findings.bucket;
@@ -172,12 +196,15 @@ export class GuardDutyOrg extends pulumi.ComponentResource {
     );
 
     // ---- per region: delegated admin, detector, org auto-enable, protection plans, export ---------------------------
-    for (const region of args.regions) {
-      const mgmt = { parent: this, provider: args.providers.management(region) };
-      const sec = { parent: this, provider: args.providers.security(region) };
+    const protection = args.protection ?? defaults.protection;
+    for (const region of org.regions) {
+      const mgmt = { parent: this, provider: org.provider("management", region) };
+      const sec = { parent: this, provider: org.provider("security", region) };
       // The administrator's detector first: designating an account without one makes GuardDuty create a detector
       // there itself, which this program could then not create (it would already exist).
-      const detector = new aws.guardduty.Detector(`${name}-detector-${region}`, { enable: true, findingPublishingFrequency: args.findingPublishingFrequency }, sec);
+      const detector = new aws.guardduty.Detector(
+        ...transformed(t.detector, `${name}-detector-${region}`, { enable: true, findingPublishingFrequency: args.findingPublishingFrequency ?? defaults.findingPublishingFrequency }, sec),
+      );
       const admin = new aws.guardduty.OrganizationAdminAccount(`${name}-admin-${region}`, { adminAccountId: security }, { ...mgmt, dependsOn: [detector] });
       this.detectors[region] = detector;
       new aws.guardduty.OrganizationConfiguration(
@@ -186,7 +213,7 @@ export class GuardDutyOrg extends pulumi.ComponentResource {
         { ...sec, dependsOn: [admin] },
       );
       for (const [plan, { feature, additional }] of Object.entries(PROTECTION_FEATURES) as [ProtectionPlan, (typeof PROTECTION_FEATURES)[ProtectionPlan]][]) {
-        const on = args.protection[plan];
+        const on = protection[plan];
         new aws.guardduty.OrganizationConfigurationFeature(
           `${name}-${plan}-${region}`,
           {

@@ -44,6 +44,28 @@ export function serviceTrust(service: string, sourceAccount?: pulumi.Input<strin
   );
 }
 
+/**
+ * Allow an AWS service principal `action` on `resource`: resource policies (bucket, queue, topic, key, log group) and
+ * trust policies. Scope it with `condition` (aws:SourceAccount / aws:SourceArn) against the confused deputy.
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html
+ */
+export function serviceMay(
+  sid: string | undefined,
+  service: string | string[],
+  action: string | string[],
+  resource?: Statement["Resource"],
+  condition?: Condition,
+): Statement {
+  return {
+    ...(sid ? { Sid: sid } : {}),
+    Effect: "Allow",
+    Principal: { Service: service },
+    Action: action,
+    ...(resource !== undefined ? { Resource: resource } : {}),
+    ...(condition ? { Condition: condition } : {}),
+  };
+}
+
 /** Deny any request that does not use TLS: the statement every bucket and topic policy carries. */
 export function denyInsecureTransport(resources: pulumi.Input<string>[], actions = "s3:*"): Statement {
   return {

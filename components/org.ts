@@ -32,13 +32,17 @@ export interface OrgContext {
 export interface OrganizationStackSetArgs {
   /** The StackSet's name after `trailwatch-<stack>-` (e.g. `forwarders`). */
   readonly stackSetName: string;
+  /** The StackSet's description in CloudFormation. */
   readonly description: string;
+  /** The template every stack instance deploys (typed data, or its JSON/YAML text). */
   readonly template: CfnTemplate | string;
+  /** Values of the template's parameters, shared by every instance. */
   readonly parameters?: Record<string, pulumi.Input<string>>;
   /** Root or OU ids (SERVICE_MANAGED deploys to accounts under them, never to the management account). */
   readonly targets: readonly string[];
   /** Regions each account gets a stack in. IAM-only templates need one (IAM is global). */
   readonly regions: readonly string[];
+  /** How fast operations may go, and how many failures they tolerate (usually `org.stackSetPreferences`). */
   readonly preferences: OrgContext["stackSetPreferences"];
   /** `PARALLEL` (default) or a region order for templates whose home-region stack must exist first. */
   readonly regionOrder?: { readonly type: "PARALLEL" } | { readonly type: "SEQUENTIAL"; readonly regions: readonly string[] };
@@ -46,6 +50,7 @@ export interface OrganizationStackSetArgs {
   readonly extraInstances?: readonly { readonly name: string; readonly regions: readonly string[]; readonly parameterOverrides: Record<string, pulumi.Input<string>> }[];
   /** The StackSet resource's name where it predates this block. @default `${name}-stackset` */
   readonly resourceName?: string;
+  /** Customize the StackSet and its (main) instances (components/transform.ts). */
   readonly transform?: { readonly stackSet?: Transform<aws.cloudformation.StackSetArgs>; readonly instances?: Transform<aws.cloudformation.StackInstancesArgs> };
 }
 

@@ -10,40 +10,76 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { denyInsecureTransport, policy, policyJson, serviceTrust, type Statement } from "./iam";
-import { accountKeyPolicy } from "./kms";
+import { denyInsecureTransport, policy, policyJson, serviceMay, serviceTrust, type Statement } from "./iam";
+import { accountKeyPolicy, customerKey } from "./kms";
 import { alarmTopic } from "./alarmTopic";
+import { alertAlarm } from "./alarm";
 import { secureBucket } from "./bucket";
+import type { OrgContext } from "./org";
+import { transformed, type Transform } from "./transform";
+import { ORG_TRAIL_DEFAULTS } from "./backboneDefaults";
 import type { AlarmRow } from "../functions/trailAlarms";
 import { partitionOf } from "../functions/cloudtrail";
 
+export { ORG_TRAIL_DEFAULTS };
+
 export const ALARM_NAMESPACE = "trailwatch/OrgTrail";
 
+/** Customize the trail's children (components/transform.ts); the callback gets each child's name. */
+export interface OrgTrailTransforms {
+  readonly trail?: Transform<aws.cloudtrail.TrailArgs>;
+  /** Both keys: the trail key (log files) and the monitoring key (log group, topic, event data store). */
+  readonly key?: Transform<aws.kms.KeyArgs>;
+  /** Both buckets: the log bucket and its server access log bucket. */
+  readonly bucket?: Transform<aws.s3.BucketArgs>;
+  readonly logGroup?: Transform<aws.cloudwatch.LogGroupArgs>;
+  /** The CloudWatch Logs delivery role. */
+  readonly role?: Transform<aws.iam.RoleArgs>;
+  /** The alarm topic. */
+  readonly topic?: Transform<aws.sns.TopicArgs>;
+  /** Every alarm: the rows' and "CloudTrail silent". */
+  readonly alarm?: Transform<aws.cloudwatch.MetricAlarmArgs>;
+  readonly eventDataStore?: Transform<aws.cloudtrail.EventDataStoreArgs>;
+}
+
 export interface OrgTrailArgs {
-  organizationId: string;
-  managementAccountId: string;
-  logArchiveAccountId: string;
-  /** Registered as CloudTrail delegated administrator when set. */
-  delegatedAdministratorAccountId?: string;
-  /** The trail's home region (bucket, key, log group and alarms are here). */
-  region: string;
-  trailName: string;
-  bucketExpirationDays: number;
-  noncurrentVersionExpirationDays: number;
-  logRetentionDays: number;
-  /** IAM principals (ARNs) allowed to decrypt log files. */
-  readerArns: string[];
-  dataEvents: { s3Objects: boolean; lambdaInvokes: boolean };
-  /** Network activity events of these VPC endpoint event sources; `deniesOnly`: VpceAccessDenied only. */
-  networkActivity?: { eventSources: readonly string[]; deniesOnly: boolean };
-  insights: boolean;
-  /** Minutes without any event from the trail before the "CloudTrail silent" alarm fires. @default 60 */
-  silenceMinutes?: number;
+  /**
+   * The organization: the trail, its log group, role, alarms and topic go to the management account (`org.provider
+   * ("management")`), the bucket and its key to the log-archive account, all in `org.homeRegion`.
+   */
+  readonly org: OrgContext;
+  /** Also register the security account as CloudTrail delegated administrator. @default false */
+  readonly delegatedAdministrator?: boolean;
+  /** The trail's name (the bucket and key policies name it before it exists). @default "trailwatch-org" */
+  readonly trailName?: string;
+  /** Days log files stay in the bucket (CIS asks at least 365). @default 365 */
+  readonly bucketExpirationDays?: number;
+  /** Days an overwritten or deleted log file's old version is kept. @default 90 */
+  readonly noncurrentVersionExpirationDays?: number;
+  /** Retention of the trail's CloudWatch Logs group (the metric filters' input). @default 365 */
+  readonly logRetentionDays?: number;
+  /**
+   * IAM principals (ARNs) allowed to decrypt and read log files; each must exist before the deployment (KMS refuses a
+   * key policy naming one that does not). @default []
+   * @example ["arn:aws:iam::444455556666:role/security-audit"]
+   */
+  readonly readerArns?: readonly string[];
+  /** Data events logged besides management events (billed per event). @default both false */
+  readonly dataEvents?: { readonly s3Objects: boolean; readonly lambdaInvokes: boolean };
+  /** Network activity events of these VPC endpoint event sources; `deniesOnly`: VpceAccessDenied only. @default none */
+  readonly networkActivity?: { readonly eventSources: readonly string[]; readonly deniesOnly: boolean };
+  /** CloudTrail Insights (API call rate and error rate anomalies). @default false */
+  readonly insights?: boolean;
+  /** Minutes without any event from the trail before the "CloudTrail silent" alarm fires (5-minute steps). @default 60 */
+  readonly silenceMinutes?: number;
   /** Retention of a CloudTrail Lake event data store of the organization's management events; unset = none. */
-  lakeRetentionDays?: number;
-  alarmRows: AlarmRow[];
-  alarmEmails: string[];
-  providers: { management: aws.Provider; logArchive: aws.Provider };
+  readonly lakeRetentionDays?: number;
+  /** The metric-filter alarms on the trail's log group (functions/trailAlarms.ts alarmRows). */
+  readonly alarmRows: readonly AlarmRow[];
+  /** Email subscriptions on the alarm topic. @default [] */
+  readonly alarmEmails?: readonly string[];
+  /** Customize the children. */
+  readonly transform?: OrgTrailTransforms;
 }
 
 export class OrgTrail extends pulumi.ComponentResource {
@@ -58,54 +94,63 @@ export class OrgTrail extends pulumi.ComponentResource {
 
   constructor(name: string, args: OrgTrailArgs, opts?: pulumi.ComponentResourceOptions) {
     super("trailwatch:audit:OrgTrail", name, {}, opts);
-    const mgmt = { parent: this, provider: args.providers.management };
-    const archive = { parent: this, provider: args.providers.logArchive };
-    const { managementAccountId: mgmtAccount, organizationId: orgId, region } = args;
+    const { org } = args;
+    const defaults = ORG_TRAIL_DEFAULTS;
+    const t = args.transform ?? {};
+    const mgmt = { parent: this, provider: org.provider("management") };
+    const archive = { parent: this, provider: org.provider("logArchive") };
+    const { organizationId: orgId, homeRegion: region } = org;
+    const mgmtAccount = org.accounts.management;
+    const logArchiveAccountId = org.accounts.logArchive;
+    const trailName = args.trailName ?? defaults.trailName;
+    const bucketExpirationDays = args.bucketExpirationDays ?? defaults.bucketExpirationDays;
+    const noncurrentVersionExpirationDays = args.noncurrentVersionExpirationDays ?? defaults.noncurrentVersionExpirationDays;
+    const readerArns = [...(args.readerArns ?? [])];
     const partition = partitionOf(region);
     // Known before the trail exists: the bucket and key policies must name it, and CloudTrail checks them on create.
-    const trailArn = `arn:${partition}:cloudtrail:${region}:${mgmtAccount}:trail/${args.trailName}`;
+    const trailArn = `arn:${partition}:cloudtrail:${region}:${mgmtAccount}:trail/${trailName}`;
     const trailsOfMgmt = `arn:${partition}:cloudtrail:*:${mgmtAccount}:trail/*`;
 
     // An organization trail cannot be created without CloudTrail trusted access.
     // https://docs.aws.amazon.com/organizations/latest/userguide/services-that-can-integrate-cloudtrail.html
     const trustedAccess = new aws.organizations.AwsServiceAccess(`${name}-trusted-access`, { servicePrincipal: "cloudtrail.amazonaws.com" }, mgmt);
     const prerequisites: pulumi.Resource[] = [trustedAccess];
-    if (args.delegatedAdministratorAccountId)
+    if (args.delegatedAdministrator)
       prerequisites.push(
         new aws.cloudtrail.OrganizationDelegatedAdminAccount(
           `${name}-delegated-admin`,
-          { accountId: args.delegatedAdministratorAccountId },
+          { accountId: org.accounts.security },
           { ...mgmt, dependsOn: [trustedAccess] },
         ),
       );
 
     // ---- the log bucket and its key (log-archive account) ------------------------------------------------------
-    this.trailKey = new aws.kms.Key(
+    this.trailKey = customerKey(
       `${name}-key`,
       {
-        description: `trailwatch organization trail ${args.trailName}: log files`,
-        enableKeyRotation: true,
-        deletionWindowInDays: 30,
-        policy: policyJson(trailKeyPolicy(args.logArchiveAccountId, region, trailArn, trailsOfMgmt, args.readerArns)),
+        description: `trailwatch organization trail ${trailName}: log files`,
+        policy: trailKeyPolicy(logArchiveAccountId, region, trailArn, trailsOfMgmt, readerArns),
+        alias: `alias/trailwatch-${pulumi.getStack()}-org-trail`,
+        transform: t.key,
       },
       archive,
     );
-    new aws.kms.Alias(`${name}-key-alias`, { name: `alias/trailwatch-${pulumi.getStack()}-org-trail`, targetKeyId: this.trailKey.keyId }, archive);
 
     // Server access logs of the trail bucket (CIS: access logging on the CloudTrail bucket). S3 delivers access logs
     // only to SSE-S3 buckets: https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html
     const accessLogs = secureBucket(
       `${name}-access-logs`,
-      { encryption: "AES256", expirationDays: args.bucketExpirationDays, noncurrentVersionExpirationDays: args.noncurrentVersionExpirationDays },
+      { encryption: "AES256", expirationDays: bucketExpirationDays, noncurrentVersionExpirationDays, transform: t.bucket },
       archive,
     );
     const logs = secureBucket(
       `${name}-logs`,
       {
         encryption: this.trailKey.arn,
-        expirationDays: args.bucketExpirationDays,
-        noncurrentVersionExpirationDays: args.noncurrentVersionExpirationDays,
+        expirationDays: bucketExpirationDays,
+        noncurrentVersionExpirationDays,
         accessLogBucket: accessLogs.bucket.id,
+        transform: t.bucket,
       },
       archive,
     );
@@ -116,14 +161,7 @@ export class OrgTrail extends pulumi.ComponentResource {
         bucket: accessLogs.bucket.id,
         policy: policyJson(
           policy(
-            {
-              Sid: "S3ServerAccessLogsOfTheTrailBucket",
-              Effect: "Allow",
-              Principal: { Service: "logging.s3.amazonaws.com" },
-              Action: "s3:PutObject",
-              Resource: pulumi.interpolate`${accessLogs.bucket.arn}/*`,
-              Condition: { ArnLike: { "aws:SourceArn": this.bucket.arn }, StringEquals: { "aws:SourceAccount": args.logArchiveAccountId } },
-            },
+            serviceMay("S3ServerAccessLogsOfTheTrailBucket", "logging.s3.amazonaws.com", "s3:PutObject", pulumi.interpolate`${accessLogs.bucket.arn}/*`, { ArnLike: { "aws:SourceArn": this.bucket.arn }, StringEquals: { "aws:SourceAccount": logArchiveAccountId } }),
             denyInsecureTransport([accessLogs.bucket.arn, pulumi.interpolate`${accessLogs.bucket.arn}/*`]),
           ),
         ),
@@ -137,36 +175,15 @@ export class OrgTrail extends pulumi.ComponentResource {
         bucket: this.bucket.id,
         policy: policyJson(
           policy(
-            {
-              Sid: "CloudTrailAclCheck",
-              Effect: "Allow",
-              Principal: { Service: "cloudtrail.amazonaws.com" },
-              Action: "s3:GetBucketAcl",
-              Resource: this.bucket.arn,
-              Condition: { StringEquals: { "aws:SourceArn": trailArn } },
-            },
-            {
-              Sid: "CloudTrailWritesManagementAccountLogs",
-              Effect: "Allow",
-              Principal: { Service: "cloudtrail.amazonaws.com" },
-              Action: "s3:PutObject",
-              Resource: pulumi.interpolate`${this.bucket.arn}/AWSLogs/${mgmtAccount}/*`,
-              Condition: { StringEquals: { "s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": trailArn } },
-            },
-            {
-              Sid: "CloudTrailWritesOrganizationLogs",
-              Effect: "Allow",
-              Principal: { Service: "cloudtrail.amazonaws.com" },
-              Action: "s3:PutObject",
-              Resource: pulumi.interpolate`${this.bucket.arn}/AWSLogs/${orgId}/*`,
-              Condition: { StringEquals: { "s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": trailArn } },
-            },
-            ...(args.readerArns.length > 0
+            serviceMay("CloudTrailAclCheck", "cloudtrail.amazonaws.com", "s3:GetBucketAcl", this.bucket.arn, { StringEquals: { "aws:SourceArn": trailArn } }),
+            serviceMay("CloudTrailWritesManagementAccountLogs", "cloudtrail.amazonaws.com", "s3:PutObject", pulumi.interpolate`${this.bucket.arn}/AWSLogs/${mgmtAccount}/*`, { StringEquals: { "s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": trailArn } }),
+            serviceMay("CloudTrailWritesOrganizationLogs", "cloudtrail.amazonaws.com", "s3:PutObject", pulumi.interpolate`${this.bucket.arn}/AWSLogs/${orgId}/*`, { StringEquals: { "s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": trailArn } }),
+            ...(readerArns.length > 0
               ? [
                   {
                     Sid: "NamedReadersReadLogFiles",
                     Effect: "Allow" as const,
-                    Principal: { AWS: args.readerArns },
+                    Principal: { AWS: readerArns },
                     Action: ["s3:GetObject", "s3:ListBucket"],
                     Resource: [this.bucket.arn, pulumi.interpolate`${this.bucket.arn}/AWSLogs/*`],
                   },
@@ -191,28 +208,33 @@ export class OrgTrail extends pulumi.ComponentResource {
         Action: ["kms:GenerateDataKey", "kms:Decrypt"],
         Resource: "*",
       });
-    this.monitoringKey = new aws.kms.Key(
+    this.monitoringKey = customerKey(
       `${name}-monitoring-key`,
       {
         description: "trailwatch organization trail: log group, alarm topic, event data store",
-        enableKeyRotation: true,
-        deletionWindowInDays: 30,
-        policy: policyJson(accountKeyPolicy(mgmtAccount, region, ["logs", "alarms"], monitoringUsers)),
+        policy: accountKeyPolicy(mgmtAccount, region, ["logs", "alarms"], monitoringUsers),
+        alias: `alias/trailwatch-${pulumi.getStack()}-org-trail-monitoring`,
+        transform: t.key,
       },
       mgmt,
     );
-    new aws.kms.Alias(`${name}-monitoring-key-alias`, { name: `alias/trailwatch-${pulumi.getStack()}-org-trail-monitoring`, targetKeyId: this.monitoringKey.keyId }, mgmt);
     this.logGroup = new aws.cloudwatch.LogGroup(
-      `${name}-log-group`,
-      { name: `/trailwatch/${pulumi.getStack()}/org-trail`, retentionInDays: args.logRetentionDays, kmsKeyId: this.monitoringKey.arn },
-      mgmt,
+      ...transformed(
+        t.logGroup,
+        `${name}-log-group`,
+        { name: `/trailwatch/${pulumi.getStack()}/org-trail`, retentionInDays: args.logRetentionDays ?? defaults.logRetentionDays, kmsKeyId: this.monitoringKey.arn },
+        mgmt,
+      ),
     );
     // The trust policy carries no aws:SourceArn/SourceAccount: CloudTrail's CloudWatch Logs role does not support them.
     // https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-required-policy-for-cloudwatch-logs.html
     const deliveryRole = new aws.iam.Role(
-      `${name}-cloudwatch-delivery`,
-      { description: "CloudTrail delivers the organization trail to its log group", assumeRolePolicy: serviceTrust("cloudtrail.amazonaws.com"), maxSessionDuration: 3600 },
-      mgmt,
+      ...transformed(
+        t.role,
+        `${name}-cloudwatch-delivery`,
+        { description: "CloudTrail delivers the organization trail to its log group", assumeRolePolicy: serviceTrust("cloudtrail.amazonaws.com"), maxSessionDuration: 3600 },
+        mgmt,
+      ),
     );
     // Streams are named <management account>_CloudTrail_<region>... for the management account's own events and
     // <org id>_<member account>_CloudTrail_<region>... for members'; both must be allowed.
@@ -236,9 +258,11 @@ export class OrgTrail extends pulumi.ComponentResource {
 
     // ---- the trail -------------------------------------------------------------------------------------------------
     this.trail = new aws.cloudtrail.Trail(
-      `${name}-trail`,
-      {
-        name: args.trailName,
+      ...transformed(
+        t.trail,
+        `${name}-trail`,
+        {
+        name: trailName,
         s3BucketName: this.bucket.id,
         isOrganizationTrail: true,
         isMultiRegionTrail: true,
@@ -248,16 +272,19 @@ export class OrgTrail extends pulumi.ComponentResource {
         kmsKeyId: this.trailKey.arn,
         cloudWatchLogsGroupArn: pulumi.interpolate`${this.logGroup.arn}:*`,
         cloudWatchLogsRoleArn: deliveryRole.arn,
-        advancedEventSelectors: eventSelectors(args.dataEvents, args.networkActivity),
-        insightSelectors: args.insights ? [{ insightType: "ApiCallRateInsight" }, { insightType: "ApiErrorRateInsight" }] : undefined,
-      },
-      { ...mgmt, dependsOn: [...prerequisites, bucketPolicy, deliveryPolicy] },
+        advancedEventSelectors: eventSelectors(args.dataEvents ?? { s3Objects: false, lambdaInvokes: false }, args.networkActivity),
+        insightSelectors: args.insights ?? defaults.insights ? [{ insightType: "ApiCallRateInsight" }, { insightType: "ApiErrorRateInsight" }] : undefined,
+        },
+        { ...mgmt, dependsOn: [...prerequisites, bucketPolicy, deliveryPolicy] },
+      ),
     );
 
     if (args.lakeRetentionDays)
       this.eventDataStore = new aws.cloudtrail.EventDataStore(
-        `${name}-lake`,
-        {
+        ...transformed(
+          t.eventDataStore,
+          `${name}-lake`,
+          {
           name: `trailwatch-${pulumi.getStack()}-org`,
           organizationEnabled: true,
           multiRegionEnabled: true,
@@ -265,45 +292,44 @@ export class OrgTrail extends pulumi.ComponentResource {
           terminationProtectionEnabled: true,
           kmsKeyId: this.monitoringKey.arn,
           advancedEventSelectors: [{ name: "Management events", fieldSelectors: [{ field: "eventCategory", equals: ["Management"] }] }],
-        },
-        { ...mgmt, dependsOn: prerequisites },
+          },
+          { ...mgmt, dependsOn: prerequisites },
+        ),
       );
 
     // ---- alarms ----------------------------------------------------------------------------------------------------
     this.alarmTopic = alarmTopic(
       `${name}-alarms`,
-      { keyId: this.monitoringKey.id, accountId: mgmtAccount, displayName: "trailwatch organization trail alarms", emails: args.alarmEmails },
+      { keyId: this.monitoringKey.id, accountId: mgmtAccount, displayName: "trailwatch organization trail alarms", emails: args.alarmEmails ?? [], transform: t.topic },
       mgmt,
     );
-    this.alarms.push(...trailAlarms(name, args.alarmRows, this.logGroup.name, this.alarmTopic.arn, mgmt));
+    this.alarms.push(...trailAlarms(name, args.alarmRows, this.logGroup.name, this.alarmTopic.arn, mgmt, t.alarm));
 
     // Heartbeats prove the forwarders' rules run, not that CloudTrail delivers: a stopped or broken organization trail
     // keeps them green. Every record the trail delivers to its log group counts here (an empty filter pattern matches
     // every log event: https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/FilterAndPatternSyntax.html); no
     // data at all is breaching.
-    const silence = args.silenceMinutes ?? 60;
+    const silence = args.silenceMinutes ?? defaults.silenceMinutes;
     new aws.cloudwatch.LogMetricFilter(
       `${name}-events`,
       { name: "trailwatch-trail-events", logGroupName: this.logGroup.name, pattern: "", metricTransformation: { name: TRAIL_EVENTS_METRIC, namespace: ALARM_NAMESPACE, value: "1", unit: "Count" } },
       mgmt,
     );
     this.alarms.push(
-      new aws.cloudwatch.MetricAlarm(
+      alertAlarm(
         `${name}-silent`,
         {
-          name: `trailwatch-${pulumi.getStack()}-cloudtrail-silent`,
-          alarmDescription: `CloudTrail silent: the organization trail delivered no event for ${silence} minutes (stopped logging, a delivery failure, or a broken log group)`,
+          alarmName: `trailwatch-${pulumi.getStack()}-cloudtrail-silent`,
+          description: `CloudTrail silent: the organization trail delivered no event for ${silence} minutes (stopped logging, a delivery failure, or a broken log group)`,
           namespace: ALARM_NAMESPACE,
           metricName: TRAIL_EVENTS_METRIC,
           statistic: "Sum",
-          period: 300,
-          evaluationPeriods: Math.ceil(silence / 5),
-          datapointsToAlarm: Math.ceil(silence / 5),
+          periods: Math.ceil(silence / 5),
           threshold: 1,
           comparisonOperator: "LessThanThreshold",
           treatMissingData: "breaching",
-          alarmActions: [this.alarmTopic.arn],
-          okActions: [this.alarmTopic.arn],
+          topicArn: this.alarmTopic.arn,
+          transform: t.alarm,
         },
         mgmt,
       ),
@@ -378,16 +404,9 @@ export function eventSelectors(
  * `readerArns` role or user must exist before the deployment.
  * https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail.html
  */
-function trailKeyPolicy(account: string, region: string, trailArn: string, trailsOfMgmt: string, readers: string[]) {
+function trailKeyPolicy(account: string, region: string, trailArn: string, trailsOfMgmt: string, readers: readonly string[]) {
   const extra: Statement[] = [
-    {
-      Sid: "CloudTrailEncryptsThisTrail",
-      Effect: "Allow",
-      Principal: { Service: "cloudtrail.amazonaws.com" },
-      Action: "kms:GenerateDataKey*",
-      Resource: "*",
-      Condition: { StringEquals: { "aws:SourceArn": trailArn }, StringLike: { "kms:EncryptionContext:aws:cloudtrail:arn": trailsOfMgmt } },
-    },
+    serviceMay("CloudTrailEncryptsThisTrail", "cloudtrail.amazonaws.com", "kms:GenerateDataKey*", "*", { StringEquals: { "aws:SourceArn": trailArn }, StringLike: { "kms:EncryptionContext:aws:cloudtrail:arn": trailsOfMgmt } }),
     {
       // The bucket uses an S3 Bucket Key: CloudTrail then needs kms:Decrypt as well to create or update the trail
       // with SSE-KMS ("Required KMS key policy sections", item 2).
@@ -398,20 +417,13 @@ function trailKeyPolicy(account: string, region: string, trailArn: string, trail
       Resource: "*",
       Condition: { StringEquals: { "aws:SourceArn": trailArn } },
     },
-    {
-      Sid: "CloudTrailDescribesKey",
-      Effect: "Allow",
-      Principal: { Service: "cloudtrail.amazonaws.com" },
-      Action: "kms:DescribeKey",
-      Resource: "*",
-      Condition: { StringEquals: { "aws:SourceArn": trailArn } },
-    },
+    serviceMay("CloudTrailDescribesKey", "cloudtrail.amazonaws.com", "kms:DescribeKey", "*", { StringEquals: { "aws:SourceArn": trailArn } }),
   ];
   if (readers.length > 0)
     extra.push({
       Sid: "NamedReadersDecryptLogFiles",
       Effect: "Allow",
-      Principal: { AWS: readers },
+      Principal: { AWS: [...readers] },
       Action: "kms:Decrypt",
       Resource: "*",
       Condition: { StringLike: { "kms:EncryptionContext:aws:cloudtrail:arn": trailsOfMgmt } },
@@ -431,6 +443,7 @@ export function trailAlarms(
   logGroupName: pulumi.Input<string>,
   topicArn: pulumi.Input<string>,
   opts: pulumi.CustomResourceOptions,
+  transform?: Transform<aws.cloudwatch.MetricAlarmArgs>,
 ): aws.cloudwatch.MetricAlarm[] {
   return rows.map((row) => {
     const metricName = metricNameOf(row.id);
@@ -444,20 +457,21 @@ export function trailAlarms(
       },
       opts,
     );
-    return new aws.cloudwatch.MetricAlarm(
+    return alertAlarm(
       `${name}-${row.id}`,
       {
-        name: `trailwatch-${pulumi.getStack()}-${row.id}`,
-        alarmDescription: `${row.title}: ${row.description}${row.docLink ? ` (${row.docLink})` : ""}`.slice(0, 1024),
+        alarmName: `trailwatch-${pulumi.getStack()}-${row.id}`,
+        description: `${row.title}: ${row.description}${row.docLink ? ` (${row.docLink})` : ""}`.slice(0, 1024),
         namespace: ALARM_NAMESPACE,
         metricName,
         statistic: "Sum",
-        period: 300,
-        evaluationPeriods: 1,
         threshold: 1,
         comparisonOperator: "GreaterThanOrEqualToThreshold",
         treatMissingData: "notBreaching",
-        alarmActions: [topicArn],
+        topicArn,
+        // A row alarm says that something happened: its return to OK five minutes later is no news.
+        notifyOk: false,
+        transform,
       },
       opts,
     );

@@ -15,6 +15,7 @@ export interface ScheduleArgs {
   readonly function: aws.lambda.Function;
   /** `rate(5 minutes)` or `cron(...)`. */
   readonly expression: pulumi.Input<string>;
+  /** The rule's description. */
   readonly description: string;
   /** Where ticks EventBridge could not deliver go (an SQS queue ARN). */
   readonly deadLetterArn: pulumi.Input<string>;
@@ -22,6 +23,7 @@ export interface ScheduleArgs {
   readonly maximumEventAgeInSeconds?: number;
   /** The rule's resource name, where it predates this block (a new name would replace the deployed rule). @default name */
   readonly ruleName?: string;
+  /** Customize the rule and the target (components/transform.ts). */
   readonly transform?: { readonly rule?: Transform<aws.cloudwatch.EventRuleArgs>; readonly target?: Transform<aws.cloudwatch.EventTargetArgs> };
 }
 

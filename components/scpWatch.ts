@@ -13,8 +13,7 @@ import { InlineFunction } from "./lambda";
 import type { CentralEventBus } from "./centralEventBus";
 import { policy, policyJson, type Statement } from "./iam";
 import type { SlackFeature } from "./slackApp";
-import type { EventPattern } from "../functions/eventPattern";
-import { orgPolicyChangePattern, rcpDenyPattern, scpDenyPattern } from "../functions/patterns";
+import { orgPolicyChangePattern, policyDenyPattern } from "../functions/patterns";
 import { dynamoWindowStore } from "../functions/scp/store";
 import { countDeny, detachRequested, onPolicyChange, tick, type ScpWatchSettings } from "../functions/scp/handlers";
 import { detachThroughRole, snsNotifier, DETACH_ROLE_NAME } from "../functions/scp/adapters";
@@ -40,14 +39,8 @@ export interface ScpWatchArgs {
   providers: { management: aws.Provider };
 }
 
-/** SCP and RCP denies in one pattern: the message names either policy type. */
-export const policyDenyPattern = {
-  ...scpDenyPattern,
-  detail: {
-    ...(scpDenyPattern.detail as Record<string, unknown>),
-    errorMessage: [...((scpDenyPattern.detail as any).errorMessage as unknown[]), ...((rcpDenyPattern.detail as any).errorMessage as unknown[])],
-  },
-} as unknown as EventPattern;
+/** SCP and RCP denies in one pattern (the pattern registry's). */
+export { policyDenyPattern };
 
 /** FullAWSAccess, the AWS managed SCP, in both ARN forms IAM may match (`awspolicy` and `policy`). */
 export const FULL_AWS_ACCESS_ARNS = [

@@ -127,14 +127,13 @@ export class SlackApp extends pulumi.ComponentResource {
         `${name}-errors`,
         {
           description: "trailwatch: the Slack app function failed or was throttled; buttons and /commands may not work",
-          metric: {
-            metricQueries: [
-              { id: "errors", metric: { namespace: "AWS/Lambda", metricName: "Errors", dimensions: { FunctionName: this.fn.function.name }, period: 300, stat: "Sum" } },
-              { id: "throttles", metric: { namespace: "AWS/Lambda", metricName: "Throttles", dimensions: { FunctionName: this.fn.function.name }, period: 300, stat: "Sum" } },
-              { id: "failed", expression: "errors + throttles", label: "Errors + throttles", returnData: true },
-            ],
-          },
-          alertTopicArn: args.alarmTopicArn,
+          metricQueries: [
+            { id: "errors", metric: { namespace: "AWS/Lambda", metricName: "Errors", dimensions: { FunctionName: this.fn.function.name }, period: 300, stat: "Sum" } },
+            { id: "throttles", metric: { namespace: "AWS/Lambda", metricName: "Throttles", dimensions: { FunctionName: this.fn.function.name }, period: 300, stat: "Sum" } },
+            { id: "failed", expression: "errors + throttles", label: "Errors + throttles", returnData: true },
+          ],
+          treatMissingData: "notBreaching",
+          topicArn: args.alarmTopicArn,
           transform: t?.alarm,
         },
         p,

@@ -144,8 +144,8 @@ export class SlackOutbox extends pulumi.ComponentResource {
       { ...p, dependsOn: this.recordersReady },
     );
 
-    const alarm = (id: string, description: string, metric: AlertAlarmArgs["metric"], threshold = 0) =>
-      alertAlarm(`${name}-${id}`, { description, metric, threshold, alertTopicArn: args.alertTopicArn, transform: t?.alarm }, p);
+    const alarm = (id: string, description: string, metric: Pick<AlertAlarmArgs, "namespace" | "metricName" | "dimensions" | "statistic">, threshold = 0) =>
+      alertAlarm(`${name}-${id}`, { description, ...metric, threshold, treatMissingData: "notBreaching", topicArn: args.alertTopicArn, transform: t?.alarm }, p);
     alarm(
       "dlq-depth",
       "trailwatch: Slack notices are in the outbox DLQ (Slack refused them: see the poster's log line 'dead-lettered' for which notice and why, and the message's reason attribute); fix the cause, then redrive",

@@ -6,11 +6,12 @@
  */
 import { DynamoDBClient, PutItemCommand, ScanCommand } from "@aws-sdk/client-dynamodb";
 import { ListAccountsForParentCommand, ListOrganizationalUnitsForParentCommand, OrganizationsClient } from "@aws-sdk/client-organizations";
+import { HEARTBEAT_RULE_NAME } from "./patterns";
 
 export const HEARTBEAT_NAMESPACE = "trailwatch/Backbone";
 export const QUIET_METRIC = "QuietForwarders";
-/** Scheduled rules the forwarders create are named with this prefix; the central bus matches on it. */
-export const HEARTBEAT_RULE_NAME = "trailwatch-heartbeat";
+/** The forwarders' heartbeat rule name (the pattern registry's: the central bus's subscription matches on it). */
+export { HEARTBEAT_RULE_NAME };
 
 export interface Beat {
   account: string;

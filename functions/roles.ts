@@ -1,6 +1,7 @@
 /**
- * IAM role-change events -> the `role-change` line DESIGN.md fixes, and the key the role inventory uses.
- * IAM is global: its events are logged in us-east-1 (DESIGN.md, "AWS facts").
+ * IAM role-change events -> the `role-change` line of replay's output (its fields: README.md, "npm run replay"), and the key
+ * the role inventory uses. IAM is global: its events are logged in us-east-1.
+ * https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-create-and-update-a-trail-by-using-the-aws-cli-update-trail.html
  */
 import { accountOf, partitionOf, principalArnOf, type CloudTrailRecord } from "./cloudtrail";
 import { personOf } from "./deny/person";
@@ -53,7 +54,7 @@ export function parseRoleChange(record: CloudTrailRecord): RoleChangeLine | null
     accountId: account,
     eventName: record.eventName!,
     roleArn,
-    // The same kind of ARN as deny and sg-change lines (the role for an assumed role; issue 18), and who inside it.
+    // The same kind of ARN as deny and sg-change lines (the role for an assumed role), and who inside it.
     principalArn: principalArnOf(record),
     sessionName: personOf(record),
   };

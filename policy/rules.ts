@@ -49,23 +49,35 @@ export const ORGANIZATIONS_ACCESS_MARKER = "cloudformation-stacksets-organizatio
 export const EMF_TAG = "trailwatch:emf";
 
 const functionOf = (ix: Index, r: PlanResource) => ix.deps(r, T.fn)[0];
+/** Function URLs anyone may call (auth type NONE). */
+const publicUrls = (ix: Index) => ix.ofType(T.url).filter((url) => url.props.authorizationType === "NONE");
+
+/** Reports a violation on `r`; the message is prefixed with its name. */
+type Report = (r: PlanResource, message: string) => void;
+
+/** A rule from its description and the check over an index of the resources (the loop and the violation list are here). */
+function deployRule(meta: Pick<DeployRule, "name" | "awsDoc">, description: string, find: (ix: Index, report: Report) => void | Promise<void>): DeployRule {
+  return {
+    ...meta,
+    description,
+    async check(resources) {
+      const out: Violation[] = [];
+      await find(new Index(resources), (r, message) => out.push({ urn: r.urn, message: `${r.name}: ${message}` }));
+      return out;
+    },
+  };
+}
 
 // ---- Lambda function URLs -------------------------------------------------------------------------------------
 
-export const functionUrlPublicAccess: DeployRule = {
-  name: "function-url-auth-none-resource-policy",
-  description:
-    "A function URL with auth type NONE answers 403 unless the function's resource policy grants principal * both " +
-    "lambda:InvokeFunctionUrl (FunctionUrlAuthType NONE) and lambda:InvokeFunction (InvokedViaFunctionUrl true).",
-  awsDoc: "https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html",
-  check(resources) {
-    const ix = new Index(resources);
-    const out: Violation[] = [];
-    for (const url of ix.ofType(T.url)) {
-      if (url.props.authorizationType !== "NONE") continue;
+export const functionUrlPublicAccess: DeployRule = deployRule(
+  { name: "function-url-auth-none-resource-policy", awsDoc: "https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html" },
+  "A function URL with auth type NONE answers 403 unless the function's resource policy grants principal * both lambda:InvokeFunctionUrl (FunctionUrlAuthType NONE) and lambda:InvokeFunction (InvokedViaFunctionUrl true).",
+  (ix, report) => {
+    for (const url of publicUrls(ix)) {
       const fn = functionOf(ix, url);
       if (!fn) {
-        out.push({ urn: url.urn, message: `${url.name}: cannot tell which function this URL serves` });
+        report(url, `cannot tell which function this URL serves`);
         continue;
       }
       const perms = ix.dependents(fn, T.permission);
@@ -73,28 +85,20 @@ export const functionUrlPublicAccess: DeployRule = {
       const hasInvoke = perms.some(
         (p) => p.props.action === "lambda:InvokeFunction" && p.props.principal === "*" && p.props.invokedViaFunctionUrl === true,
       );
-      if (!hasUrl) out.push({ urn: url.urn, message: `${url.name}: no permission for principal * to lambda:InvokeFunctionUrl with FunctionUrlAuthType NONE on ${fn.name}` });
-      if (!hasInvoke) out.push({ urn: url.urn, message: `${url.name}: no permission for principal * to lambda:InvokeFunction with InvokedViaFunctionUrl true on ${fn.name}` });
+      if (!hasUrl) report(url, `no permission for principal * to lambda:InvokeFunctionUrl with FunctionUrlAuthType NONE on ${fn.name}`);
+      if (!hasInvoke) report(url, `no permission for principal * to lambda:InvokeFunction with InvokedViaFunctionUrl true on ${fn.name}`);
     }
-    return out;
   },
-};
+);
 
-export const publicFunctionUrlGuarded: DeployRule = {
-  name: "public-function-url-reserved-concurrency-and-alarm",
-  description:
-    "A function behind an unauthenticated URL has reserved concurrency (a flood cannot take the account's shared " +
-    "concurrency from the other functions) and an alarm on its Errors and Throttles.",
-  awsDoc: "https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html",
-  check(resources) {
-    const ix = new Index(resources);
-    const out: Violation[] = [];
-    for (const url of ix.ofType(T.url)) {
-      if (url.props.authorizationType !== "NONE") continue;
-      const fn = functionOf(ix, url);
+export const publicFunctionUrlGuarded: DeployRule = deployRule(
+  { name: "public-function-url-reserved-concurrency-and-alarm", awsDoc: "https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html" },
+  "A function behind an unauthenticated URL has reserved concurrency (a flood cannot take the account's shared concurrency from the other functions) and an alarm on its Errors and Throttles.",
+  (ix, report) => {
+    for (const fn of publicUrls(ix).map((url) => functionOf(ix, url))) {
       if (!fn) continue;
       const reserved = fn.props.reservedConcurrentExecutions;
-      if (!(typeof reserved === "number" && reserved > 0)) out.push({ urn: fn.urn, message: `${fn.name}: public URL but no reserved concurrency (found ${reserved})` });
+      if (!(typeof reserved === "number" && reserved > 0)) report(fn, `public URL but no reserved concurrency (found ${reserved})`);
       const metrics = new Set(
         ix
           .dependents(fn, T.alarm)
@@ -102,29 +106,22 @@ export const publicFunctionUrlGuarded: DeployRule = {
           .filter(Boolean),
       );
       for (const m of ["Errors", "Throttles"])
-        if (!metrics.has(m)) out.push({ urn: fn.urn, message: `${fn.name}: public URL but no alarm on its ${m} metric` });
+        if (!metrics.has(m)) report(fn, `public URL but no alarm on its ${m} metric`);
     }
-    return out;
   },
-};
+);
 
 // ---- StackSets ------------------------------------------------------------------------------------------------
 
-export const stackSetsOrganizationsAccess: DeployRule = {
-  name: "service-managed-stacksets-wait-for-organizations-access",
-  description:
-    "A SERVICE_MANAGED StackSet can only be created once CloudFormation's trusted access with AWS Organizations is " +
-    "activated (ActivateOrganizationsAccess): every such StackSet depends on the activation.",
-  awsDoc: "https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_ActivateOrganizationsAccess.html",
-  check(resources) {
-    const ix = new Index(resources);
-    return ix
-      .ofType(T.stackSet)
-      .filter((s) => s.props.permissionModel === "SERVICE_MANAGED")
-      .filter((s) => !ix.deps(s, T.dynamic).some((d) => d.props.access === ORGANIZATIONS_ACCESS_MARKER))
-      .map((s) => ({ urn: s.urn, message: `${s.name}: SERVICE_MANAGED StackSet does not depend on CloudFormation's organizations access activation` }));
+export const stackSetsOrganizationsAccess: DeployRule = deployRule(
+  { name: "service-managed-stacksets-wait-for-organizations-access", awsDoc: "https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_ActivateOrganizationsAccess.html" },
+  "A SERVICE_MANAGED StackSet can only be created once CloudFormation's trusted access with AWS Organizations is activated (ActivateOrganizationsAccess): every such StackSet depends on the activation.",
+  (ix, report) => {
+    for (const s of ix.ofType(T.stackSet))
+      if (s.props.permissionModel === "SERVICE_MANAGED" && !ix.deps(s, T.dynamic).some((d) => d.props.access === ORGANIZATIONS_ACCESS_MARKER))
+        report(s, "SERVICE_MANAGED StackSet does not depend on CloudFormation's organizations access activation");
   },
-};
+);
 
 // ---- Embedded metric format -----------------------------------------------------------------------------------
 
@@ -136,102 +133,81 @@ async function handlerText(code: any): Promise<string | undefined> {
   return typeof text === "string" ? text : undefined;
 }
 
-export const emfRawUnderText: DeployRule = {
-  name: "emf-lines-raw-under-text-log-format",
-  description:
-    "CloudWatch extracts metrics only from log events that are EMF JSON objects; Lambda's JSON log format wraps " +
-    "console output in {\"message\": ...}. A function that emits EMF uses the Text log format (and writes the raw line).",
-  awsDoc: "https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Lambda.html",
-  async check(resources) {
-    const out: Violation[] = [];
-    for (const fn of resources.filter((r) => r.type === T.fn)) {
+export const emfRawUnderText: DeployRule = deployRule(
+  { name: "emf-lines-raw-under-text-log-format", awsDoc: "https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Lambda.html" },
+  "CloudWatch extracts metrics only from log events that are EMF JSON objects; Lambda's JSON log format wraps console output in {\"message\": ...}. A function that emits EMF uses the Text log format (and writes the raw line).",
+  async (ix, report) => {
+    for (const fn of ix.ofType(T.fn)) {
       const tagged = fn.props.tags?.[EMF_TAG] === "true";
       const emits = tagged || /CloudWatchMetrics/.test((await handlerText(fn.props.code)) ?? "");
       if (!emits) continue;
       const format = fn.props.loggingConfig?.logFormat ?? "Text";
-      if (format !== "Text") out.push({ urn: fn.urn, message: `${fn.name}: emits embedded metric format lines but logs as ${format}: CloudWatch never sees the metric` });
-      if (!tagged) out.push({ urn: fn.urn, message: `${fn.name}: emits embedded metric format lines without the ${EMF_TAG} tag (InlineFunction emitsMetrics)` });
+      if (format !== "Text") report(fn, `emits embedded metric format lines but logs as ${format}: CloudWatch never sees the metric`);
+      if (!tagged) report(fn, `emits embedded metric format lines without the ${EMF_TAG} tag (InlineFunction emitsMetrics)`);
     }
-    return out;
   },
-};
+);
 
 // ---- The central bus ------------------------------------------------------------------------------------------
 
 const isPublicPrincipal = (p: any) => p === "*" || (p && typeof p === "object" && list(p.AWS).includes("*"));
 const conditionKeys = (c: any): string[] => Object.values(c ?? {}).flatMap((byKey: any) => Object.keys(byKey ?? {}));
 
-export const busPutEventsForwardersOnly: DeployRule = {
-  name: "cross-account-bus-put-events-named-principals",
-  description:
-    "A bus policy that lets principal * put events names who may: the organization (aws:PrincipalOrgID) and the " +
-    "sending roles (aws:PrincipalArn). Otherwise any principal of any member account can inject events.",
-  awsDoc: "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-bus-perms.html",
-  check(resources) {
-    const out: Violation[] = [];
-    for (const bp of resources.filter((r) => r.type === T.busPolicy)) {
+export const busPutEventsForwardersOnly: DeployRule = deployRule(
+  { name: "cross-account-bus-put-events-named-principals", awsDoc: "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-bus-perms.html" },
+  "A bus policy that lets principal * put events names who may: the organization (aws:PrincipalOrgID) and the sending roles (aws:PrincipalArn). Otherwise any principal of any member account can inject events.",
+  (ix, report) => {
+    for (const bp of ix.ofType(T.busPolicy)) {
       for (const st of statements(bp.props.policy)) {
         if (st.Effect !== "Allow" || !isPublicPrincipal(st.Principal)) continue;
         if (!list(st.Action).some((a: string) => a === "events:PutEvents" || a === "events:*" || a === "*")) continue;
         const keys = conditionKeys(st.Condition);
         for (const k of ["aws:PrincipalOrgID", "aws:PrincipalArn"])
-          if (!keys.includes(k)) out.push({ urn: bp.urn, message: `${bp.name}: statement ${st.Sid ?? "(no Sid)"} lets principal * put events without a ${k} condition` });
+          if (!keys.includes(k)) report(bp, `statement ${st.Sid ?? "(no Sid)"} lets principal * put events without a ${k} condition`);
       }
     }
-    return out;
   },
-};
+);
 
 /** A pattern's `source` values are all AWS sources, which only AWS can emit. */
 const awsOnlySources = (source: unknown[]) =>
   source.length > 0 && source.every((v: any) => (typeof v === "string" && v.startsWith("aws.")) || (v && typeof v === "object" && typeof v.prefix === "string" && v.prefix.startsWith("aws.")));
 
-export const busRulesMatchSource: DeployRule = {
-  name: "cross-account-bus-rules-match-source",
-  description:
-    "Rules on a bus other accounts put events on match `source`: an AWS source (aws.*), which PutEvents callers " +
-    "cannot use, or another source pinned to the sending `account`, which EventBridge sets itself.",
-  awsDoc: "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-events-structure.html",
-  check(resources) {
-    const ix = new Index(resources);
+export const busRulesMatchSource: DeployRule = deployRule(
+  { name: "cross-account-bus-rules-match-source", awsDoc: "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-events-structure.html" },
+  "Rules on a bus other accounts put events on match `source`: an AWS source (aws.*), which PutEvents callers cannot use, or another source pinned to the sending `account`, which EventBridge sets itself.",
+  (ix, report) => {
     const shared = new Set(ix.ofType(T.busPolicy).flatMap((bp) => ix.deps(bp, T.bus).map((b) => b.urn)));
-    const out: Violation[] = [];
     for (const rule of ix.ofType(T.rule)) {
       if (!rule.props.eventPattern || !ix.deps(rule, T.bus).some((b) => shared.has(b.urn))) continue;
       const pattern = doc(rule.props.eventPattern);
       if (!pattern) continue;
       const source = list(pattern.source);
-      if (source.length === 0) out.push({ urn: rule.urn, message: `${rule.name}: pattern on a cross-account bus does not match source` });
+      if (source.length === 0) report(rule, `pattern on a cross-account bus does not match source`);
       else if (!awsOnlySources(source) && list(pattern.account).length === 0)
-        out.push({ urn: rule.urn, message: `${rule.name}: pattern matches non-AWS source ${JSON.stringify(source)} from any account` });
+        report(rule, `pattern matches non-AWS source ${JSON.stringify(source)} from any account`);
     }
-    return out;
   },
-};
+);
 
 // ---- Organizations --------------------------------------------------------------------------------------------
 
 /** FullAWSAccess as a resource in a Deny statement (either ARN form). */
 const coversFullAccess = (resource: unknown) => list(resource as string[]).some((r) => r === "*" || /p-FullAWSAccess$/.test(r));
 
-export const detachNeverFullAwsAccess: DeployRule = {
-  name: "scp-detach-denies-full-aws-access",
-  description:
-    "A role that may detach SCPs is denied detaching FullAWSAccess: without it (and no other Allow SCP) an OU or " +
-    "account is left with every action denied.",
-  awsDoc: "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_strategies.html",
-  check(resources) {
-    const out: Violation[] = [];
-    for (const rp of resources.filter((r) => r.type === T.rolePolicy)) {
+export const detachNeverFullAwsAccess: DeployRule = deployRule(
+  { name: "scp-detach-denies-full-aws-access", awsDoc: "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_strategies.html" },
+  "A role that may detach SCPs is denied detaching FullAWSAccess: without it (and no other Allow SCP) an OU or account is left with every action denied.",
+  (ix, report) => {
+    for (const rp of ix.ofType(T.rolePolicy)) {
       const sts = statements(rp.props.policy);
       const detaches = sts.some((st) => st.Effect === "Allow" && list(st.Action).some((a: string) => /^(organizations:(DetachPolicy|\*)|\*)$/.test(a)));
       if (!detaches) continue;
       const denied = sts.some((st) => st.Effect === "Deny" && list(st.Action).some((a: string) => /^(organizations:(DetachPolicy|\*)|\*)$/.test(a)) && coversFullAccess(st.Resource));
-      if (!denied) out.push({ urn: rp.urn, message: `${rp.name}: may detach SCPs but is not denied detaching p-FullAWSAccess` });
+      if (!denied) report(rp, `may detach SCPs but is not denied detaching p-FullAWSAccess`);
     }
-    return out;
   },
-};
+);
 
 // ---- KMS -------------------------------------------------------------------------------------------------------
 
@@ -242,43 +218,31 @@ const serviceGrants = (key: PlanResource, service: string) =>
   );
 const grantsAction = (sts: any[], action: string) => sts.some((st) => list(st.Action).some((a: string) => a === action || a === "kms:*" || (a.endsWith("*") && action.startsWith(a.slice(0, -1)))));
 
-export const cloudTrailKeyDecryptForBucketKey: DeployRule = {
-  name: "cloudtrail-key-decrypt-with-s3-bucket-key",
-  description:
-    "When the trail's bucket uses an S3 Bucket Key with the trail's KMS key, the key policy lets CloudTrail " +
-    "kms:Decrypt (scoped to the trail with aws:SourceArn); without it creating the trail with SSE-KMS fails.",
-  awsDoc: "https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail.html",
-  check(resources) {
-    const ix = new Index(resources);
-    const out: Violation[] = [];
+export const cloudTrailKeyDecryptForBucketKey: DeployRule = deployRule(
+  { name: "cloudtrail-key-decrypt-with-s3-bucket-key", awsDoc: "https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail.html" },
+  "When the trail's bucket uses an S3 Bucket Key with the trail's KMS key, the key policy lets CloudTrail kms:Decrypt (scoped to the trail with aws:SourceArn); without it creating the trail with SSE-KMS fails.",
+  (ix, report) => {
     for (const trail of ix.ofType(T.trail)) {
       for (const key of ix.deps(trail, T.key)) {
         const bucketKey = ix.dependents(key, T.sse).some((c) => list(c.props.rules).some((r: any) => r?.bucketKeyEnabled === true));
         if (!bucketKey) continue;
         const decrypt = serviceGrants(key, "cloudtrail.amazonaws.com").filter((st) => grantsAction([st], "kms:Decrypt"));
-        if (decrypt.length === 0) out.push({ urn: key.urn, message: `${key.name}: trail ${trail.name} writes to a bucket with an S3 Bucket Key but CloudTrail may not kms:Decrypt` });
+        if (decrypt.length === 0) report(key, `trail ${trail.name} writes to a bucket with an S3 Bucket Key but CloudTrail may not kms:Decrypt`);
         else if (!decrypt.every((st) => conditionKeys(st.Condition).includes("aws:SourceArn")))
-          out.push({ urn: key.urn, message: `${key.name}: CloudTrail's kms:Decrypt is not scoped with aws:SourceArn` });
+          report(key, `CloudTrail's kms:Decrypt is not scoped with aws:SourceArn`);
       }
     }
-    return out;
   },
-};
+);
 
 /** The services that write with a customer managed key, by what they write to. */
-export const keyUsersWrite: DeployRule = {
-  name: "kms-key-admits-the-services-that-write-with-it",
-  description:
-    "A customer managed key lets in each service that encrypts with it: CloudWatch Logs for an encrypted log group, " +
-    "EventBridge for an encrypted queue or topic it delivers to, CloudWatch for an encrypted topic alarms publish to. " +
-    "Otherwise the writes fail (EventBridge and alarms drop them silently).",
-  awsDoc: "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-troubleshooting.html#eb-sqs-encrypted",
-  check(resources) {
-    const ix = new Index(resources);
-    const out: Violation[] = [];
+export const keyUsersWrite: DeployRule = deployRule(
+  { name: "kms-key-admits-the-services-that-write-with-it", awsDoc: "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-troubleshooting.html#eb-sqs-encrypted" },
+  "A customer managed key lets in each service that encrypts with it: CloudWatch Logs for an encrypted log group, EventBridge for an encrypted queue or topic it delivers to, CloudWatch for an encrypted topic alarms publish to. Otherwise the writes fail (EventBridge and alarms drop them silently).",
+  (ix, report) => {
     const need = (r: PlanResource, service: string, action: string, why: string) => {
       for (const key of ix.deps(r, T.key)) {
-        if (!grantsAction(serviceGrants(key, service), action)) out.push({ urn: key.urn, message: `${key.name}: ${why} ${r.name} but ${service} may not ${action}` });
+        if (!grantsAction(serviceGrants(key, service), action)) report(key, `${why} ${r.name} but ${service} may not ${action}`);
       }
     };
     for (const g of ix.ofType(T.logGroup)) if (g.props.kmsKeyId) need(g, "logs.amazonaws.com", "kms:GenerateDataKey", "encrypts log group");
@@ -290,9 +254,8 @@ export const keyUsersWrite: DeployRule = {
       if (targeted.has(t.urn)) need(t, "events.amazonaws.com", "kms:GenerateDataKey", "encrypts topic EventBridge delivers to");
       if (alarmed.has(t.urn)) need(t, "cloudwatch.amazonaws.com", "kms:GenerateDataKey", "encrypts topic alarms publish to");
     }
-    return out;
   },
-};
+);
 
 // ---- Ordering the provider would otherwise leave to retries ---------------------------------------------------
 
@@ -301,25 +264,19 @@ function rolePoliciesOf(ix: Index, r: PlanResource): PlanResource[] {
   return ix.deps(r, T.role).flatMap((role) => ix.dependents(role, T.rolePolicy));
 }
 
-export const waitForRolePolicies: DeployRule = {
-  name: "event-source-mappings-and-delivery-channels-wait-for-role-policies",
-  description:
-    "Lambda checks an event source mapping's function role may read the source, and Config checks a delivery " +
-    "channel's recorder role may write the bucket, when they are created: each waits for those role policies.",
-  awsDoc: "https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html#events-dynamodb-permissions",
-  check(resources) {
-    const ix = new Index(resources);
-    const out: Violation[] = [];
+export const waitForRolePolicies: DeployRule = deployRule(
+  { name: "event-source-mappings-and-delivery-channels-wait-for-role-policies", awsDoc: "https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html#events-dynamodb-permissions" },
+  "Lambda checks an event source mapping's function role may read the source, and Config checks a delivery channel's recorder role may write the bucket, when they are created: each waits for those role policies.",
+  (ix, report) => {
     const check = (r: PlanResource, via: PlanResource[]) => {
       const closure = ix.closure(r);
       for (const v of via)
-        for (const p of rolePoliciesOf(ix, v)) if (!closure.has(p.urn)) out.push({ urn: r.urn, message: `${r.name}: does not wait for role policy ${p.name}` });
+        for (const p of rolePoliciesOf(ix, v)) if (!closure.has(p.urn)) report(r, `does not wait for role policy ${p.name}`);
     };
     for (const esm of ix.ofType(T.esm)) check(esm, ix.deps(esm, T.fn));
     for (const ch of ix.ofType(T.channel)) check(ch, ix.deps(ch, T.recorder));
-    return out;
   },
-};
+);
 
 // ---- StackSet templates ---------------------------------------------------------------------------------------
 
@@ -335,16 +292,11 @@ function walk(v: any, visit: (s: string) => void, refs: Set<string>): void {
   }
 }
 
-export const templateRolesReferenced: DeployRule = {
-  name: "stackset-template-resources-reference-their-roles",
-  description:
-    "In a StackSet template, a resource that uses a role the template creates references it (Ref / Fn::GetAtt), " +
-    "unconditionally, so CloudFormation creates it first in that same stack: stacks of one StackSet (regions, new " +
-    "accounts by auto-deployment) run in no guaranteed order, so one stack cannot rely on another's role.",
-  awsDoc: "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-dependson.html",
-  check(resources) {
-    const out: Violation[] = [];
-    for (const set of resources.filter((r) => r.type === T.stackSet)) {
+export const templateRolesReferenced: DeployRule = deployRule(
+  { name: "stackset-template-resources-reference-their-roles", awsDoc: "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-dependson.html" },
+  "In a StackSet template, a resource that uses a role the template creates references it (Ref / Fn::GetAtt), unconditionally, so CloudFormation creates it first in that same stack: stacks of one StackSet (regions, new accounts by auto-deployment) run in no guaranteed order, so one stack cannot rely on another's role.",
+  (ix, report) => {
+    for (const set of ix.ofType(T.stackSet)) {
       const t = doc(set.props.templateBody);
       if (!t?.Resources) continue;
       const roles = Object.entries<any>(t.Resources).filter(([, r]) => r.Type === "AWS::IAM::Role");
@@ -360,35 +312,28 @@ export const templateRolesReferenced: DeployRule = {
         for (const [roleId, role] of roles) {
           const name = roleName(role);
           const byName = name && strings.some((s) => s.includes(`:role/${name}`));
-          if (byName && !refs.has(roleId)) out.push({ urn: set.urn, message: `${set.name}: ${id} names role ${roleId} by its ARN instead of referencing it` });
+          if (byName && !refs.has(roleId)) report(set, `${id} names role ${roleId} by its ARN instead of referencing it`);
           if (refs.has(roleId) && role.Condition && role.Condition !== res.Condition)
-            out.push({ urn: set.urn, message: `${set.name}: ${id} uses role ${roleId}, which only some stacks create (Condition ${role.Condition})` });
+            report(set, `${id} uses role ${roleId}, which only some stacks create (Condition ${role.Condition})`);
         }
       }
     }
-    return out;
   },
-};
+);
 
 // ---- Delivery and names ---------------------------------------------------------------------------------------
 
-export const eventTargetsHaveDlq: DeployRule = {
-  name: "event-pattern-targets-have-a-dead-letter-queue",
-  description:
-    "Every target of an event-pattern rule has a dead-letter queue: without one, events EventBridge cannot deliver " +
-    "after its retries are dropped without a trace.",
-  awsDoc: "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html",
-  check(resources) {
-    const ix = new Index(resources);
-    const out: Violation[] = [];
+export const eventTargetsHaveDlq: DeployRule = deployRule(
+  { name: "event-pattern-targets-have-a-dead-letter-queue", awsDoc: "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html" },
+  "Every target of an event-pattern rule has a dead-letter queue: without one, events EventBridge cannot deliver after its retries are dropped without a trace.",
+  (ix, report) => {
     for (const target of ix.ofType(T.target)) {
       const rule = ix.deps(target, T.rule)[0];
       if (!rule?.props.eventPattern) continue;
-      if (!target.props.deadLetterConfig?.arn) out.push({ urn: target.urn, message: `${target.name}: target of event-pattern rule ${rule.name} has no dead-letter queue` });
+      if (!target.props.deadLetterConfig?.arn) report(target, `target of event-pattern rule ${rule.name} has no dead-letter queue`);
     }
-    return out;
   },
-};
+);
 
 /** Names AWS would refuse at create time (the provider's checks run only in a real preview). */
 const NAME_RULES: { type: string; field: string; max: number; pattern: RegExp; doc: string }[] = [
@@ -401,22 +346,19 @@ const NAME_RULES: { type: string; field: string; max: number; pattern: RegExp; d
   { type: T.bus, field: "name", max: 256, pattern: /^[/.\-_A-Za-z0-9]+$/, doc: "event bus name" },
 ];
 
-export const namesAwsAccepts: DeployRule = {
-  name: "resource-names-within-aws-limits",
-  description: "Explicit names fit AWS's length limits and character sets (function 64, role 64, rule 64, StackSet 128, queue 80, ...).",
-  awsDoc: "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html",
-  check(resources) {
-    const out: Violation[] = [];
+export const namesAwsAccepts: DeployRule = deployRule(
+  { name: "resource-names-within-aws-limits", awsDoc: "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html" },
+  "Explicit names fit AWS's length limits and character sets (function 64, role 64, rule 64, StackSet 128, queue 80, ...).",
+  (ix, report) => {
     for (const nr of NAME_RULES)
-      for (const r of resources.filter((x) => x.type === nr.type)) {
+      for (const r of ix.ofType(nr.type)) {
         const n = r.props[nr.field];
         if (typeof n !== "string") continue;
-        if (n.length > nr.max) out.push({ urn: r.urn, message: `${r.name}: ${nr.doc} "${n}" is ${n.length} characters, more than ${nr.max}` });
-        else if (!nr.pattern.test(n)) out.push({ urn: r.urn, message: `${r.name}: ${nr.doc} "${n}" has characters AWS refuses` });
+        if (n.length > nr.max) report(r, `${nr.doc} "${n}" is ${n.length} characters, more than ${nr.max}`);
+        else if (!nr.pattern.test(n)) report(r, `${nr.doc} "${n}" has characters AWS refuses`);
       }
-    return out;
   },
-};
+);
 
 // ---- Organizations: trusted access before delegation ----------------------------------------------------------
 
@@ -426,15 +368,10 @@ const DELEGATIONS: { type: string; principal: (r: PlanResource) => string | unde
   { type: "aws:guardduty/organizationAdminAccount:OrganizationAdminAccount", principal: () => "guardduty.amazonaws.com" },
 ];
 
-export const trustedAccessBeforeDelegation: DeployRule = {
-  name: "trusted-access-before-delegated-administrator",
-  description:
-    "A delegated administrator can only be registered for a service whose trusted access with AWS Organizations is " +
-    "enabled: the registration waits for that service's AwsServiceAccess when the program enables it.",
-  awsDoc: "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_integrate_services.html",
-  check(resources) {
-    const ix = new Index(resources);
-    const out: Violation[] = [];
+export const trustedAccessBeforeDelegation: DeployRule = deployRule(
+  { name: "trusted-access-before-delegated-administrator", awsDoc: "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_integrate_services.html" },
+  "A delegated administrator can only be registered for a service whose trusted access with AWS Organizations is enabled: the registration waits for that service's AwsServiceAccess when the program enables it.",
+  (ix, report) => {
     const access = ix.ofType(T.serviceAccess);
     for (const d of DELEGATIONS)
       for (const r of ix.ofType(d.type)) {
@@ -442,11 +379,10 @@ export const trustedAccessBeforeDelegation: DeployRule = {
         const enabling = access.filter((a) => a.props.servicePrincipal === principal);
         if (enabling.length === 0) continue; // enabled outside this program (GuardDuty enables its own)
         const closure = ix.closure(r);
-        if (!enabling.some((a) => closure.has(a.urn))) out.push({ urn: r.urn, message: `${r.name}: registers a delegated administrator for ${principal} without waiting for its trusted access` });
+        if (!enabling.some((a) => closure.has(a.urn))) report(r, `registers a delegated administrator for ${principal} without waiting for its trusted access`);
       }
-    return out;
   },
-};
+);
 
 export const rules: DeployRule[] = [
   functionUrlPublicAccess,

@@ -2,7 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "./config";
 import { denyOnlyRegions, forwarderRegions } from "./config";
-import type { AccountProviders } from "./providers";
+import { orgContext, type AccountProviders } from "./providers";
 import { CentralEventBus } from "../components/centralEventBus";
 import { MemberForwarder, OrganizationForwarders } from "../components/memberForwarder";
 import type { Outputs } from "./program";
@@ -28,27 +28,25 @@ export function directModeWarning(config: StackConfig): string | undefined {
 }
 
 export function wireBackbone(config: StackConfig, providers: AccountProviders): { bus: CentralEventBus; outputs: Outputs } {
-  const bus = new CentralEventBus(
-    "central",
-    {
-      organizationId: config.organizationId,
-      accountId: config.accounts.security,
-      region: config.homeRegion,
-      busName: config.eventBus.name,
-      archiveRetentionDays: config.eventBus.archiveRetentionDays,
-      heartbeatMinutes: config.eventBus.heartbeatMinutes,
-      alertEmails: config.alerts.emails,
-      maxPatternChars: config.eventBus.maxPatternChars,
-      expectedForwarders: {
-        managementAccountId: config.accounts.management,
-        targets: config.forwarder.mode === "stackset" ? config.memberTargets : [],
-        directAccounts: [config.accounts.management, ...(config.forwarder.mode === "direct" ? config.forwarder.directAccounts : [])],
-        regions: [...forwarderRegions(config), ...denyOnlyRegions(config)].sort(),
-        graceMinutes: 60,
-      },
+  const org = orgContext(config, providers);
+  const regions = forwarderRegions(config);
+  const denyOnly = denyOnlyRegions(config);
+  // StackSets never deploy to the management account: it always gets its forwarder directly. Direct mode adds
+  // the listed accounts the same way.
+  const direct = [...new Set([config.accounts.management, ...(config.forwarder.mode === "direct" ? config.forwarder.directAccounts : [])])];
+  const bus = new CentralEventBus("central", {
+    org,
+    busName: config.eventBus.name,
+    archiveRetentionDays: config.eventBus.archiveRetentionDays,
+    heartbeatMinutes: config.eventBus.heartbeatMinutes,
+    alertEmails: config.alerts.emails,
+    maxPatternChars: config.eventBus.maxPatternChars,
+    expectedForwarders: {
+      targets: config.forwarder.mode === "stackset" ? config.memberTargets : [],
+      directAccounts: direct,
+      regions: [...regions, ...denyOnly].sort(),
     },
-    { provider: providers.of("security") },
-  );
+  });
   // Every forwarded event, searchable with CloudWatch Logs Insights (read-only denies included).
   const eventLog = bus.subscribe(
     "security-events",
@@ -57,8 +55,6 @@ export function wireBackbone(config: StackConfig, providers: AccountProviders): 
     "Every forwarded CloudTrail event, searchable in CloudWatch Logs Insights",
     { state: "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS" },
   );
-  const regions = forwarderRegions(config);
-  const denyOnly = denyOnlyRegions(config);
   const outputs: Outputs = {
     centralBusArn: bus.busArn,
     alertTopicArn: bus.alertTopic.arn,
@@ -68,33 +64,25 @@ export function wireBackbone(config: StackConfig, providers: AccountProviders): 
   };
 
   if (config.forwarder.mode === "stackset") {
-    const org = new OrganizationForwarders(
-      "forwarders",
-      {
-        centralBusArn: bus.busArn,
-        targets: config.memberTargets,
-        regions,
-        failureTolerancePercentage: config.forwarder.failureTolerancePercentage,
-        maxConcurrentPercentage: config.forwarder.maxConcurrentPercentage,
-        changes: config.features.changeFeed,
-        denyOnlyRegions: denyOnly,
-      },
-      { provider: providers.of("management") },
-    );
-    outputs.forwarderStackSet = org.stackSet.name;
+    const forwarders = new OrganizationForwarders("forwarders", {
+      org,
+      centralBusArn: bus.busArn,
+      regions,
+      changes: config.features.changeFeed,
+      denyOnlyRegions: denyOnly,
+    });
+    outputs.forwarderStackSet = forwarders.stackSet.name;
   }
   const warning = directModeWarning(config);
   if (warning) pulumi.log.warn(warning);
-  // StackSets never deploy to the management account: it always gets its forwarder directly. Direct mode adds
-  // the listed accounts the same way.
-  const direct = [config.accounts.management, ...(config.forwarder.mode === "direct" ? config.forwarder.directAccounts : [])];
-  for (const account of [...new Set(direct)]) {
+  for (const account of direct) {
     const label = account === config.accounts.management ? "management" : account;
     new MemberForwarder(`forwarder-${label}`, {
-      centralBusArn: bus.busArn,
+      org,
       accountId: account,
+      accountLabel: label,
+      centralBusArn: bus.busArn,
       regions,
-      providerFor: (region) => providers.forAccount(account, region, label),
       changes: config.features.changeFeed,
       denyOnlyRegions: denyOnly,
     });

@@ -3,7 +3,7 @@
  * conformance packs and the aggregator, and the routing of their findings (SNS per severity band, Slack).
  */
 import type { StackConfig } from "./config";
-import type { AccountProviders } from "./providers";
+import { orgContext, type AccountProviders } from "./providers";
 import type { Outputs } from "./program";
 import type { CentralEventBus } from "../components/centralEventBus";
 import { GuardDutyOrg } from "../components/guardDutyOrg";
@@ -14,42 +14,26 @@ import { slackOutbox } from "./slackOutbox";
 export function wireBaseline(config: StackConfig, providers: AccountProviders, bus: CentralEventBus): Outputs {
   const outputs: Outputs = {};
   const { guardDuty: gdOn, configAggregation: cfgOn } = config.features;
-  const perRegion = {
-    management: (region: string) => providers.of("management", region),
-    security: (region: string) => providers.of("security", region),
-    logArchive: providers.of("logArchive"),
-  };
+  const org = orgContext(config, providers);
   if (gdOn) {
     const gd = new GuardDutyOrg("guardduty", {
-      securityAccountId: config.accounts.security,
-      logArchiveAccountId: config.accounts.logArchive,
-      homeRegion: config.homeRegion,
-      regions: config.regions,
+      org,
+      centralBusArn: bus.busArn,
       findingPublishingFrequency: config.guardDuty.findingPublishingFrequency,
       protection: config.guardDuty.protection,
       findingsExpirationDays: config.guardDuty.findingsExpirationDays,
       existingAdministrator: config.guardDuty.existingAdministrator,
-      centralBusArn: bus.busArn,
-      providers: perRegion,
     });
     if (gd.findingsBucket) outputs.guardDutyFindingsBucket = gd.findingsBucket.id;
   }
   if (cfgOn) {
     const cfg = new ConfigAggregation("config", {
-      organizationId: config.organizationId,
-      managementAccountId: config.accounts.management,
-      securityAccountId: config.accounts.security,
-      logArchiveAccountId: config.accounts.logArchive,
-      homeRegion: config.homeRegion,
-      regions: config.regions,
-      memberTargets: config.memberTargets,
+      org,
       rules: config.configAggregation.rules,
       conformancePacks: config.configAggregation.conformancePacks,
       aggregatorRegions: config.configAggregation.aggregatorRegions,
       snapshotFrequency: config.configAggregation.snapshotFrequency,
       bucketExpirationDays: config.configAggregation.bucketExpirationDays,
-      failureTolerancePercentage: config.forwarder.failureTolerancePercentage,
-      maxConcurrentPercentage: config.forwarder.maxConcurrentPercentage,
       // Beside Control Tower / LZA: what exists already is neither created again nor destroyed on uninstall.
       create: {
         delegatedAdministrator: !config.configAggregation.existing.delegatedAdministrator,
@@ -57,7 +41,6 @@ export function wireBaseline(config: StackConfig, providers: AccountProviders, b
         managementRecorders: !config.configAggregation.existing.managementRecorders,
         aggregator: !config.configAggregation.existing.aggregator,
       },
-      providers: perRegion,
     });
     outputs.configBucket = cfg.bucket.id;
     if (cfg.aggregator) outputs.configAggregatorArn = cfg.aggregator.arn;

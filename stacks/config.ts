@@ -11,7 +11,8 @@ import { LOG_RETENTION_DAYS, accountId, logRetention, secretRef, uniqueList } fr
 import { BUILTIN_ROW_IDS, ELEVATED_ROLE_ROW_ID, checkPattern, elevatedRoleRow } from "../functions/trailAlarms";
 import { changeFeedConfig } from "./changeFeedConfig";
 import { EVENT_PATTERN_MAX_CHARS } from "../functions/eventPattern";
-import { DEFAULT_NOISE } from "../functions/changeFeed";
+import { writeCallsPattern } from "../functions/patterns";
+import { CENTRAL_EVENT_BUS_DEFAULTS, CONFIG_AGGREGATION_DEFAULTS, GUARD_DUTY_DEFAULTS, ORG_TRAIL_DEFAULTS, STACK_SET_DEFAULTS } from "../components/backboneDefaults";
 import type { DeployedCoverage } from "../functions/coverage";
 import { FINDINGS_ROUTER_DEFAULTS } from "../components/findingsRouter";
 
@@ -136,8 +137,8 @@ const forwarder = z
   .object({
     /** `stackset`: one SERVICE_MANAGED StackSet to `memberTargets`; `direct`: providers per `directAccounts`. */
     mode: z.enum(["stackset", "direct"]).default("stackset"),
-    failureTolerancePercentage: z.number().int().min(0).max(100).default(10),
-    maxConcurrentPercentage: z.number().int().min(1).max(100).default(25),
+    failureTolerancePercentage: z.number().int().min(0).max(100).default(STACK_SET_DEFAULTS.failureTolerancePercentage),
+    maxConcurrentPercentage: z.number().int().min(1).max(100).default(STACK_SET_DEFAULTS.maxConcurrentPercentage),
     /** Direct mode only: the member accounts to deploy forwarders to, each with its own provider. */
     directAccounts: uniqueList(accountId, "account id").default([]),
     /**
@@ -151,10 +152,10 @@ const forwarder = z
 
 const eventBus = z
   .object({
-    name: z.string().regex(/^[\w.-]{1,256}$/, "an event bus name").default("trailwatch-central"),
-    archiveRetentionDays: days(3650).default(30),
+    name: z.string().regex(/^[\w.-]{1,256}$/, "an event bus name").default(CENTRAL_EVENT_BUS_DEFAULTS.busName),
+    archiveRetentionDays: days(3650).default(CENTRAL_EVENT_BUS_DEFAULTS.archiveRetentionDays),
     /** Minutes without a heartbeat from an account/region before its alarm fires. */
-    heartbeatMinutes: z.number().int().min(5).max(1440).default(30),
+    heartbeatMinutes: z.number().int().min(5).max(1440).default(CENTRAL_EVENT_BUS_DEFAULTS.heartbeatMinutes),
     /** Retention of the searchable log of every forwarded event (CloudWatch Logs Insights). */
     eventLogRetentionDays: logRetention.default(90),
     /**
@@ -162,7 +163,7 @@ const eventBus = z
      * 2,048 characters unless raised through Service Quotas (to 4,096 at most). Forwarder rules in member accounts
      * are always held to the default 2,048. https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-quota.html
      */
-    maxPatternChars: z.number().int().min(EVENT_PATTERN_MAX_CHARS).max(4096).default(EVENT_PATTERN_MAX_CHARS),
+    maxPatternChars: z.number().int().min(EVENT_PATTERN_MAX_CHARS).max(4096).default(CENTRAL_EVENT_BUS_DEFAULTS.maxPatternChars),
   })
   .strict();
 
@@ -212,18 +213,18 @@ const filterRow = z
 
 const orgTrail = z
   .object({
-    name: z.string().regex(/^[A-Za-z0-9][\w.-]{2,127}$/, "a trail name (3-128 of letters, digits, . _ -)").default("trailwatch-org"),
+    name: z.string().regex(/^[A-Za-z0-9][\w.-]{2,127}$/, "a trail name (3-128 of letters, digits, . _ -)").default(ORG_TRAIL_DEFAULTS.trailName),
     /**
      * `delegated`: also register the security account as CloudTrail delegated administrator, so the security team
      * manages the organization's trails and event data stores from there. The management account stays the owner.
      */
     administrator: z.enum(["management", "delegated"]).default("management"),
     /** Days log files stay in the bucket (CIS asks at least 365). */
-    bucketExpirationDays: days(3650).default(365),
+    bucketExpirationDays: days(3650).default(ORG_TRAIL_DEFAULTS.bucketExpirationDays),
     /** Days an overwritten or deleted log file's old version is kept. */
-    noncurrentVersionExpirationDays: days(3650).default(90),
+    noncurrentVersionExpirationDays: days(3650).default(ORG_TRAIL_DEFAULTS.noncurrentVersionExpirationDays),
     /** Retention of the trail's CloudWatch Logs group (the metric filters' input). */
-    logRetentionDays: logRetention.default(365),
+    logRetentionDays: logRetention.default(ORG_TRAIL_DEFAULTS.logRetentionDays),
     /** Roles or users (ARNs) that may decrypt and read log files. */
     readerArns: uniqueList(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@\/-]{1,512}$/, "an IAM role or user ARN"), "ARN").default([]),
     dataEvents: z
@@ -244,9 +245,9 @@ const orgTrail = z
       .strict()
       .default({ eventSources: [], deniesOnly: true }),
     /** CloudTrail Insights (API call rate and error rate anomalies). */
-    insights: z.boolean().default(false),
+    insights: z.boolean().default(ORG_TRAIL_DEFAULTS.insights),
     /** Minutes without any event delivered by the trail before the "CloudTrail silent" alarm (5-minute steps). */
-    silenceMinutes: z.number().int().min(15).max(1440).default(60),
+    silenceMinutes: z.number().int().min(15).max(1440).default(ORG_TRAIL_DEFAULTS.silenceMinutes),
     /** Days a CloudTrail Lake event data store keeps the organization's management events; unset = no event data store. */
     lakeRetentionDays: z.number().int().min(7).max(3653).optional(),
     /**
@@ -332,27 +333,27 @@ const findings = z
 
 const guardDuty = z
   .object({
-    findingPublishingFrequency: z.enum(["FIFTEEN_MINUTES", "ONE_HOUR", "SIX_HOURS"]).default("FIFTEEN_MINUTES"),
+    findingPublishingFrequency: z.enum(["FIFTEEN_MINUTES", "ONE_HOUR", "SIX_HOURS"]).default(GUARD_DUTY_DEFAULTS.findingPublishingFrequency),
     /** Protection plans, each on or off for every account of the organization (new ones included). */
     protection: z
       .object({
-        s3: z.boolean().default(true),
-        eks: z.boolean().default(true),
-        runtime: z.boolean().default(false),
-        malware: z.boolean().default(true),
-        rds: z.boolean().default(true),
-        lambda: z.boolean().default(true),
+        s3: z.boolean().default(GUARD_DUTY_DEFAULTS.protection.s3),
+        eks: z.boolean().default(GUARD_DUTY_DEFAULTS.protection.eks),
+        runtime: z.boolean().default(GUARD_DUTY_DEFAULTS.protection.runtime),
+        malware: z.boolean().default(GUARD_DUTY_DEFAULTS.protection.malware),
+        rds: z.boolean().default(GUARD_DUTY_DEFAULTS.protection.rds),
+        lambda: z.boolean().default(GUARD_DUTY_DEFAULTS.protection.lambda),
       })
       .strict()
-      .default({ s3: true, eks: true, runtime: false, malware: true, rds: true, lambda: true }),
+      .default({ ...GUARD_DUTY_DEFAULTS.protection }),
     /** Days exported findings stay in the log-archive bucket. */
-    findingsExpirationDays: days(3650).default(365),
+    findingsExpirationDays: days(3650).default(GUARD_DUTY_DEFAULTS.findingsExpirationDays),
     /**
      * The security account is GuardDuty's delegated administrator already, with its detectors (Landing Zone
      * Accelerator, an earlier setup): trailwatch only forwards its findings; detectors, auto-enable, protection plans
      * (the keys above) and export stay with their owner.
      */
-    existingAdministrator: z.boolean().default(false),
+    existingAdministrator: z.boolean().default(GUARD_DUTY_DEFAULTS.existingAdministrator),
   })
   .strict();
 
@@ -397,10 +398,10 @@ const configAggregation = z
       )
       .default([{ name: "security-services", template: "security-services", excludedAccounts: [] }]),
     /** Regions the aggregator collects from: "all" (new regions included) or a list. */
-    aggregatorRegions: z.union([z.literal("all"), uniqueList(region, "region")]).default("all"),
-    snapshotFrequency: z.enum(["One_Hour", "Three_Hours", "Six_Hours", "Twelve_Hours", "TwentyFour_Hours"]).default("TwentyFour_Hours"),
+    aggregatorRegions: z.union([z.literal("all"), uniqueList(region, "region")]).default(CONFIG_AGGREGATION_DEFAULTS.aggregatorRegions),
+    snapshotFrequency: z.enum(["One_Hour", "Three_Hours", "Six_Hours", "Twelve_Hours", "TwentyFour_Hours"]).default(CONFIG_AGGREGATION_DEFAULTS.snapshotFrequency),
     /** Days configuration history and snapshots stay in the central bucket. */
-    bucketExpirationDays: days(3650).default(365),
+    bucketExpirationDays: days(3650).default(CONFIG_AGGREGATION_DEFAULTS.bucketExpirationDays),
     /**
      * What exists already beside Control Tower / Landing Zone Accelerator, so trailwatch neither creates it again
      * (which fails) nor destroys it on uninstall: `delegatedAdministrator` (Config trusted access and the security
@@ -656,12 +657,11 @@ function decode(value: string): unknown {
 }
 
 /**
- * Characters of the central change-feed rule's pattern (components/changeFeed.ts writeCallsPattern: write calls minus
+ * Characters of the central change-feed rule's pattern (functions/patterns.ts writeCallsPattern: write calls minus
  * the built-in and configured noise event names); tests/changeFeedPlan.test.ts holds it to the deployed rule.
  */
 export function writeCallsPatternChars(extraNoiseEventNames: string[]): number {
-  const names = [...new Set([...DEFAULT_NOISE.eventNames, ...extraNoiseEventNames])].sort();
-  return JSON.stringify({ "detail-type": ["AWS API Call via CloudTrail"], detail: { readOnly: [false], eventName: [{ "anything-but": names }] } }).length;
+  return JSON.stringify(writeCallsPattern(extraNoiseEventNames)).length;
 }
 
 /** The list of regions forwarders go to: the configured ones plus us-east-1, sorted, unique. */

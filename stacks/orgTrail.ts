@@ -1,6 +1,6 @@
 /** Wiring for the organization trail: management-account trail, log-archive bucket, CIS alarms from config. */
 import type { StackConfig } from "./config";
-import type { AccountProviders } from "./providers";
+import { orgContext, type AccountProviders } from "./providers";
 import type { Outputs } from "./program";
 import { OrgTrail } from "../components/orgTrail";
 import { ExistingTrailAlarms } from "../components/existingTrailAlarms";
@@ -8,24 +8,17 @@ import { alarmRows } from "../functions/trailAlarms";
 
 export function wireOrgTrail(config: StackConfig, providers: AccountProviders): Outputs {
   const t = config.orgTrail;
+  const org = orgContext(config, providers);
+  const alarms = alarmRows({ disabled: t.alarms.disabled, elevatedRoles: t.alarms.elevatedRoles, custom: t.alarms.custom });
+  const alarmEmails = t.alarms.emails ?? config.alerts.emails;
   if (t.existingLogGroup) {
     // An organization trail exists (Control Tower, LZA): only the alarm rows, on its log group.
-    const alarms = new ExistingTrailAlarms("org-trail-existing", {
-      managementAccountId: config.accounts.management,
-      region: config.homeRegion,
-      logGroupName: t.existingLogGroup,
-      alarmRows: alarmRows({ disabled: t.alarms.disabled, elevatedRoles: t.alarms.elevatedRoles, custom: t.alarms.custom }),
-      alarmEmails: t.alarms.emails ?? config.alerts.emails,
-      provider: providers.of("management"),
-    });
-    return { orgTrailLogGroup: t.existingLogGroup, orgTrailAlarmTopicArn: alarms.alarmTopic.arn };
+    const existing = new ExistingTrailAlarms("org-trail-existing", { org, logGroupName: t.existingLogGroup, alarmRows: alarms, alarmEmails });
+    return { orgTrailLogGroup: t.existingLogGroup, orgTrailAlarmTopicArn: existing.alarmTopic.arn };
   }
   const trail = new OrgTrail("org-trail", {
-    organizationId: config.organizationId,
-    managementAccountId: config.accounts.management,
-    logArchiveAccountId: config.accounts.logArchive,
-    delegatedAdministratorAccountId: t.administrator === "delegated" ? config.accounts.security : undefined,
-    region: config.homeRegion,
+    org,
+    delegatedAdministrator: t.administrator === "delegated",
     trailName: t.name,
     bucketExpirationDays: t.bucketExpirationDays,
     noncurrentVersionExpirationDays: t.noncurrentVersionExpirationDays,
@@ -36,13 +29,8 @@ export function wireOrgTrail(config: StackConfig, providers: AccountProviders): 
     silenceMinutes: t.silenceMinutes,
     insights: t.insights,
     lakeRetentionDays: t.lakeRetentionDays,
-    alarmRows: alarmRows({
-      disabled: t.alarms.disabled,
-      elevatedRoles: t.alarms.elevatedRoles,
-      custom: t.alarms.custom,
-    }),
-    alarmEmails: t.alarms.emails ?? config.alerts.emails,
-    providers: { management: providers.of("management"), logArchive: providers.of("logArchive") },
+    alarmRows: alarms,
+    alarmEmails,
   });
   return {
     orgTrailArn: trail.trail.arn,

@@ -12,9 +12,10 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, type StackConfig } from "./config";
-import type { OrgContext } from "../components/org";
+import type { OrgAccount, OrgContext } from "../components/org";
 
-export type AccountRole = "management" | "security" | "logArchive";
+/** The three accounts by name (the org context's). */
+export type AccountRole = OrgAccount;
 export type DeploymentMode = "deploy" | "preview";
 export const MODE_ENV = "TRAILWATCH_MODE";
 

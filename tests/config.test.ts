@@ -248,3 +248,26 @@ describe("stack config: orgTrail", () => {
     ]);
   });
 });
+
+describe("stack config: defaults written once", () => {
+  it("the schema's defaults are the components' (components/backboneDefaults.ts), and loading the schema loads no Pulumi", () => {
+    const { spawnSync } = require("child_process");
+    const script = [
+      'const { parseStackConfig } = require("./stacks/config");',
+      'const d = require("./components/backboneDefaults");',
+      'const r = parseStackConfig({ "trailwatch:organizationId": "o-7k2mq9x4ab", "trailwatch:accounts": JSON.stringify({ management: "111122223333", security: "222233334444", logArchive: "333344445555" }), "trailwatch:homeRegion": "eu-west-1", "trailwatch:regions": JSON.stringify(["eu-west-1", "us-east-1"]), "trailwatch:memberTargets": JSON.stringify(["r-8x1f"]), "trailwatch:features": JSON.stringify({ denyAdvisor: false, scpWatch: false, sgRevertBot: false }) });',
+      'const pulumi = Object.keys(require.cache).filter((k) => k.includes("node_modules/@pulumi/"));',
+      "console.log(JSON.stringify({ ok: r.ok, problems: r.problems, c: r.config, d, pulumi }));",
+    ].join("\n");
+    const out = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", script], { cwd: ROOT, encoding: "utf8", timeout: 60_000 });
+    expect(out.status, out.stderr).to.equal(0);
+    const { ok, problems, c, d, pulumi } = JSON.parse(out.stdout.trim().split("\n").pop()!);
+    expect(ok, JSON.stringify(problems)).to.equal(true);
+    expect(pulumi, "the offline tools load stacks/config.ts: it must not pull in @pulumi").to.deep.equal([]);
+    expect(c.eventBus).to.include({ name: d.CENTRAL_EVENT_BUS_DEFAULTS.busName, archiveRetentionDays: d.CENTRAL_EVENT_BUS_DEFAULTS.archiveRetentionDays, heartbeatMinutes: d.CENTRAL_EVENT_BUS_DEFAULTS.heartbeatMinutes, maxPatternChars: d.CENTRAL_EVENT_BUS_DEFAULTS.maxPatternChars });
+    expect(c.forwarder).to.include(d.STACK_SET_DEFAULTS);
+    expect(c.orgTrail).to.include({ name: d.ORG_TRAIL_DEFAULTS.trailName, bucketExpirationDays: 365, noncurrentVersionExpirationDays: 90, logRetentionDays: 365, silenceMinutes: 60, insights: false });
+    expect(c.guardDuty).to.deep.include({ ...d.GUARD_DUTY_DEFAULTS });
+    expect(c.configAggregation).to.include({ ...d.CONFIG_AGGREGATION_DEFAULTS });
+  });
+});

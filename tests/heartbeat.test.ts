@@ -63,3 +63,14 @@ describe("forwarder heartbeat", () => {
     expect(emf._aws.Timestamp).to.equal(Date.parse("2026-11-23T11:00:00Z"));
   });
 });
+
+describe("heartbeat handler module (functions/heartbeat/handler.ts)", () => {
+  it("fails at cold start naming the variable that is missing or malformed, not at the first tick", async () => {
+    const { makeHeartbeatHandler, HEARTBEAT_TABLE_ENV, QUIET_MINUTES_ENV, EXPECTED_GRACE_MINUTES_ENV } = await import("../functions/heartbeat/handler");
+    expect(() => makeHeartbeatHandler({ [QUIET_MINUTES_ENV]: "30" })).to.throw(/environment variable HEARTBEAT_TABLE is not set/);
+    expect(() => makeHeartbeatHandler({ [HEARTBEAT_TABLE_ENV]: "t" })).to.throw(/environment variable QUIET_MINUTES is not set/);
+    expect(() => makeHeartbeatHandler({ [HEARTBEAT_TABLE_ENV]: "t", [QUIET_MINUTES_ENV]: "thirty" })).to.throw(/QUIET_MINUTES must be a positive number of minutes, found "thirty"/);
+    expect(() => makeHeartbeatHandler({ [HEARTBEAT_TABLE_ENV]: "t", [QUIET_MINUTES_ENV]: "30", [EXPECTED_GRACE_MINUTES_ENV]: "-1" })).to.throw(/EXPECTED_GRACE_MINUTES/);
+    expect(makeHeartbeatHandler({ [HEARTBEAT_TABLE_ENV]: "t", [QUIET_MINUTES_ENV]: "30" })).to.be.a("function");
+  });
+});

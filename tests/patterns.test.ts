@@ -16,8 +16,10 @@ function withMessage(message: string): CloudTrailRecord {
 describe("event patterns on real CloudTrail data", () => {
   const all = allRecords();
 
-  it("are valid patterns", () => {
-    for (const s of patterns.streams) expect(validatePattern(s.pattern), s.name).to.deep.equal([]);
+  it("are valid patterns: every fixed pattern of the registry and every forwarded stream", () => {
+    expect(Object.keys(patterns.PATTERNS)).to.have.length.greaterThan(10);
+    for (const [name, p] of Object.entries(patterns.PATTERNS)) expect(validatePattern(p), name).to.deep.equal([]);
+    for (const s of patterns.forwardedStreams({ changes: true })) expect(validatePattern(s.pattern), s.ruleName).to.deep.equal([]);
   });
 
   it("denyPattern matches every deny in the Stratus and Panther data and no other record", () => {

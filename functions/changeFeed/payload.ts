@@ -11,9 +11,8 @@ import { DEFAULT_NOISE, isChange, toChangeRecord, type ChangeRecord, type Enviro
 export type WebhookKind = "firehydrant" | "pagerduty" | "generic";
 
 /** The `schema` of every payload the normalizer returns; rules match on it. */
-export const CHANGE_SCHEMA = "trailwatch.change/v1";
-export const INVOCATION_SUCCESS = "Lambda Function Invocation Result - Success";
-export const INVOCATION_FAILURE = "Lambda Function Invocation Result - Failure";
+import { CHANGE_SCHEMA, INVOCATION_FAILURE, INVOCATION_SUCCESS } from "../patterns";
+export { CHANGE_SCHEMA, INVOCATION_FAILURE, INVOCATION_SUCCESS };
 
 /** What the normalizer knows, captured in its code at deploy time (components/changeFeed.ts). */
 export interface NormalizerSettings {
