@@ -15,7 +15,7 @@ import { encryptedTable } from "./table";
 import { scheduleFunction } from "./schedule";
 import { transformed, type Transform } from "./transform";
 import type { OrgContext } from "./org";
-import { CENTRAL_EVENT_BUS_DEFAULTS } from "./backboneDefaults";
+import { CENTRAL_EVENT_BUS_DEFAULTS } from "./defaults";
 import { FORWARDER_ROLE_PREFIX, TARGET_RETRY } from "./forwarderTemplate";
 import { heartbeatPattern, type RuleState } from "../functions/patterns";
 import { HEARTBEAT_NAMESPACE, QUIET_METRIC } from "../functions/heartbeat";

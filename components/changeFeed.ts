@@ -20,6 +20,7 @@
  * https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html
  * API destinations: https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-api-destinations.html
  */
+import { CHANGE_FEED_DEFAULTS } from "./defaults";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { InlineFunction, type FunctionTransforms } from "./lambda";
@@ -75,11 +76,7 @@ export interface FireHydrantMapping {
   readonly services: Readonly<Record<string, readonly string[]>>;
 }
 
-/** The change feed's defaults; stacks/changeFeedConfig.ts uses them. */
-export const CHANGE_FEED_DEFAULTS = {
-  logRetentionDays: 90,
-  slack: { outsideIacOnly: true },
-} as const;
+export { CHANGE_FEED_DEFAULTS };
 
 /** Posting changes of some environments to Slack. */
 export interface ChangeFeedSlackArgs {

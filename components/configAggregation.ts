@@ -15,7 +15,7 @@ import { accountKeyPolicy, customerKey } from "./kms";
 import { secureBucket } from "./bucket";
 import { organizationStackSet, type OrgContext } from "./org";
 import { transformed, type Transform } from "./transform";
-import { CONFIG_AGGREGATION_DEFAULTS } from "./backboneDefaults";
+import { CONFIG_AGGREGATION_DEFAULTS } from "./defaults";
 import { CONFIG_MANAGED_POLICY, CONFIG_RECORDER_ROLE, configRecorderTemplate } from "./configRecorderTemplate";
 import { partitionOf } from "../functions/cloudtrail";
 

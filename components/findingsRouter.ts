@@ -4,6 +4,7 @@
  * Hub in between), and a notifier Lambda that posts to the Slack channel from a configured band up, once per
  * finding (GuardDuty republishes active findings every publishing period).
  */
+import { FINDINGS_ROUTER_DEFAULTS } from "./defaults";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { InlineFunction, type FunctionTransforms } from "./lambda";
@@ -25,13 +26,7 @@ export interface TopicSubscriptions {
   readonly https: readonly string[];
 }
 
-/** The router's defaults; stacks/config.ts's `findings` schema uses them. */
-export const FINDINGS_ROUTER_DEFAULTS = {
-  slackMinSeverity: "high" as SeverityBand,
-  configNonCompliantBand: "medium" as SeverityBand,
-  configToSlack: true,
-  logRetentionDays: 90,
-} as const;
+export { FINDINGS_ROUTER_DEFAULTS };
 
 export interface FindingsRouterArgs {
   /** The central bus the findings arrive on; its key encrypts the topics and the dedupe table. */

@@ -14,7 +14,7 @@ import { secureBucket } from "./bucket";
 import { TARGET_RETRY } from "./forwarderTemplate";
 import type { OrgContext } from "./org";
 import { transformed, type Transform } from "./transform";
-import { GUARD_DUTY_DEFAULTS } from "./backboneDefaults";
+import { GUARD_DUTY_DEFAULTS } from "./defaults";
 import { GUARDDUTY_FINDING } from "../functions/findings/severity";
 import { partitionOf } from "../functions/cloudtrail";
 

@@ -17,7 +17,7 @@ import { alertAlarm } from "./alarm";
 import { secureBucket } from "./bucket";
 import type { OrgContext } from "./org";
 import { transformed, type Transform } from "./transform";
-import { ORG_TRAIL_DEFAULTS } from "./backboneDefaults";
+import { ORG_TRAIL_DEFAULTS } from "./defaults";
 import type { AlarmRow } from "../functions/trailAlarms";
 import { partitionOf } from "../functions/cloudtrail";
 

@@ -5,6 +5,7 @@
  * Function URL with no AWS auth: Slack cannot sign with SigV4, the Slack signature (checked before any listener) is
  * the authentication. https://api.slack.com/authentication/verifying-requests-from-slack
  */
+import { SLACK_APP_DEFAULTS } from "./defaults";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { InlineFunction, type FunctionTransforms } from "./lambda";
@@ -34,12 +35,7 @@ export interface SlackCommand {
   readonly usageHint: string;
 }
 
-/** The Slack app's defaults (stacks/config.ts uses them). */
-export const SLACK_APP_DEFAULTS = {
-  /** A click takes well under a second; Slack retries 3 times. */
-  reservedConcurrency: 10,
-  logRetentionDays: 90,
-} as const;
+export { SLACK_APP_DEFAULTS };
 
 export interface SlackAppArgs {
   /** The secret (ARN) holding the bot token (xoxb-...); read at run time. */

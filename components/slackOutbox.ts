@@ -7,6 +7,7 @@
  * A FIFO message group is handed to one poller at a time, in order, so one channel is never posted to in parallel.
  * https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html (FIFO: "Lambda ... in order ... per message group")
  */
+import { SLACK_OUTBOX_DEFAULTS } from "./defaults";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { InlineFunction, type FunctionTransforms } from "./lambda";
@@ -17,14 +18,7 @@ import { transformed, type Transform } from "./transform";
 import { BOT_TOKEN_SECRET_ENV, OUTBOX_DLQ_URL_ENV, OUTBOX_LEDGER_TABLE_ENV, OUTBOX_MIN_INTERVAL_ENV, makeOutboxPosterHandler } from "../functions/slack/handler";
 import { OUTBOX_QUEUE_ENV } from "../functions/slack/outboxAdapters";
 
-/** The outbox's defaults (stacks/slackOutbox.ts and stacks/config.ts use them). */
-export const SLACK_OUTBOX_DEFAULTS = {
-  /** Slack: about one message per second per channel. https://api.slack.com/apis/rate-limits#posting-messages */
-  minIntervalMs: 1000,
-  maxReceiveCount: 10,
-  timeoutSeconds: 60,
-  logRetentionDays: 90,
-} as const;
+export { SLACK_OUTBOX_DEFAULTS };
 
 export interface SlackOutboxArgs {
   /** The KMS key for the queues and the ledger (the central bus's key). */

@@ -9,6 +9,7 @@
  * in a plan, and CloudFormation never shows it back.
  * Confused deputy and ExternalId: https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_common-scenarios_third-party.html
  */
+import { THIRD_PARTY_ROLE_DEFAULTS } from "./defaults";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { organizationStackSet, type OrgContext } from "./org";
@@ -90,12 +91,7 @@ export function thirdPartyRoleTemplate(args: { principalArn: string; maxSessionD
   };
 }
 
-/** The role's defaults; stacks/changeFeedConfig.ts uses them. */
-export const THIRD_PARTY_ROLE_DEFAULTS = {
-  /** One hour, IAM's default. */
-  maxSessionDurationSeconds: 3600,
-  deployTo: "management" as "management" | "organization",
-} as const;
+export { THIRD_PARTY_ROLE_DEFAULTS };
 
 export interface ThirdPartyRoleArgs {
   /** The organization: the management account's provider, the member targets, StackSet preferences, home region. */

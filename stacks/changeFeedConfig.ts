@@ -6,8 +6,7 @@
  */
 import { z } from "zod";
 import { accountId, logRetention, secretRef, uniqueList } from "./schemaParts";
-import { CHANGE_FEED_DEFAULTS } from "../components/changeFeed";
-import { THIRD_PARTY_ROLE_DEFAULTS } from "../components/thirdPartyRole";
+import { CHANGE_FEED_DEFAULTS, THIRD_PARTY_ROLE_DEFAULTS } from "../components/defaults";
 import { DEFAULT_ENVIRONMENT } from "../functions/changeFeed/normalize";
 
 const httpsUrl = z.string().regex(/^https:\/\/[^\s]+$/, "an https:// URL");

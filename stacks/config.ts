@@ -12,9 +12,8 @@ import { BUILTIN_ROW_IDS, ELEVATED_ROLE_ROW_ID, checkPattern, elevatedRoleRow } 
 import { changeFeedConfig } from "./changeFeedConfig";
 import { EVENT_PATTERN_MAX_CHARS } from "../functions/eventPattern";
 import { writeCallsPattern } from "../functions/patterns";
-import { CENTRAL_EVENT_BUS_DEFAULTS, CONFIG_AGGREGATION_DEFAULTS, GUARD_DUTY_DEFAULTS, ORG_TRAIL_DEFAULTS, STACK_SET_DEFAULTS } from "../components/backboneDefaults";
+import { CENTRAL_EVENT_BUS_DEFAULTS, CONFIG_AGGREGATION_DEFAULTS, GUARD_DUTY_DEFAULTS, ORG_TRAIL_DEFAULTS, STACK_SET_DEFAULTS, FINDINGS_ROUTER_DEFAULTS } from "../components/defaults";
 import type { DeployedCoverage } from "../functions/coverage";
-import { FINDINGS_ROUTER_DEFAULTS } from "../components/findingsRouter";
 
 export const NAMESPACE = "trailwatch";
 

@@ -250,11 +250,11 @@ describe("stack config: orgTrail", () => {
 });
 
 describe("stack config: defaults written once", () => {
-  it("the schema's defaults are the components' (components/backboneDefaults.ts), and loading the schema loads no Pulumi", () => {
+  it("the schema's defaults are the components' (components/defaults.ts), and loading the schema loads no Pulumi", () => {
     const { spawnSync } = require("child_process");
     const script = [
       'const { parseStackConfig } = require("./stacks/config");',
-      'const d = require("./components/backboneDefaults");',
+      'const d = require("./components/defaults");',
       'const r = parseStackConfig({ "trailwatch:organizationId": "o-7k2mq9x4ab", "trailwatch:accounts": JSON.stringify({ management: "111122223333", security: "222233334444", logArchive: "333344445555" }), "trailwatch:homeRegion": "eu-west-1", "trailwatch:regions": JSON.stringify(["eu-west-1", "us-east-1"]), "trailwatch:memberTargets": JSON.stringify(["r-8x1f"]), "trailwatch:features": JSON.stringify({ denyAdvisor: false, scpWatch: false, sgRevertBot: false }) });',
       'const pulumi = Object.keys(require.cache).filter((k) => k.includes("node_modules/@pulumi/"));',
       "console.log(JSON.stringify({ ok: r.ok, problems: r.problems, c: r.config, d, pulumi }));",

@@ -50,7 +50,7 @@ describe("transform hooks on the backbone components (a consumer's program on th
     for (const d of detectors) expect(d.inputs.findingPublishingFrequency, d.name).to.equal("SIX_HOURS");
   });
 
-  it("the org context is all they need: OrgTrail defaults its trail name, retention and silence alarm (components/backboneDefaults.ts)", () => {
+  it("the org context is all they need: OrgTrail defaults its trail name, retention and silence alarm (components/defaults.ts)", () => {
     expect(resources.find((r) => r.name === "tx-trail-trail")!.inputs.name).to.equal("trailwatch-org");
     expect(resources.find((r) => r.name === "tx-trail-log-group")!.inputs.retentionInDays).to.equal(365);
     expect(resources.find((r) => r.name === "tx-trail-silent")!.inputs.evaluationPeriods).to.equal(12);

@@ -1,9 +1,10 @@
 /**
- * The defaults of the backbone, trail and baseline components, in one module without Pulumi, so both the components
+ * The defaults of every component, in one module without Pulumi, so both the components
  * and the stack config schema (stacks/config.ts, loaded by the offline tools, which must not load @pulumi/aws) read
  * them from here. Each component re-exports its own (`CENTRAL_EVENT_BUS_DEFAULTS` from centralEventBus.ts, ...).
  */
 import { EVENT_PATTERN_MAX_CHARS } from "../functions/eventPattern";
+import type { SeverityBand } from "../functions/findings/severity";
 
 export const CENTRAL_EVENT_BUS_DEFAULTS = {
   /** The bus's name. */
@@ -45,4 +46,41 @@ export const CONFIG_AGGREGATION_DEFAULTS = {
   aggregatorRegions: "all",
   snapshotFrequency: "TwentyFour_Hours",
   bucketExpirationDays: 365,
+} as const;
+
+/** The router's defaults; stacks/config.ts's `findings` schema uses them. */
+export const FINDINGS_ROUTER_DEFAULTS = {
+  slackMinSeverity: "high" as SeverityBand,
+  configNonCompliantBand: "medium" as SeverityBand,
+  configToSlack: true,
+  logRetentionDays: 90,
+} as const;
+
+/** The change feed's defaults; stacks/changeFeedConfig.ts uses them. */
+export const CHANGE_FEED_DEFAULTS = {
+  logRetentionDays: 90,
+  slack: { outsideIacOnly: true },
+} as const;
+
+/** The role's defaults; stacks/changeFeedConfig.ts uses them. */
+export const THIRD_PARTY_ROLE_DEFAULTS = {
+  /** One hour, IAM's default. */
+  maxSessionDurationSeconds: 3600,
+  deployTo: "management" as "management" | "organization",
+} as const;
+
+/** The outbox's defaults (stacks/slackOutbox.ts and stacks/config.ts use them). */
+export const SLACK_OUTBOX_DEFAULTS = {
+  /** Slack: about one message per second per channel. https://api.slack.com/apis/rate-limits#posting-messages */
+  minIntervalMs: 1000,
+  maxReceiveCount: 10,
+  timeoutSeconds: 60,
+  logRetentionDays: 90,
+} as const;
+
+/** The Slack app's defaults (stacks/config.ts uses them). */
+export const SLACK_APP_DEFAULTS = {
+  /** A click takes well under a second; Slack retries 3 times. */
+  reservedConcurrency: 10,
+  logRetentionDays: 90,
 } as const;
