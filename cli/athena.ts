@@ -10,6 +10,7 @@
  * report, for the records selected. Counts (`records`, `files`) are those of the selected records: the query never
  * returns the others. docs/athena.md says what the table keeps and loses, costs and permissions.
  */
+import { parseArgs, type ParseArgsConfig } from "util";
 import { parseTime } from "./s3Source";
 import { AthenaClient } from "@aws-sdk/client-athena";
 import { checkRecord } from "../functions/cloudtrail";
@@ -48,22 +49,52 @@ export function isAthenaEngine(argv: string[]): boolean {
   return i >= 0 && argv[i + 1] === "athena";
 }
 
+const ATHENA_FLAGS = {
+  engine: { type: "string" },
+  json: { type: "boolean" },
+  strict: { type: "boolean" },
+  "print-sql": { type: "boolean" },
+  "create-table": { type: "boolean" },
+  since: { type: "string" },
+  until: { type: "string" },
+  database: { type: "string" },
+  table: { type: "string" },
+  workgroup: { type: "string" },
+  "output-location": { type: "string" },
+  catalog: { type: "string" },
+  account: { type: "string", multiple: true },
+  region: { type: "string", multiple: true },
+  bucket: { type: "string" },
+  "organization-id": { type: "string" },
+  "table-since": { type: "string" },
+  stack: { type: "string" },
+  "trusted-cidr": { type: "string", multiple: true },
+  changes: { type: "boolean" },
+  workers: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const satisfies ParseArgsConfig["options"];
+
 export function parseAthenaArgs(argv: string[]): AthenaArgs {
   const a: Partial<AthenaArgs> & { accounts: string[]; regions: string[]; trustedCidrs: string[] } = { paths: [], json: false, trustedCidrs: [], accounts: [], regions: [], printSql: false };
   let create = false;
   let bucket: string | undefined;
   let orgId: string | undefined;
   let tableSince: string | undefined;
-  const value = (i: number, flag: string, what: string) => {
-    const v = argv[i];
-    if (v === undefined || v.startsWith("--")) throw new Error(`${flag} needs ${what}, found ${v ?? "nothing"}\n${ATHENA_USAGE}`);
-    return v;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const f = argv[i];
+  // node:util parseArgs (tokens, not strict: the messages are ours). A value-taking flag followed by another flag has
+  // no value ("--since --until ..." names what --since needs), as before.
+  const { tokens } = parseArgs({ args: argv, options: ATHENA_FLAGS, allowPositionals: true, strict: false, tokens: true });
+  for (const t of tokens) {
+    if (t.kind === "option-terminator") continue;
+    if (t.kind === "positional") throw new Error(`--engine athena reads the Athena table, not paths (found "${t.value}")\n${ATHENA_USAGE}`);
+    const f = t.rawName;
+    const value = (what: string) => {
+      const v = t.value;
+      if (v === undefined || v.startsWith("--")) throw new Error(`${f} needs ${what}, found ${v ?? "nothing"}\n${ATHENA_USAGE}`);
+      return v;
+    };
     switch (f) {
       case "--engine": {
-        const v = value(++i, f, "an engine (athena)");
+        const v = value("an engine (athena)");
         if (v !== "athena") throw new Error(`--engine: expected athena, found ${v}\n${ATHENA_USAGE}`);
         break;
       }
@@ -71,26 +102,26 @@ export function parseAthenaArgs(argv: string[]): AthenaArgs {
       case "--strict": a.strict = true; break;
       case "--print-sql": a.printSql = true; break;
       case "--create-table": create = true; break;
-      case "--since": a.since = value(++i, f, "a time such as 2026-01-01, 2026-01-01T06:30Z or 36h"); break;
-      case "--until": a.until = value(++i, f, "a time such as 2026-02-01, 2026-02-01T06:30Z or now"); break;
-      case "--database": a.database = value(++i, f, "a Glue database name"); break;
-      case "--table": a.table = value(++i, f, "a table name"); break;
-      case "--workgroup": a.workGroup = value(++i, f, "an Athena workgroup"); break;
-      case "--output-location": a.outputLocation = value(++i, f, "s3://bucket/prefix/"); break;
-      case "--catalog": a.catalog = value(++i, f, "a data catalog name"); break;
-      case "--account": a.accounts.push(value(++i, f, "a 12-digit account id")); break;
-      case "--region": a.regions.push(value(++i, f, "a region such as us-east-1")); break;
-      case "--bucket": bucket = value(++i, f, "s3://bucket[/prefix]"); break;
-      case "--organization-id": orgId = value(++i, f, "o-xxxxxxxxxx"); break;
-      case "--table-since": tableSince = value(++i, f, "yyyy/MM/dd"); break;
+      case "--since": a.since = value("a time such as 2026-01-01, 2026-01-01T06:30Z or 36h"); break;
+      case "--until": a.until = value("a time such as 2026-02-01, 2026-02-01T06:30Z or now"); break;
+      case "--database": a.database = value("a Glue database name"); break;
+      case "--table": a.table = value("a table name"); break;
+      case "--workgroup": a.workGroup = value("an Athena workgroup"); break;
+      case "--output-location": a.outputLocation = value("s3://bucket/prefix/"); break;
+      case "--catalog": a.catalog = value("a data catalog name"); break;
+      case "--account": a.accounts.push(value("a 12-digit account id")); break;
+      case "--region": a.regions.push(value("a region such as us-east-1")); break;
+      case "--bucket": bucket = value("s3://bucket[/prefix]"); break;
+      case "--organization-id": orgId = value("o-xxxxxxxxxx"); break;
+      case "--table-since": tableSince = value("yyyy/MM/dd"); break;
       case "--stack": {
-        const v = value(++i, f, "a stack name such as prod");
+        const v = value("a stack name such as prod");
         if (!/^[\w.-]+$/.test(v)) throw new Error(`--stack needs a stack name such as prod, found ${v}\n${ATHENA_USAGE}`);
         a.stack = v;
         break;
       }
       case "--trusted-cidr": {
-        const v = value(++i, f, "a CIDR such as 10.0.0.0/8");
+        const v = value("a CIDR such as 10.0.0.0/8");
         if (!/^[0-9a-fA-F:.]+\/\d{1,3}$/.test(v)) throw new Error(`--trusted-cidr needs a CIDR such as 10.0.0.0/8, found ${v}\n${ATHENA_USAGE}`);
         a.trustedCidrs.push(v);
         break;
@@ -105,7 +136,7 @@ export function parseAthenaArgs(argv: string[]): AthenaArgs {
       case "-h":
         throw new Error(ATHENA_USAGE);
       default:
-        throw new Error(f.startsWith("--") ? `unknown option "${f}" with --engine athena\n${ATHENA_USAGE}` : `--engine athena reads the Athena table, not paths (found "${f}")\n${ATHENA_USAGE}`);
+        throw new Error(f.startsWith("--") ? `unknown option "${f}" with --engine athena\n${ATHENA_USAGE}` : `--engine athena reads the Athena table, not paths (found "${argv[t.index]}")\n${ATHENA_USAGE}`);
     }
   }
   const missing = (["since", "until", "database", "table"] as const).filter((k) => !a[k]).map((k) => `--${k}`);
