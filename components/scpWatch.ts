@@ -19,7 +19,7 @@ import { dynamoWindowStore } from "../functions/scp/store";
 import { countDeny, detachRequested, onPolicyChange, tick, type ScpWatchSettings } from "../functions/scp/handlers";
 import { detachThroughRole, snsNotifier, DETACH_ROLE_NAME } from "../functions/scp/adapters";
 import { SCP_METRIC_NAMESPACE } from "../functions/scp/watch";
-import { slackPort } from "../functions/sg/revert/adapters";
+import { slackPort } from "../functions/slack/port";
 import { slackClient } from "../functions/slack/client";
 import { onAsyncFailure } from "./asyncFailures";
 import { envNoticeSender } from "../functions/slack/outboxAdapters";

@@ -18,7 +18,8 @@ import { detectChange, expireReviews, requeueUnposted, revertRules, type BotSett
 import { envNoticeSender } from "../functions/slack/outboxAdapters";
 import type { SlackOutbox } from "./slackOutbox";
 import { onAsyncFailure } from "./asyncFailures";
-import { slackPort, spokeEc2, SPOKE_ROLE_NAME } from "../functions/sg/revert/adapters";
+import { spokeEc2, SPOKE_ROLE_NAME } from "../functions/sg/revert/adapters";
+import { slackPort } from "../functions/slack/port";
 import type { SlackFeature } from "./slackApp";
 import { slackClient } from "../functions/slack/client";
 import { LIST_ACCOUNTS_STATEMENT } from "./accountDirectory";

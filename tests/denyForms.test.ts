@@ -168,7 +168,7 @@ describe("sensitive actions are never a plain fix (issue 18, item 3)", () => {
   });
 
   it("the Slack digest shows the warning beside the fix, and beside the reason when there is no fix", async () => {
-    const { buildDenyDigest } = await import("../functions/slack/denyDigest");
+    const { buildDenyDigest } = await import("../functions/deny/digest");
     const f = await analyzeDeny(realDeny());
     const text = JSON.stringify(buildDenyDigest([{ finding: f, count: 2, firstSeen: "2026-11-20T10:00:00Z", owner: null }]).blocks);
     expect(text).to.match(/Review before granting\*: `ec2:GetPasswordData` is sensitive \(Read\): reads an instance's Windows administrator password\\n\*Suggested fix\*/);

@@ -79,12 +79,12 @@ describe("deny processor Lambda (from the plan's archive)", function () {
     expect(text).to.contain("was denied");
     expect(text.match(/was denied/g)).to.have.length(2); // one entry per distinct finding, the duplicate folded
     expect(rows.every((r) => r.notifiedHash?.S === r.suggestionHash.S)).to.equal(true);
-    // Issue 18: the archive's analysis marks GetPasswordData sensitive, keeps it and the session, and says so in Slack.
+    // The archive's analysis marks GetPasswordData sensitive, keeps it and the session, and says so in Slack.
     const pwd = rows.find((r) => r.action.S === "ec2:GetPasswordData");
     if (pwd) {
       expect(JSON.parse(pwd.sensitive.S!)).to.deep.equal({ level: "Read", reason: "reads an instance's Windows administrator password" });
-      // Only the fixed words: in the archive, denyDigest's `escape` helper is the JS global (percent-encodes, the
-      // TOOLCHAIN.md pitfall) until the Slack escaping layer replaces it.
+      // The archive's text, not the module's: a helper named like a JS global would be replaced by the global there
+      // (TOOLCHAIN.md, CallbackFunction and global names).
       expect(text).to.match(/Review before granting\*: `[^`]+` is sensitive \(Read\)/);
     }
     expect(rows.every((r) => typeof r.lastSessionName?.S === "string")).to.equal(true);

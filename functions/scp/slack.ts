@@ -5,7 +5,7 @@
  */
 import type { Register } from "../slack/app";
 import { isApprover } from "../sg/revert/handlers";
-import { slackPort } from "../sg/revert/adapters";
+import { slackPort } from "../slack/port";
 import { DETACH_ACTION } from "./watch";
 import { openWindow, windowFor, type ScpWatchSettings } from "./handlers";
 import type { WindowStore } from "./store";

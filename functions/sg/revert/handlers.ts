@@ -14,15 +14,10 @@ import { reviewMessage, notApproverText, type ReviewButtonValue } from "./messag
 import type { ReviewItem, ReviewStore } from "./state";
 import type { NoticeSender } from "../../slack/outboxAdapters";
 import { reviewNotice } from "../../slack/notices";
+import type { SlackPort } from "../../slack/port";
 
-export interface SlackPort {
-  /** A new message, or a reply in a thread (`thread_ts`), optionally also shown in the channel. */
-  post(channel: string, message: { text: string; blocks: object[]; thread_ts?: string; reply_broadcast?: boolean }): Promise<{ ts: string }>;
-  update(channel: string, ts: string, message: { text: string; blocks: object[] }): Promise<void>;
-  ephemeral(channel: string, user: string, text: string): Promise<void>;
-  /** Members of a Slack user group (usergroups.users.list). */
-  groupMembers(groupId: string): Promise<string[]>;
-}
+/** Slack as the handlers use it (functions/slack/port.ts). */
+export type { SlackPort } from "../../slack/port";
 
 export interface BotSettings {
   channel: string;
