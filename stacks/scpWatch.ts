@@ -1,6 +1,6 @@
 /** Wiring for the SCP rollout watch: the central bus's SCP/RCP denies and Organizations policy changes. */
 import type { StackConfig } from "./config";
-import type { AccountProviders } from "./providers";
+import { orgContext, type AccountProviders } from "./providers";
 import type { CentralEventBus } from "../components/centralEventBus";
 import { ScpWatch } from "../components/scpWatch";
 import { slackSecrets } from "./slackSecrets";
@@ -12,8 +12,7 @@ export function wireScpWatch(config: StackConfig, providers: AccountProviders, b
     "scp-watch",
     {
       bus,
-      region: config.homeRegion,
-      managementAccountId: config.accounts.management,
+      org: orgContext(config, providers),
       slackBotTokenSecretArn: slackSecrets(config, providers).botTokenArn,
       outbox: slackOutbox(config, providers, bus),
       settings: {
@@ -28,7 +27,6 @@ export function wireScpWatch(config: StackConfig, providers: AccountProviders, b
       },
       digestMinutes: c.digestMinutes,
       logRetentionDays: c.logRetentionDays,
-      providers: { management: providers.of("management") },
     },
     { provider: providers.of("security") },
   );

@@ -9,6 +9,9 @@
 import type { WebClient } from "@slack/web-api";
 import { slackClient } from "./client";
 
+/** The environment variable holding the bot token secret's ARN (never the token: it is read at run time). */
+export const SLACK_BOT_TOKEN_ENV = "SLACK_BOT_TOKEN_SECRET";
+
 export interface SlackPort {
   /** A new message, or a reply in a thread (`thread_ts`), optionally also shown in the channel. */
   post(channel: string, message: { text: string; blocks: object[]; thread_ts?: string; reply_broadcast?: boolean }): Promise<{ ts: string }>;
