@@ -5,15 +5,13 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { InlineFunction, type FunctionTransforms } from "./lambda";
-import type { CentralEventBus } from "./centralEventBus";
+import { InlineFunction } from "./lambda";
 import { readSecret, useKey } from "./iam";
-import type { OrgContext } from "./org";
 import { encryptedTable } from "./table";
-import { transformed, type Transform } from "./transform";
+import { transformed } from "./transform";
+import { functionTransforms, type FeatureTransforms, type ResponseFeatureArgs } from "./feature";
 import { denyPattern, roleChangePattern } from "../functions/patterns";
 import { DENY_ADVISOR_ENV, makeDenyProcessorHandler, makeRoleInventoryHandler } from "../functions/deny/handler";
-import type { SlackOutbox } from "./slackOutbox";
 import { onAsyncFailure } from "./asyncFailures";
 import { LIST_ACCOUNTS_STATEMENT } from "./accountDirectory";
 import { DECODE_SPOKE_ROLE_NAME } from "../functions/deny/decode";
@@ -22,15 +20,12 @@ import { DENY_ADVISOR_DEFAULTS } from "./defaults/denyAdvisor";
 
 export { DENY_ADVISOR_DEFAULTS };
 
-export interface DenyAdvisorArgs {
-  /** The central event bus: its deny stream (every region, read-only calls included), role changes, key, dead-letter queue. */
-  readonly bus: CentralEventBus;
-  /** The organization: its id scopes the decode spokes the processor may assume; the spokes go to its accounts. */
-  readonly org: OrgContext;
-  /** Digests go through the Slack outbox (posted once, paced; findings marked notified once posted). */
-  readonly outbox: SlackOutbox;
-  /** Secret (ARN) holding the Slack bot token: read at run time only to resolve email owner tags (users.lookupByEmail). */
-  readonly slackBotTokenSecretArn: pulumi.Input<string>;
+/**
+ * The bus brings denies (every region, read-only calls included) and IAM role changes; the organization's id scopes
+ * the decode spokes the processor may assume. Digests go through the outbox (findings marked notified once posted);
+ * the bot token is read only to resolve email owner tags (users.lookupByEmail).
+ */
+export interface DenyAdvisorArgs extends ResponseFeatureArgs {
   /** The Slack channel id the digests go to. @example "C0123456789" */
   readonly slackChannelId: string;
   /** Role tag naming its owner (a Slack user id is mentioned). @default "owner" */
@@ -50,11 +45,7 @@ export interface DenyAdvisorArgs {
     readonly externalId?: string;
   };
   /** Customize the children: both functions (and their roles and log groups), both tables, the queue's event source mapping, the decode spokes. */
-  readonly transform?: FunctionTransforms & {
-    /** The findings and role inventory tables (the callback's name argument tells them apart). */
-    readonly table?: Transform<aws.dynamodb.TableArgs>;
-    /** The processor's event source mapping on the deny queue. */
-    readonly eventSource?: Transform<aws.lambda.EventSourceMappingArgs>;
+  readonly transform?: Omit<FeatureTransforms, "rule" | "target"> & {
     /** The decode spokes' StackSet, instances and management account role. */
     readonly decodeSpokes?: DenyDecodeSpokesArgs["transform"];
   };
@@ -85,7 +76,7 @@ export class DenyAdvisor extends pulumi.ComponentResource {
     const d = DENY_ADVISOR_DEFAULTS;
     const logRetentionDays = args.logRetentionDays ?? d.logRetentionDays;
     const ownerTagKey = args.ownerTagKey ?? d.ownerTagKey;
-    const fnTransform: FunctionTransforms = { function: args.transform?.function, role: args.transform?.role, logGroup: args.transform?.logGroup };
+    const fnTransform = functionTransforms(args.transform);
     this.findingsTable = encryptedTable(`${name}-findings`, { keyArn: key.arn, ttlAttribute: "expiresAt", transform: args.transform?.table }, p);
     this.rolesTable = encryptedTable(`${name}-roles`, { keyArn: key.arn, hashKey: "roleArn", ttlAttribute: false, transform: args.transform?.table }, p);
     const busKey = useKey(key.arn, "BusKey");

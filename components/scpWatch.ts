@@ -8,13 +8,12 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { InlineFunction, type FunctionTransforms } from "./lambda";
-import type { CentralEventBus } from "./centralEventBus";
+import { InlineFunction } from "./lambda";
 import { policy, policyJson, readSecret, useKey, type Statement } from "./iam";
-import type { OrgContext } from "./org";
 import { encryptedTable } from "./table";
 import { scheduleFunction, type Schedule } from "./schedule";
 import { transformed, type Transform } from "./transform";
+import { functionTransforms, type FeatureTransforms, type ResponseFeatureArgs, type SlackApprovalSettings } from "./feature";
 import type { SlackFeature } from "./slackApp";
 import type { EventPattern } from "../functions/eventPattern";
 import { orgPolicyChangePattern, rcpDenyPattern, scpDenyPattern } from "../functions/patterns";
@@ -23,20 +22,13 @@ import { DETACH_ROLE_NAME } from "../functions/scp/adapters";
 import { SCP_METRIC_NAMESPACE } from "../functions/scp/watch";
 import { makeScpCounterHandler, makeScpDetachHandler, makeScpWindowsHandler, SCP_WATCH_ENV } from "../functions/scp/handler";
 import { onAsyncFailure } from "./asyncFailures";
-import type { SlackOutbox } from "./slackOutbox";
 import { LIST_ACCOUNTS_STATEMENT } from "./accountDirectory";
 import { SCP_WATCH_DEFAULTS } from "./defaults/scpWatch";
 
 export { SCP_WATCH_DEFAULTS };
 
-/** What the watch posts and who may roll a policy back. */
-export interface ScpWatchArgsSettings {
-  /** The Slack channel id windows, digests and alerts are posted in. @example "C0123456789" */
-  readonly channel: string;
-  /** Slack user ids who may detach a policy from the alert. */
-  readonly approverUserIds: readonly string[];
-  /** A Slack user group whose members may detach too. */
-  readonly approverUserGroupId?: string;
+/** Where windows, digests and alerts are posted, who may detach a policy from the alert, and the window settings. */
+export interface ScpWatchArgsSettings extends SlackApprovalSettings {
   /** Minutes a rollout window stays open after an Organizations policy change. @default 60 */
   readonly windowMinutes?: number;
   /** Denies caused by the policy within its window that raise the alert. @default 25 */
@@ -45,35 +37,21 @@ export interface ScpWatchArgsSettings {
   readonly rollback?: boolean;
   /** Actions that keep their own Action metric value each day; the rest count as "other". @default 20 */
   readonly topActions?: number;
-  /** Account id -> name in the messages, over the names Organizations lists. @default {} */
-  readonly accountNames?: Readonly<Record<string, string>>;
 }
 
-export interface ScpWatchArgs {
-  /** The central event bus: the SCP/RCP deny stream, Organizations policy changes, its key, dead-letter queue and alert topic. */
-  readonly bus: CentralEventBus;
-  /** The organization: the dashboard's region (home region) and the management account the detach role lives in. */
-  readonly org: OrgContext;
-  /** Secret (ARN) holding the Slack bot token, read at run time by the detach worker (it updates the alert). */
-  readonly slackBotTokenSecretArn: pulumi.Input<string>;
-  /** New messages (openings, alerts, digests) go through the Slack outbox; the window records their ts. */
-  readonly outbox: SlackOutbox;
+/**
+ * The bus brings SCP/RCP denies and Organizations policy changes; the dashboard is in the home region; the detach
+ * role lives in the management account; the bot token is read by the detach worker (it updates the alert).
+ */
+export interface ScpWatchArgs extends ResponseFeatureArgs {
   /** The channel, approvers, window and alert settings. */
   readonly settings: ScpWatchArgsSettings;
   /** Minutes between digests in an open window's thread. @default 10 */
   readonly digestMinutes?: number;
   /** Days the functions' logs and the raw deny log are kept. @default 30 */
   readonly logRetentionDays?: number;
-  /** Customize the children: every function (and its role and log group), the table, the digest schedule, the detach worker's pieces, the dashboard. */
-  readonly transform?: FunctionTransforms & {
-    /** The rollout windows table. */
-    readonly table?: Transform<aws.dynamodb.TableArgs>;
-    /** The digest schedule's rule. */
-    readonly rule?: Transform<aws.cloudwatch.EventRuleArgs>;
-    /** The digest schedule's target. */
-    readonly target?: Transform<aws.cloudwatch.EventTargetArgs>;
-    /** The detach worker's event source mapping on the table's stream. */
-    readonly eventSource?: Transform<aws.lambda.EventSourceMappingArgs>;
+  /** Customize the children: every function (and its role and log group), the windows table, the digest schedule, the detach worker's stream mapping and role, the dashboard. */
+  readonly transform?: FeatureTransforms & {
     /** The management account's detach role. */
     readonly detachRole?: Transform<aws.iam.RoleArgs>;
     /** The detach role's policy. */
@@ -138,7 +116,7 @@ export class ScpWatch extends pulumi.ComponentResource {
     const logRetentionDays = args.logRetentionDays ?? SCP_WATCH_DEFAULTS.logRetentionDays;
     const resolved = scpWatchSettings(args.settings);
     const settings = JSON.stringify(resolved);
-    const fnTransform: FunctionTransforms = { function: args.transform?.function, role: args.transform?.role, logGroup: args.transform?.logGroup };
+    const fnTransform = functionTransforms(args.transform);
     this.table = encryptedTable(`${name}-windows`, { keyArn: bus.key.arn, ttlAttribute: "purgeAt", stream: true, transform: args.transform?.table }, p);
     const tableEnv = { [SCP_WATCH_ENV.table]: this.table.name, [SCP_WATCH_ENV.settings]: settings };
     const tableKey = useKey(bus.key.arn, "TableKey");

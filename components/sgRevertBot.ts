@@ -7,20 +7,18 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { InlineFunction, type FunctionTransforms } from "./lambda";
-import type { CentralEventBus } from "./centralEventBus";
+import { InlineFunction } from "./lambda";
 import { readSecret, useKey, type Statement } from "./iam";
-import type { OrgContext } from "./org";
 import { encryptedTable } from "./table";
 import { scheduleFunction, type Schedule } from "./schedule";
 import { organizationRole, type OrgRole, type OrgRoleSpec } from "./orgRole";
 import { transformed, type Transform } from "./transform";
+import { functionTransforms, type FeatureTransforms, type ResponseFeatureArgs, type SlackApprovalSettings } from "./feature";
 import { securityGroupChangePattern } from "../functions/patterns";
 import type { BotSettings } from "../functions/sg/revert/handlers";
 import type { RiskLevel } from "../functions/sg/change";
 import { SPOKE_ROLE_NAME } from "../functions/sg/revert/adapters";
 import { makeSgDetectHandler, makeSgExpireHandler, makeSgWorkerHandler, SG_BOT_ENV } from "../functions/sg/handler";
-import type { SlackOutbox } from "./slackOutbox";
 import { onAsyncFailure } from "./asyncFailures";
 import type { SlackFeature } from "./slackApp";
 import { LIST_ACCOUNTS_STATEMENT } from "./accountDirectory";
@@ -28,14 +26,8 @@ import { SG_REVERT_BOT_DEFAULTS } from "./defaults/sgRevertBot";
 
 export { SG_REVERT_BOT_DEFAULTS };
 
-/** What the review messages say and who may decide them. */
-export interface SgRevertBotSettings {
-  /** The Slack channel id review messages are posted in. @example "C0123456789" */
-  readonly channel: string;
-  /** Slack user ids whose Approve / Deny counts. */
-  readonly approverUserIds: readonly string[];
-  /** A Slack user group whose members may decide too. */
-  readonly approverUserGroupId?: string;
+/** Where reviews are posted, who may decide them (Approve / Deny), and which changes are reviewed. */
+export interface SgRevertBotSettings extends SlackApprovalSettings {
   /** Changes below this risk are recorded, not posted. @default "medium" */
   readonly minRisk?: RiskLevel;
   /** Sources that never raise the risk (office, VPN egress). @default [] @example ["203.0.113.0/24"] */
@@ -44,19 +36,13 @@ export interface SgRevertBotSettings {
   readonly expireAfterMinutes?: number;
   /** World-open ingress to these ports is reverted at once, and still posted. @default [] (off) @example [22, 3389] */
   readonly autoRevertPorts?: readonly number[];
-  /** Account id -> name in the messages, over the names Organizations lists. @default {} */
-  readonly accountNames?: Readonly<Record<string, string>>;
 }
 
-export interface SgRevertBotArgs {
-  /** The central event bus: its security-group stream, its key (the review table's), dead-letter queue and alert topic. */
-  readonly bus: CentralEventBus;
-  /** The organization: spoke roles go to its member targets and its management account; the hub assumes only its spokes. */
-  readonly org: OrgContext;
-  /** Secret (ARN) holding the Slack bot token, read at run time to update review messages and list approver groups. */
-  readonly slackBotTokenSecretArn: pulumi.Input<string>;
-  /** New review messages go through the Slack outbox (posted once; the ts recorded on the review items). */
-  readonly outbox: SlackOutbox;
+/**
+ * Spoke roles go to the organization's member targets and its management account; the hub assumes only this
+ * organization's spokes. The bot token is read to update review messages and list approver groups.
+ */
+export interface SgRevertBotArgs extends ResponseFeatureArgs {
   /** The review channel, approvers and thresholds. */
   readonly settings: SgRevertBotSettings;
   /**
@@ -66,16 +52,8 @@ export interface SgRevertBotArgs {
   readonly externalId?: string;
   /** Days the functions' logs are kept. @default 90 */
   readonly logRetentionDays?: number;
-  /** Customize the children: every function (and its role and log group), the table, the schedule, the spokes. */
-  readonly transform?: FunctionTransforms & {
-    /** The review table. */
-    readonly table?: Transform<aws.dynamodb.TableArgs>;
-    /** The expiry schedule's rule. */
-    readonly rule?: Transform<aws.cloudwatch.EventRuleArgs>;
-    /** The expiry schedule's target. */
-    readonly target?: Transform<aws.cloudwatch.EventTargetArgs>;
-    /** The worker's event source mapping on the table's stream. */
-    readonly eventSource?: Transform<aws.lambda.EventSourceMappingArgs>;
+  /** Customize the children: every function (and its role and log group), the review table, the expiry schedule, the worker's stream mapping, the spokes. */
+  readonly transform?: FeatureTransforms & {
     /** The member accounts' spoke StackSet. */
     readonly stackSet?: Transform<aws.cloudformation.StackSetArgs>;
     /** Its stack instances. */
@@ -125,7 +103,7 @@ export class SgRevertBot extends pulumi.ComponentResource {
     const key = bus.key;
     const logRetentionDays = args.logRetentionDays ?? SG_REVERT_BOT_DEFAULTS.logRetentionDays;
     const externalId = args.externalId ?? `trailwatch-sg-revert-${org.organizationId}`;
-    const fnTransform: FunctionTransforms = { function: args.transform?.function, role: args.transform?.role, logGroup: args.transform?.logGroup };
+    const fnTransform = functionTransforms(args.transform);
     const settings = JSON.stringify(sgBotSettings(args.settings));
     this.table = encryptedTable(`${name}-reviews`, { keyArn: key.arn, ttlAttribute: "purgeAt", stream: true, transform: args.transform?.table }, p);
     const tableKey = useKey(key.arn, "TableKey");

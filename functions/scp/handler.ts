@@ -29,17 +29,27 @@ export const SCP_WATCH_ENV = {
   outboxQueue: OUTBOX_QUEUE_ENV,
 } as const;
 
+/** What the counter and windows functions build at cold start: the window store, the settings, the outbox, the directory. */
+function windowContext(env: NodeJS.ProcessEnv, handler: string, more: readonly string[]) {
+  const e = requireEnv(env, [SCP_WATCH_ENV.table, SCP_WATCH_ENV.settings, SCP_WATCH_ENV.outboxQueue, ...more], handler);
+  const table = e[SCP_WATCH_ENV.table];
+  const settings = jsonEnv<ScpWatchSettings>(e[SCP_WATCH_ENV.settings], SCP_WATCH_ENV.settings, handler);
+  return {
+    e,
+    store: dynamoWindowStore(new DynamoDBClient({}), table),
+    settings,
+    // Openings, alerts and digests go through the outbox, which records their ts on the window in this table.
+    posting: { outbox: sqsNoticeSender(new SQSClient({}), e[SCP_WATCH_ENV.outboxQueue]), table },
+    // Account names: config over Organizations, cached an hour per container.
+    directory: envAccountDirectory(settings.accountNames),
+  };
+}
+
 /** counter: one SCP/RCP deny -> EMF metric line, window counts, the threshold alert. */
 export function makeScpCounterHandler(env: NodeJS.ProcessEnv = process.env) {
-  const e = requireEnv(env, [SCP_WATCH_ENV.table, SCP_WATCH_ENV.settings, SCP_WATCH_ENV.alertTopic, SCP_WATCH_ENV.outboxQueue], "scp-watch counter");
-  const table = e[SCP_WATCH_ENV.table];
-  const store = dynamoWindowStore(new DynamoDBClient({}), table);
-  const settings = jsonEnv<ScpWatchSettings>(e[SCP_WATCH_ENV.settings], SCP_WATCH_ENV.settings, "scp-watch counter");
+  // The directory's one warning line is JSON on stdout like the rest (this function logs as Text).
+  const { e, store, settings, posting, directory } = windowContext(env, "scp-watch counter", [SCP_WATCH_ENV.alertTopic]);
   const notifier = snsNotifier(e[SCP_WATCH_ENV.alertTopic]);
-  const posting = { outbox: sqsNoticeSender(new SQSClient({}), e[SCP_WATCH_ENV.outboxQueue]), table };
-  // Account names: config over Organizations, cached an hour per container. The directory's one warning line is
-  // JSON on stdout like the rest (this function logs as Text).
-  const directory = envAccountDirectory(settings.accountNames);
   return async (event: { detail: any }) =>
     // EMF: one raw JSON line per deny on stdout (the function logs as Text so Lambda does not wrap it).
     countDeny(event.detail, { store, posting, notifier, settings: { ...settings, accountNames: await directory.names() }, now: new Date(), emit: (l) => process.stdout.write(JSON.stringify(l) + "\n") });
@@ -47,12 +57,7 @@ export function makeScpCounterHandler(env: NodeJS.ProcessEnv = process.env) {
 
 /** windows: Organizations policy changes open rollout windows; the schedule's ticks post digests and close windows. */
 export function makeScpWindowsHandler(env: NodeJS.ProcessEnv = process.env) {
-  const e = requireEnv(env, [SCP_WATCH_ENV.table, SCP_WATCH_ENV.settings, SCP_WATCH_ENV.outboxQueue], "scp-watch windows");
-  const table = e[SCP_WATCH_ENV.table];
-  const store = dynamoWindowStore(new DynamoDBClient({}), table);
-  const configured = jsonEnv<ScpWatchSettings>(e[SCP_WATCH_ENV.settings], SCP_WATCH_ENV.settings, "scp-watch windows");
-  const posting = { outbox: sqsNoticeSender(new SQSClient({}), e[SCP_WATCH_ENV.outboxQueue]), table };
-  const directory = envAccountDirectory(configured.accountNames);
+  const { store, settings: configured, posting, directory } = windowContext(env, "scp-watch windows", []);
   return async (event: { source?: string; detail?: any }) => {
     // MoveAccount reaches this function (it opens a window): the account list is listed afresh. Account
     // creation, closing and invitations reach none of these functions; the hour's TTL refreshes those.

@@ -29,26 +29,34 @@ export const SG_BOT_ENV = {
 
 type StreamEvent = { Records: { dynamodb?: { NewImage?: { pk?: { S?: string } } } }[] };
 
+/** What every SG bot function builds at cold start: the review store, the settings, the account directory. */
+function reviewContext(env: NodeJS.ProcessEnv, handler: string, more: readonly string[]) {
+  const e = requireEnv(env, [SG_BOT_ENV.reviewTable, SG_BOT_ENV.settings, ...more], handler);
+  const table = e[SG_BOT_ENV.reviewTable];
+  const settings = jsonEnv<BotSettings>(e[SG_BOT_ENV.settings], SG_BOT_ENV.settings, handler);
+  return {
+    e,
+    store: dynamoReviewStore(new DynamoDBClient({}), table),
+    settings,
+    // Review messages go through the outbox, which records each message's ts on the review items in this table.
+    posting: () => ({ outbox: sqsNoticeSender(new SQSClient({}), e[SG_BOT_ENV.outboxQueue]), table }),
+    // Account names: config (sgRevertBot over slack) over Organizations, cached an hour per container.
+    directory: envAccountDirectory(settings.accountNames),
+  };
+}
+
 /** detect: a security-group change from the central bus -> review items, and their message queued in the outbox. */
 export function makeSgDetectHandler(env: NodeJS.ProcessEnv = process.env) {
-  const e = requireEnv(env, [SG_BOT_ENV.reviewTable, SG_BOT_ENV.settings, SG_BOT_ENV.outboxQueue], "sg-bot detect");
-  const table = e[SG_BOT_ENV.reviewTable];
-  const store = dynamoReviewStore(new DynamoDBClient({}), table);
-  const settings = jsonEnv<BotSettings>(e[SG_BOT_ENV.settings], SG_BOT_ENV.settings, "sg-bot detect");
-  const posting = { outbox: sqsNoticeSender(new SQSClient({}), e[SG_BOT_ENV.outboxQueue]), table };
-  // Account names: config (sgRevertBot over slack) over Organizations, cached an hour per container.
-  const directory = envAccountDirectory(settings.accountNames);
+  const { store, settings, posting, directory } = reviewContext(env, "sg-bot detect", [SG_BOT_ENV.outboxQueue]);
+  const queue = posting();
   return async (event: { detail: any }) =>
-    detectChange(event.detail, { store, posting, settings: { ...settings, accountNames: await directory.names() }, now: new Date(), log: logJsonLine });
+    detectChange(event.detail, { store, posting: queue, settings: { ...settings, accountNames: await directory.names() }, now: new Date(), log: logJsonLine });
 }
 
 /** worker: reviews just DENIED (the table's stream) -> revoke the rules through the spoke role in their account. */
 export function makeSgWorkerHandler(env: NodeJS.ProcessEnv = process.env) {
-  const e = requireEnv(env, [SG_BOT_ENV.reviewTable, SG_BOT_ENV.settings, SG_BOT_ENV.spokeExternalId, SG_BOT_ENV.botToken], "sg-bot worker");
-  const store = dynamoReviewStore(new DynamoDBClient({}), e[SG_BOT_ENV.reviewTable]);
-  const settings = jsonEnv<BotSettings>(e[SG_BOT_ENV.settings], SG_BOT_ENV.settings, "sg-bot worker");
+  const { e, store, settings, directory } = reviewContext(env, "sg-bot worker", [SG_BOT_ENV.spokeExternalId, SG_BOT_ENV.botToken]);
   const ec2 = spokeEc2({ externalId: e[SG_BOT_ENV.spokeExternalId] });
-  const directory = envAccountDirectory(settings.accountNames);
   return async (event: StreamEvent) => {
     const ruleIds = event.Records.map((r) => r.dynamodb?.NewImage?.pk?.S).filter((id): id is string => !!id);
     const slack = await botSlackPort(e[SG_BOT_ENV.botToken]);
@@ -58,16 +66,12 @@ export function makeSgWorkerHandler(env: NodeJS.ProcessEnv = process.env) {
 
 /** expire (every few minutes): re-queue review messages never posted, expire undecided reviews past their time. */
 export function makeSgExpireHandler(env: NodeJS.ProcessEnv = process.env) {
-  const e = requireEnv(env, [SG_BOT_ENV.reviewTable, SG_BOT_ENV.settings, SG_BOT_ENV.botToken, SG_BOT_ENV.outboxQueue], "sg-bot expire");
-  const table = e[SG_BOT_ENV.reviewTable];
-  const store = dynamoReviewStore(new DynamoDBClient({}), table);
-  const configured = jsonEnv<BotSettings>(e[SG_BOT_ENV.settings], SG_BOT_ENV.settings, "sg-bot expire");
-  const posting = { outbox: sqsNoticeSender(new SQSClient({}), e[SG_BOT_ENV.outboxQueue]), table };
-  const directory = envAccountDirectory(configured.accountNames);
+  const { e, store, settings: configured, posting, directory } = reviewContext(env, "sg-bot expire", [SG_BOT_ENV.botToken, SG_BOT_ENV.outboxQueue]);
+  const queue = posting();
   return async () => {
     const now = new Date();
     const settings = { ...configured, accountNames: await directory.names() };
-    const requeued = await requeueUnposted({ store, posting, settings, now, log: logJsonLine });
+    const requeued = await requeueUnposted({ store, posting: queue, settings, now, log: logJsonLine });
     const slack = await botSlackPort(e[SG_BOT_ENV.botToken]);
     const expired = await expireReviews({ store, slack, settings, now, log: logJsonLine });
     return { expired, requeued };
