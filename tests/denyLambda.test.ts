@@ -126,7 +126,7 @@ describe("deny processor Lambda (from the plan's archive)", function () {
     const posts = slack.calls.slice(before).filter((c) => c.method === "chat.postMessage");
     expect(posts).to.have.length(1);
     // The tag is shown, not turned into a mention: prod's config lists no slack.mentionableIds, and whoever may tag a
-    // role must not choose whom the bot pings (issue 25; tests/slackHostile.test.ts covers an allow-listed owner).
+    // role must not choose whom the bot pings (tests/slackHostile.test.ts covers an allow-listed owner).
     expect(JSON.stringify(posts[0].args.blocks)).to.contain("owner U02ALICE001").and.not.contain("<@U02ALICE001>");
   });
 
