@@ -6,6 +6,7 @@ import type { CentralEventBus } from "../components/centralEventBus";
 import { DenyAdvisor } from "../components/denyAdvisor";
 import { slackOutbox } from "./slackOutbox";
 import { slackSecrets } from "./slackSecrets";
+import { messageAccountNames } from "./slackApproval";
 
 export function wireDenyAdvisor(config: StackConfig, providers: AccountProviders, bus: CentralEventBus): Outputs {
   const c = config.denyAdvisor;
@@ -20,7 +21,7 @@ export function wireDenyAdvisor(config: StackConfig, providers: AccountProviders
       ownerTagKey: c.ownerTagKey,
       batchWindowSeconds: c.batchWindowSeconds,
       logRetentionDays: c.logRetentionDays,
-      digest: { accountNames: { ...config.slack!.accountNames, ...config.sgRevertBot.accountNames }, mentionable: config.slack!.mentionableIds },
+      digest: { accountNames: messageAccountNames(config), mentionable: config.slack!.mentionableIds },
       decode: c.decode ? { externalId: c.decodeExternalId } : undefined,
     },
     { provider: providers.of("security") },

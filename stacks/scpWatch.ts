@@ -5,6 +5,7 @@ import type { CentralEventBus } from "../components/centralEventBus";
 import { ScpWatch } from "../components/scpWatch";
 import { slackSecrets } from "./slackSecrets";
 import { slackOutbox } from "./slackOutbox";
+import { slackApproval } from "./slackApproval";
 
 export function wireScpWatch(config: StackConfig, providers: AccountProviders, bus: CentralEventBus): ScpWatch {
   const c = config.scpWatch;
@@ -15,16 +16,7 @@ export function wireScpWatch(config: StackConfig, providers: AccountProviders, b
       org: orgContext(config, providers),
       slackBotTokenSecretArn: slackSecrets(config, providers).botTokenArn,
       outbox: slackOutbox(config, providers, bus),
-      settings: {
-        channel: config.slack!.channelId,
-        windowMinutes: c.windowMinutes,
-        threshold: c.threshold,
-        rollback: c.rollback,
-        topActions: c.topActions,
-        approverUserIds: config.slack!.approverUserIds,
-        approverUserGroupId: config.slack!.approverUserGroupId,
-        accountNames: { ...config.slack!.accountNames, ...config.sgRevertBot.accountNames },
-      },
+      settings: { ...slackApproval(config), windowMinutes: c.windowMinutes, threshold: c.threshold, rollback: c.rollback, topActions: c.topActions },
       digestMinutes: c.digestMinutes,
       logRetentionDays: c.logRetentionDays,
     },

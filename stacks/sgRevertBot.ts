@@ -5,6 +5,7 @@ import type { CentralEventBus } from "../components/centralEventBus";
 import { SgRevertBot } from "../components/sgRevertBot";
 import { slackSecrets } from "./slackSecrets";
 import { slackOutbox } from "./slackOutbox";
+import { slackApproval } from "./slackApproval";
 
 export function wireSgRevertBot(config: StackConfig, providers: AccountProviders, bus: CentralEventBus): SgRevertBot {
   const c = config.sgRevertBot;
@@ -15,16 +16,7 @@ export function wireSgRevertBot(config: StackConfig, providers: AccountProviders
       org: orgContext(config, providers),
       slackBotTokenSecretArn: slackSecrets(config, providers).botTokenArn,
       outbox: slackOutbox(config, providers, bus),
-      settings: {
-        channel: config.slack!.channelId,
-        minRisk: c.minRisk,
-        trustedCidrs: c.trustedCidrs,
-        expireAfterMinutes: c.expireAfterMinutes,
-        approverUserIds: config.slack!.approverUserIds,
-        approverUserGroupId: config.slack!.approverUserGroupId,
-        autoRevertPorts: c.autoRevertPorts,
-        accountNames: { ...config.slack!.accountNames, ...c.accountNames },
-      },
+      settings: { ...slackApproval(config), minRisk: c.minRisk, trustedCidrs: c.trustedCidrs, expireAfterMinutes: c.expireAfterMinutes, autoRevertPorts: c.autoRevertPorts },
       externalId: c.externalId,
       logRetentionDays: c.logRetentionDays,
     },
