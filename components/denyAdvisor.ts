@@ -35,7 +35,12 @@ export interface DenyAdvisorArgs extends ResponseFeatureArgs {
   /** Days the functions' logs are kept. @default 90 */
   readonly logRetentionDays?: number;
   /** What the digest shows: account names, and the Slack ids an owner tag may mention. @default {} */
-  readonly digest?: { readonly accountNames?: Readonly<Record<string, string>>; readonly mentionable?: readonly string[] };
+  readonly digest?: {
+    /** Account id -> name, over the names Organizations lists. */
+    readonly accountNames?: Readonly<Record<string, string>>;
+    /** Slack user (U…/W…) and user-group (S…) ids an owner tag may mention; any other tag value is shown as text. */
+    readonly mentionable?: readonly string[];
+  };
   /**
    * Decode EC2's encoded messages in the account that produced them, through a decode spoke role in every account
    * (components/denyDecodeSpokes.ts). Absent: findings stay undecoded.
