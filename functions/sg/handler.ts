@@ -36,19 +36,26 @@ function reviewContext(env: NodeJS.ProcessEnv, handler: string, more: readonly s
   const settings = jsonEnv<BotSettings>(e[SG_BOT_ENV.settings], SG_BOT_ENV.settings, handler);
   return {
     e,
+    table,
     store: dynamoReviewStore(new DynamoDBClient({}), table),
     settings,
-    // Review messages go through the outbox, which records each message's ts on the review items in this table.
-    posting: () => ({ outbox: sqsNoticeSender(new SQSClient({}), e[SG_BOT_ENV.outboxQueue]), table }),
     // Account names: config (sgRevertBot over slack) over Organizations, cached an hour per container.
     directory: envAccountDirectory(settings.accountNames),
   };
 }
 
+/**
+ * Review messages go through the outbox, which records each message's ts on the review items in `table`. (Only
+ * detect and expire post: the worker's archive does not carry the SQS client.)
+ */
+function reviewPosting(queueUrl: string, table: string) {
+  return { outbox: sqsNoticeSender(new SQSClient({}), queueUrl), table };
+}
+
 /** detect: a security-group change from the central bus -> review items, and their message queued in the outbox. */
 export function makeSgDetectHandler(env: NodeJS.ProcessEnv = process.env) {
-  const { store, settings, posting, directory } = reviewContext(env, "sg-bot detect", [SG_BOT_ENV.outboxQueue]);
-  const queue = posting();
+  const { e, table, store, settings, directory } = reviewContext(env, "sg-bot detect", [SG_BOT_ENV.outboxQueue]);
+  const queue = reviewPosting(e[SG_BOT_ENV.outboxQueue], table);
   return async (event: { detail: any }) =>
     detectChange(event.detail, { store, posting: queue, settings: { ...settings, accountNames: await directory.names() }, now: new Date(), log: logJsonLine });
 }
@@ -66,8 +73,8 @@ export function makeSgWorkerHandler(env: NodeJS.ProcessEnv = process.env) {
 
 /** expire (every few minutes): re-queue review messages never posted, expire undecided reviews past their time. */
 export function makeSgExpireHandler(env: NodeJS.ProcessEnv = process.env) {
-  const { e, store, settings: configured, posting, directory } = reviewContext(env, "sg-bot expire", [SG_BOT_ENV.botToken, SG_BOT_ENV.outboxQueue]);
-  const queue = posting();
+  const { e, table, store, settings: configured, directory } = reviewContext(env, "sg-bot expire", [SG_BOT_ENV.botToken, SG_BOT_ENV.outboxQueue]);
+  const queue = reviewPosting(e[SG_BOT_ENV.outboxQueue], table);
   return async () => {
     const now = new Date();
     const settings = { ...configured, accountNames: await directory.names() };
