@@ -44,6 +44,16 @@ export function slackPort(client: WebClient): SlackPort {
 }
 
 /**
+ * Whether `user` may take an approver's decision (a review's Approve / Deny, an SCP detach): one of the approver user
+ * ids, or a member of the approver user group (asked of Slack at the time of the click).
+ */
+export async function isApprover(user: string, approvers: { readonly approverUserIds: readonly string[]; readonly approverUserGroupId?: string }, slack: SlackPort): Promise<boolean> {
+  if (approvers.approverUserIds.includes(user)) return true;
+  if (!approvers.approverUserGroupId) return false;
+  return (await slack.groupMembers(approvers.approverUserGroupId)).includes(user);
+}
+
+/**
  * The bot's port, its token read from the secret `botTokenSecretId` (once per container). Handlers call it per
  * invocation, not at cold start: a secret without a value yet (Slack set up after the first deploy) fails the
  * invocation that needs Slack, and the next one reads it again.

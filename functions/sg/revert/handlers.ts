@@ -14,7 +14,7 @@ import { reviewMessage, notApproverText, type ReviewButtonValue } from "./messag
 import type { ReviewItem, ReviewStore } from "./state";
 import type { NoticeSender } from "../../slack/outboxAdapters";
 import { reviewNotice } from "../../slack/notices";
-import type { SlackPort } from "../../slack/port";
+import { isApprover, type SlackPort } from "../../slack/port";
 
 /** Slack as the handlers use it (functions/slack/port.ts). */
 export type { SlackPort } from "../../slack/port";
@@ -109,11 +109,8 @@ export async function detectChange(
   return { outcome: auto ? "auto-reverting" : "queued", ruleIds: created.map((i) => i.ruleId), risk: risk.level };
 }
 
-export async function isApprover(user: string, settings: BotSettings, slack: SlackPort): Promise<boolean> {
-  if (settings.approverUserIds.includes(user)) return true;
-  if (!settings.approverUserGroupId) return false;
-  return (await slack.groupMembers(settings.approverUserGroupId)).includes(user);
-}
+/** Who may decide (functions/slack/port.ts: shared with the SCP watch's detach button). */
+export { isApprover } from "../../slack/port";
 
 export type DecideOutcome = { outcome: "not-approver" | "decided" | "already-decided"; changed: string[] };
 
