@@ -8,35 +8,71 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { InlineFunction } from "./lambda";
-import type { CentralEventBus } from "./centralEventBus";
-import { policy, policyJson, type Statement } from "./iam";
+import { policy, policyJson, readSecret, useKey, type Statement } from "./iam";
+import { encryptedTable } from "./table";
+import { scheduleFunction, type Schedule } from "./schedule";
+import { transformed, type Transform } from "./transform";
+import { functionTransforms, type FeatureTransforms, type ResponseFeatureArgs, type SlackApprovalSettings } from "./feature";
 import type { SlackFeature } from "./slackApp";
 import { orgPolicyChangePattern, policyDenyPattern } from "../functions/patterns";
-import { dynamoWindowStore } from "../functions/scp/store";
-import { countDeny, detachRequested, onPolicyChange, tick, type ScpWatchSettings } from "../functions/scp/handlers";
-import { detachThroughRole, snsNotifier, DETACH_ROLE_NAME } from "../functions/scp/adapters";
+import type { ScpWatchSettings } from "../functions/scp/handlers";
+import { DETACH_ROLE_NAME } from "../functions/scp/adapters";
 import { SCP_METRIC_NAMESPACE } from "../functions/scp/watch";
-import { slackPort } from "../functions/sg/revert/adapters";
-import { slackClient } from "../functions/slack/client";
+import { makeScpCounterHandler, makeScpDetachHandler, makeScpWindowsHandler, SCP_WATCH_ENV } from "../functions/scp/handler";
 import { onAsyncFailure } from "./asyncFailures";
-import { envNoticeSender } from "../functions/slack/outboxAdapters";
-import type { SlackOutbox } from "./slackOutbox";
 import { LIST_ACCOUNTS_STATEMENT } from "./accountDirectory";
-import { changesAccountList, envAccountDirectory } from "../functions/accounts/directory";
+import { SCP_WATCH_DEFAULTS } from "./defaults/scpWatch";
 
-export interface ScpWatchArgs {
-  bus: CentralEventBus;
-  region: string;
-  managementAccountId: string;
-  slackBotTokenSecretArn: pulumi.Input<string>;
-  /** New messages (openings, alerts, digests) go through the Slack outbox; the window records their ts. */
-  outbox: SlackOutbox;
-  settings: ScpWatchSettings;
-  digestMinutes: number;
-  logRetentionDays: number;
-  providers: { management: aws.Provider };
+export { SCP_WATCH_DEFAULTS };
+
+/** Where windows, digests and alerts are posted, who may detach a policy from the alert, and the window settings. */
+export interface ScpWatchArgsSettings extends SlackApprovalSettings {
+  /** Minutes a rollout window stays open after an Organizations policy change. @default 60 */
+  readonly windowMinutes?: number;
+  /** Denies caused by the policy within its window that raise the alert. @default 25 */
+  readonly threshold?: number;
+  /** Offer approvers "Detach policy" in the alert (adds a management-account role that may only detach SCPs). @default false */
+  readonly rollback?: boolean;
+  /** Actions that keep their own Action metric value each day; the rest count as "other". @default 20 */
+  readonly topActions?: number;
+}
+
+/**
+ * The bus brings SCP/RCP denies and Organizations policy changes; the dashboard is in the home region; the detach
+ * role lives in the management account; the bot token is read by the detach worker (it updates the alert).
+ */
+export interface ScpWatchArgs extends ResponseFeatureArgs {
+  /** The channel, approvers, window and alert settings. */
+  readonly settings: ScpWatchArgsSettings;
+  /** Minutes between digests in an open window's thread. @default 10 */
+  readonly digestMinutes?: number;
+  /** Days the functions' logs and the raw deny log are kept. @default 30 */
+  readonly logRetentionDays?: number;
+  /** Customize the children: every function (and its role and log group), the windows table, the digest schedule, the detach worker's stream mapping and role, the dashboard. */
+  readonly transform?: FeatureTransforms & {
+    /** The management account's detach role. */
+    readonly detachRole?: Transform<aws.iam.RoleArgs>;
+    /** The detach role's policy. */
+    readonly detachPolicy?: Transform<aws.iam.RolePolicyArgs>;
+    /** The CloudWatch dashboard. */
+    readonly dashboard?: Transform<aws.cloudwatch.DashboardArgs>;
+  };
+}
+
+/** The settings the functions get (SCP_WATCH_ENV.settings), defaults applied, keys in a stable order. */
+export function scpWatchSettings(s: ScpWatchArgsSettings): ScpWatchSettings {
+  const d = SCP_WATCH_DEFAULTS;
+  return {
+    channel: s.channel,
+    windowMinutes: s.windowMinutes ?? d.windowMinutes,
+    threshold: s.threshold ?? d.threshold,
+    rollback: s.rollback ?? d.rollback,
+    topActions: s.topActions ?? d.topActions,
+    approverUserIds: [...s.approverUserIds],
+    approverUserGroupId: s.approverUserGroupId,
+    accountNames: { ...s.accountNames },
+  };
 }
 
 /** SCP and RCP denies in one pattern (the pattern registry's). */
@@ -54,59 +90,50 @@ export class ScpWatch extends pulumi.ComponentResource {
   readonly dashboard: aws.cloudwatch.Dashboard;
   readonly slackFeature: SlackFeature;
   readonly detachRoleArn?: pulumi.Output<string>;
+  /** The children a caller may need (the detach worker and its role only with rollback on). */
+  readonly nodes: {
+    readonly table: aws.dynamodb.Table;
+    readonly counter: InlineFunction;
+    readonly windows: InlineFunction;
+    readonly digestSchedule: Schedule;
+    readonly detach?: InlineFunction;
+    readonly detachRole?: aws.iam.Role;
+    readonly dashboard: aws.cloudwatch.Dashboard;
+  };
 
   constructor(name: string, args: ScpWatchArgs, opts?: pulumi.ComponentResourceOptions) {
     super("trailwatch:scp:ScpWatch", name, {}, opts);
     const p = { parent: this };
-    const { bus } = args;
+    const { bus, org } = args;
     const readAll = { state: "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS" as const };
-    this.table = new aws.dynamodb.Table(
-      `${name}-windows`,
-      {
-        billingMode: "PAY_PER_REQUEST",
-        hashKey: "pk",
-        attributes: [{ name: "pk", type: "S" }],
-        serverSideEncryption: { enabled: true, kmsKeyArn: bus.key.arn },
-        pointInTimeRecovery: { enabled: true },
-        ttl: { attributeName: "purgeAt", enabled: true },
-        streamEnabled: true,
-        streamViewType: "NEW_IMAGE",
-      },
-      p,
-    );
-    const env = { SCP_WATCH_TABLE: this.table.name, SCP_WATCH_SETTINGS: JSON.stringify(args.settings), SLACK_BOT_TOKEN_SECRET: args.slackBotTokenSecretArn };
-    const tableKey: Statement = { Sid: "TableKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: [bus.key.arn] };
-    const botToken: Statement = { Sid: "SlackBotToken", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [args.slackBotTokenSecretArn] };
+    const logRetentionDays = args.logRetentionDays ?? SCP_WATCH_DEFAULTS.logRetentionDays;
+    const resolved = scpWatchSettings(args.settings);
+    const settings = JSON.stringify(resolved);
+    const fnTransform = functionTransforms(args.transform);
+    this.table = encryptedTable(`${name}-windows`, { keyArn: bus.key.arn, ttlAttribute: "purgeAt", stream: true, transform: args.transform?.table }, p);
+    const tableEnv = { [SCP_WATCH_ENV.table]: this.table.name, [SCP_WATCH_ENV.settings]: settings };
+    const tableKey = useKey(bus.key.arn, "TableKey");
+    const windowsTable = (...actions: string[]): Statement => ({ Sid: "Windows", Effect: "Allow", Action: actions.map((a) => `dynamodb:${a}`), Resource: [this.table.arn] });
 
     // Raw denies for Logs Insights and Live Tail.
-    this.denyLog = bus.subscribe(`${name}-denies-log`, policyDenyPattern, { kind: "logGroup", retentionDays: args.logRetentionDays }, "SCP and RCP denies, raw", readAll).logGroup!;
+    this.denyLog = bus.subscribe(`${name}-denies-log`, policyDenyPattern, { kind: "logGroup", retentionDays: logRetentionDays }, "SCP and RCP denies, raw", readAll).logGroup!;
 
     const counter = new InlineFunction(
       `${name}-counter`,
       {
         description: "Counts SCP/RCP denies per policy, account and action; alerts rollout windows past their threshold",
         emitsMetrics: true,
-        logRetentionDays: args.logRetentionDays,
-        environment: { SCP_WATCH_TABLE: this.table.name, SCP_WATCH_SETTINGS: JSON.stringify(args.settings), ALERT_TOPIC_ARN: bus.alertTopic.arn, ...args.outbox.senderEnvironment() },
+        logRetentionDays,
+        environment: { ...tableEnv, [SCP_WATCH_ENV.alertTopic]: bus.alertTopic.arn, ...args.outbox.senderEnvironment() },
         statements: [
-          { Sid: "Windows", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:UpdateItem"], Resource: [this.table.arn] },
+          windowsTable("GetItem", "UpdateItem"),
           tableKey,
           { Sid: "AlertTopic", Effect: "Allow", Action: "sns:Publish", Resource: [bus.alertTopic.arn] },
           ...args.outbox.senderStatements(),
           LIST_ACCOUNTS_STATEMENT,
         ],
-        callbackFactory: () => {
-          const store = dynamoWindowStore(new DynamoDBClient({}), process.env.SCP_WATCH_TABLE!);
-          const settings = JSON.parse(process.env.SCP_WATCH_SETTINGS!);
-          const notifier = snsNotifier(process.env.ALERT_TOPIC_ARN!);
-          const posting = { outbox: envNoticeSender(), table: process.env.SCP_WATCH_TABLE! };
-          // Account names: config over Organizations, cached an hour per container. Text log format: the one
-          // warning line is JSON on stdout like the rest.
-          const directory = envAccountDirectory(settings.accountNames);
-          return async (event: { detail: any }) =>
-            // EMF: one raw JSON line per deny on stdout (the function logs as Text so Lambda does not wrap it).
-            countDeny(event.detail, { store, posting, notifier, settings: { ...settings, accountNames: await directory.names() }, now: new Date(), emit: (l) => process.stdout.write(JSON.stringify(l) + "\n") });
-        },
+        callbackFactory: () => makeScpCounterHandler(),
+        transform: fnTransform,
       },
       p,
     );
@@ -118,37 +145,25 @@ export class ScpWatch extends pulumi.ComponentResource {
       `${name}-windows`,
       {
         description: "Opens SCP rollout windows from Organizations policy changes; posts digests; closes windows",
-        logRetentionDays: args.logRetentionDays,
-        environment: { SCP_WATCH_TABLE: this.table.name, SCP_WATCH_SETTINGS: JSON.stringify(args.settings), ...args.outbox.senderEnvironment() },
-        statements: [
-          { Sid: "Windows", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Scan"], Resource: [this.table.arn] },
-          tableKey,
-          ...args.outbox.senderStatements(),
-          LIST_ACCOUNTS_STATEMENT,
-        ],
-        callbackFactory: () => {
-          const store = dynamoWindowStore(new DynamoDBClient({}), process.env.SCP_WATCH_TABLE!);
-          const configured = JSON.parse(process.env.SCP_WATCH_SETTINGS!);
-          const posting = { outbox: envNoticeSender(), table: process.env.SCP_WATCH_TABLE! };
-          const directory = envAccountDirectory(configured.accountNames);
-          return async (event: { source?: string; detail?: any }) => {
-            // MoveAccount reaches this function (it opens a window): the account list is listed afresh. Account
-            // creation, closing and invitations reach none of these functions; the hour's TTL refreshes those.
-            if (changesAccountList(event)) directory.invalidate();
-            const deps = { store, posting, settings: { ...configured, accountNames: await directory.names() }, now: new Date() };
-            return event.source === "aws.events" ? tick(deps) : onPolicyChange(event.detail, deps);
-          };
-        },
+        logRetentionDays,
+        environment: { ...tableEnv, ...args.outbox.senderEnvironment() },
+        statements: [windowsTable("GetItem", "PutItem", "UpdateItem", "Scan"), tableKey, ...args.outbox.senderStatements(), LIST_ACCOUNTS_STATEMENT],
+        callbackFactory: () => makeScpWindowsHandler(),
+        transform: fnTransform,
       },
       p,
     );
     // Organizations events exist only in us-east-1; forwarders send them to the central bus.
     bus.subscribe(`${name}-policy-changes`, orgPolicyChangePattern, { kind: "lambda", function: windows.function }, "Organizations policy changes open rollout windows");
-    const digest = new aws.cloudwatch.EventRule(`${name}-digest`, { scheduleExpression: `rate(${args.digestMinutes} minutes)`, description: "trailwatch: SCP rollout digests" }, p);
-    new aws.lambda.Permission(`${name}-digest-invoke`, { action: "lambda:InvokeFunction", function: windows.function.name, principal: "events.amazonaws.com", sourceArn: digest.arn }, p);
-    new aws.cloudwatch.EventTarget(
-      `${name}-digest-target`,
-      { rule: digest.name, arn: windows.function.arn, deadLetterConfig: { arn: bus.deliveryDeadLetter.arn }, retryPolicy: { maximumEventAgeInSeconds: 300, maximumRetryAttempts: 2 } },
+    const digestSchedule = scheduleFunction(
+      `${name}-digest`,
+      {
+        function: windows.function,
+        expression: `rate(${args.digestMinutes ?? SCP_WATCH_DEFAULTS.digestMinutes} minutes)`,
+        description: "trailwatch: SCP rollout digests",
+        deadLetterArn: bus.deliveryDeadLetter.arn,
+        transform: { rule: args.transform?.rule, target: args.transform?.target },
+      },
       p,
     );
     onAsyncFailure(`${name}-windows`, windows, failures, this);
@@ -157,86 +172,100 @@ export class ScpWatch extends pulumi.ComponentResource {
     args.outbox.recordPostsIn(`${name}-windows`, this.table, bus.key);
     this.slackFeature = {
       // /trailwatch-watch opens windows from the Slack app: its opening message goes through the outbox too.
-      environment: { SCP_WATCH_TABLE: this.table.name, SCP_WATCH_SETTINGS: JSON.stringify(args.settings), ...args.outbox.senderEnvironment() },
+      environment: { ...tableEnv, ...args.outbox.senderEnvironment() },
       statements: [
-        { Sid: "ScpWindows", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], Resource: [this.table.arn] },
+        { ...windowsTable("GetItem", "PutItem", "UpdateItem"), Sid: "ScpWindows" },
         { ...tableKey, Sid: "ScpTableKey" },
         ...args.outbox.senderStatements().map((st) => ({ ...st, Sid: `Scp${st.Sid}` })),
       ],
     };
 
-    if (args.settings.rollback) {
-      const mgmtProvider = args.providers.management;
-      const worker = new InlineFunction(
+    let detach: InlineFunction | undefined;
+    let detachRole: aws.iam.Role | undefined;
+    if (resolved.rollback) {
+      const mgmt = { parent: this, provider: org.provider("management") };
+      // Named role, so its ARN is known before it exists (its trust policy names the worker's role).
+      const detachRoleArn = `arn:aws:iam::${org.accounts.management}:role/${DETACH_ROLE_NAME}`;
+      detach = new InlineFunction(
         `${name}-detach`,
         {
           description: "Detaches an SCP an approver rolled back, through the management account's detach role",
-          logRetentionDays: args.logRetentionDays,
-          // Named role, so its ARN is known before it exists (its trust policy names this function's role).
-          environment: { ...env, DETACH_ROLE_ARN: `arn:aws:iam::${args.managementAccountId}:role/${DETACH_ROLE_NAME}` },
+          logRetentionDays,
+          environment: { ...tableEnv, [SCP_WATCH_ENV.botToken]: args.slackBotTokenSecretArn, [SCP_WATCH_ENV.detachRole]: detachRoleArn },
           statements: [
-            { Sid: "Windows", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:UpdateItem"], Resource: [this.table.arn] },
+            windowsTable("GetItem", "UpdateItem"),
             { Sid: "WindowStream", Effect: "Allow", Action: ["dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:DescribeStream", "dynamodb:ListStreams"], Resource: [this.table.streamArn] },
             tableKey,
-            botToken,
-            { Sid: "AssumeDetachRole", Effect: "Allow", Action: "sts:AssumeRole", Resource: `arn:aws:iam::${args.managementAccountId}:role/${DETACH_ROLE_NAME}` },
+            readSecret(args.slackBotTokenSecretArn, "SlackBotToken"),
+            { Sid: "AssumeDetachRole", Effect: "Allow", Action: "sts:AssumeRole", Resource: detachRoleArn },
           ],
-          callbackFactory: () => {
-            const store = dynamoWindowStore(new DynamoDBClient({}), process.env.SCP_WATCH_TABLE!);
-            return async (event: { Records: { dynamodb?: { NewImage?: { pk?: { S?: string } } } }[] }) => {
-              const policyIds = event.Records.map((r) => r.dynamodb?.NewImage?.pk?.S?.replace(/^window#/, "")).filter((x): x is string => !!x);
-              const slack = slackPort(await slackClient(process.env.SLACK_BOT_TOKEN_SECRET!));
-              return detachRequested(policyIds, { store, slack, org: detachThroughRole({ roleArn: process.env.DETACH_ROLE_ARN! }), log: (l) => console.log(JSON.stringify(l)) });
-            };
-          },
+          callbackFactory: () => makeScpDetachHandler(),
+          transform: fnTransform,
         },
         p,
       );
-      const role = new aws.iam.Role(
-        `${name}-mgmt-detach`,
-        {
-          name: DETACH_ROLE_NAME,
-          description: "trailwatch: detach an SCP an approver rolled back from Slack",
-          maxSessionDuration: 3600,
-          assumeRolePolicy: policyJson(policy({ Sid: "DetachWorkerOnly", Effect: "Allow", Principal: { AWS: worker.role.arn }, Action: "sts:AssumeRole" })),
-        },
-        { parent: this, provider: mgmtProvider },
+      detachRole = new aws.iam.Role(
+        ...transformed(
+          args.transform?.detachRole,
+          `${name}-mgmt-detach`,
+          {
+            name: DETACH_ROLE_NAME,
+            description: "trailwatch: detach an SCP an approver rolled back from Slack",
+            maxSessionDuration: 3600,
+            assumeRolePolicy: policyJson(policy({ Sid: "DetachWorkerOnly", Effect: "Allow", Principal: { AWS: detach.role.arn }, Action: "sts:AssumeRole" })),
+          },
+          mgmt,
+        ),
       );
       // The condition key limits the role to service control policies: tag, backup or AI policies cannot be detached.
       // https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsorganizations.html
       new aws.iam.RolePolicy(
-        `${name}-mgmt-detach`,
-        {
-          role: role.id,
-          policy: policyJson(
-            policy(
-              { Sid: "DetachScpsOnly", Effect: "Allow", Action: "organizations:DetachPolicy", Resource: "*", Condition: { StringEquals: { "organizations:PolicyType": "SERVICE_CONTROL_POLICY" } } },
-              // Never FullAWSAccess: detaching it from an OU or account leaves it with no allow at all (everything denied).
-              // The AWS managed policy's ARN is `arn:aws:organizations::aws:policy/service_control_policy/p-FullAWSAccess`.
-              // https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_strategies.html
-              { Sid: "NeverFullAWSAccess", Effect: "Deny", Action: "organizations:DetachPolicy", Resource: FULL_AWS_ACCESS_ARNS },
+        ...transformed(
+          args.transform?.detachPolicy,
+          `${name}-mgmt-detach`,
+          {
+            role: detachRole.id,
+            policy: policyJson(
+              policy(
+                { Sid: "DetachScpsOnly", Effect: "Allow", Action: "organizations:DetachPolicy", Resource: "*", Condition: { StringEquals: { "organizations:PolicyType": "SERVICE_CONTROL_POLICY" } } },
+                // Never FullAWSAccess: detaching it from an OU or account leaves it with no allow at all (everything denied).
+                // The AWS managed policy's ARN is `arn:aws:organizations::aws:policy/service_control_policy/p-FullAWSAccess`.
+                // https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_strategies.html
+                { Sid: "NeverFullAWSAccess", Effect: "Deny", Action: "organizations:DetachPolicy", Resource: FULL_AWS_ACCESS_ARNS },
+              ),
             ),
-          ),
-        },
-        { parent: this, provider: mgmtProvider },
+          },
+          mgmt,
+        ),
       );
-      this.detachRoleArn = role.arn;
+      this.detachRoleArn = detachRole.arn;
       new aws.lambda.EventSourceMapping(
-        `${name}-detach-source`,
-        {
-          eventSourceArn: this.table.streamArn,
-          functionName: worker.function.name,
-          startingPosition: "LATEST",
-          batchSize: 5,
-          maximumRetryAttempts: 3,
-          bisectBatchOnFunctionError: true,
-          filterCriteria: { filters: [{ pattern: JSON.stringify({ dynamodb: { NewImage: { detachStatus: { S: ["REQUESTED"] } } } }) }] },
-        },
-        p,
+        ...transformed(
+          args.transform?.eventSource,
+          `${name}-detach-source`,
+          {
+            eventSourceArn: this.table.streamArn,
+            functionName: detach.function.name,
+            startingPosition: "LATEST",
+            batchSize: 5,
+            maximumRetryAttempts: 3,
+            bisectBatchOnFunctionError: true,
+            filterCriteria: { filters: [{ pattern: JSON.stringify({ dynamodb: { NewImage: { detachStatus: { S: ["REQUESTED"] } } } }) }] },
+          },
+          p,
+        ),
       );
     }
 
-    this.dashboard = new aws.cloudwatch.Dashboard(`${name}-dashboard`, { dashboardName: `trailwatch-${pulumi.getStack()}-scp-watch`, dashboardBody: this.denyLog.name.apply((g) => JSON.stringify(dashboardBody(args.region, g))) }, p);
+    this.dashboard = new aws.cloudwatch.Dashboard(
+      ...transformed(
+        args.transform?.dashboard,
+        `${name}-dashboard`,
+        { dashboardName: `trailwatch-${pulumi.getStack()}-scp-watch`, dashboardBody: this.denyLog.name.apply((g) => JSON.stringify(dashboardBody(org.homeRegion, g))) },
+        p,
+      ),
+    );
+    this.nodes = { table: this.table, counter, windows, digestSchedule, detach, detachRole, dashboard: this.dashboard };
     this.registerOutputs({ table: this.table.name, denyLog: this.denyLog.name, dashboard: this.dashboard.dashboardName });
   }
 }

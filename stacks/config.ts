@@ -14,6 +14,9 @@ import { EVENT_PATTERN_MAX_CHARS } from "../functions/eventPattern";
 import { writeCallsPattern } from "../functions/patterns";
 import { CENTRAL_EVENT_BUS_DEFAULTS, CONFIG_AGGREGATION_DEFAULTS, GUARD_DUTY_DEFAULTS, ORG_TRAIL_DEFAULTS, STACK_SET_DEFAULTS, FINDINGS_ROUTER_DEFAULTS } from "../components/defaults";
 import type { DeployedCoverage } from "../functions/coverage";
+import { DENY_ADVISOR_DEFAULTS } from "../components/defaults/denyAdvisor";
+import { SG_REVERT_BOT_DEFAULTS } from "../components/defaults/sgRevertBot";
+import { SCP_WATCH_DEFAULTS } from "../components/defaults/scpWatch";
 
 export const NAMESPACE = "trailwatch";
 
@@ -176,12 +179,12 @@ const alerts = z
 const denyAdvisor = z
   .object({
     /** Role tag whose value names the role's owner in the digest (a Slack user id is mentioned). */
-    ownerTagKey: z.string().regex(/^[\w.:\/=+@ -]{1,128}$/, "an IAM tag key").default("owner"),
+    ownerTagKey: z.string().regex(/^[\w.:\/=+@ -]{1,128}$/, "an IAM tag key").default(DENY_ADVISOR_DEFAULTS.ownerTagKey),
     /** Seconds SQS gathers denies before one digest is posted. */
-    batchWindowSeconds: z.number().int().min(0).max(300).default(60),
-    logRetentionDays: logRetention.default(90),
+    batchWindowSeconds: z.number().int().min(0).max(300).default(DENY_ADVISOR_DEFAULTS.batchWindowSeconds),
+    logRetentionDays: logRetention.default(DENY_ADVISOR_DEFAULTS.logRetentionDays),
     /** Decode EC2's encoded messages in the producing account through a decode spoke role in every account. */
-    decode: z.boolean().default(true),
+    decode: z.boolean().default(DENY_ADVISOR_DEFAULTS.decode),
     /** The decode spokes' ExternalId (not a secret: it guards against the confused deputy). Default: per organization. */
     decodeExternalId: z.string().regex(/^[\w+=,.@:\/-]{2,1224}$/, "an sts:ExternalId (2-1224 characters: letters, digits, +=,.@:/-)").optional(),
   })
@@ -424,34 +427,34 @@ const cidr = z.string().regex(/^([0-9]{1,3}(\.[0-9]{1,3}){3}\/\d{1,2}|[0-9a-fA-F
 const sgRevertBot = z
   .object({
     /** Changes below this risk are recorded, not posted. */
-    minRisk: z.enum(["low", "medium", "high", "critical"]).default("medium"),
+    minRisk: z.enum(["low", "medium", "high", "critical"]).default(SG_REVERT_BOT_DEFAULTS.minRisk),
     /** Sources that never raise the risk (office, VPN egress). */
-    trustedCidrs: uniqueList(cidr, "CIDR").default([]),
+    trustedCidrs: uniqueList(cidr, "CIDR").default([...SG_REVERT_BOT_DEFAULTS.trustedCidrs]),
     /** Undecided reviews expire (the rules stay) after this many minutes. */
-    expireAfterMinutes: z.number().int().min(5).max(10080).default(1440),
+    expireAfterMinutes: z.number().int().min(5).max(10080).default(SG_REVERT_BOT_DEFAULTS.expireAfterMinutes),
     /** World-open ingress to these ports is reverted at once, still posted; empty = off. */
-    autoRevertPorts: z.array(z.number().int().min(0).max(65535)).default([]),
+    autoRevertPorts: z.array(z.number().int().min(0).max(65535)).default([...SG_REVERT_BOT_DEFAULTS.autoRevertPorts]),
     /** The ExternalId the hub presents to spoke roles; unset = derived from the organization id. */
     externalId: z.string().regex(/^[\w+=,.@:\/-]{2,1224}$/, "an STS ExternalId (2-1224 of letters, digits and +=,.@:/-)").optional(),
     /** Account names shown in messages. */
     accountNames: z.record(accountId, z.string().min(1).max(64)).default({}),
-    logRetentionDays: logRetention.default(90),
+    logRetentionDays: logRetention.default(SG_REVERT_BOT_DEFAULTS.logRetentionDays),
   })
   .strict();
 
 const scpWatch = z
   .object({
     /** Minutes a rollout window stays open after an Organizations policy change. */
-    windowMinutes: z.number().int().min(5).max(1440).default(60),
+    windowMinutes: z.number().int().min(5).max(1440).default(SCP_WATCH_DEFAULTS.windowMinutes),
     /** Minutes between digests in an open window's thread. */
-    digestMinutes: z.number().int().min(1).max(60).default(10),
+    digestMinutes: z.number().int().min(1).max(60).default(SCP_WATCH_DEFAULTS.digestMinutes),
     /** Denies caused by the policy within its window that raise the alert. */
-    threshold: z.number().int().min(1).default(25),
+    threshold: z.number().int().min(1).default(SCP_WATCH_DEFAULTS.threshold),
     /** Offer approvers "Detach policy" in the alert (a management-account role that may only detach SCPs). */
-    rollback: z.boolean().default(false),
+    rollback: z.boolean().default(SCP_WATCH_DEFAULTS.rollback),
     /** Actions that keep their own Action metric value each day; the rest count as "other". */
-    topActions: z.number().int().min(1).max(100).default(20),
-    logRetentionDays: logRetention.default(30),
+    topActions: z.number().int().min(1).max(100).default(SCP_WATCH_DEFAULTS.topActions),
+    logRetentionDays: logRetention.default(SCP_WATCH_DEFAULTS.logRetentionDays),
   })
   .strict();
 

@@ -1,10 +1,11 @@
 /** Wiring for the SCP rollout watch: the central bus's SCP/RCP denies and Organizations policy changes. */
 import type { StackConfig } from "./config";
-import type { AccountProviders } from "./providers";
+import { orgContext, type AccountProviders } from "./providers";
 import type { CentralEventBus } from "../components/centralEventBus";
 import { ScpWatch } from "../components/scpWatch";
 import { slackSecrets } from "./slackSecrets";
 import { slackOutbox } from "./slackOutbox";
+import { slackApproval } from "./slackApproval";
 
 export function wireScpWatch(config: StackConfig, providers: AccountProviders, bus: CentralEventBus): ScpWatch {
   const c = config.scpWatch;
@@ -12,23 +13,12 @@ export function wireScpWatch(config: StackConfig, providers: AccountProviders, b
     "scp-watch",
     {
       bus,
-      region: config.homeRegion,
-      managementAccountId: config.accounts.management,
+      org: orgContext(config, providers),
       slackBotTokenSecretArn: slackSecrets(config, providers).botTokenArn,
       outbox: slackOutbox(config, providers, bus),
-      settings: {
-        channel: config.slack!.channelId,
-        windowMinutes: c.windowMinutes,
-        threshold: c.threshold,
-        rollback: c.rollback,
-        topActions: c.topActions,
-        approverUserIds: config.slack!.approverUserIds,
-        approverUserGroupId: config.slack!.approverUserGroupId,
-        accountNames: { ...config.slack!.accountNames, ...config.sgRevertBot.accountNames },
-      },
+      settings: { ...slackApproval(config), windowMinutes: c.windowMinutes, threshold: c.threshold, rollback: c.rollback, topActions: c.topActions },
       digestMinutes: c.digestMinutes,
       logRetentionDays: c.logRetentionDays,
-      providers: { management: providers.of("management") },
     },
     { provider: providers.of("security") },
   );

@@ -53,7 +53,7 @@ describe("DenyAdvisor in the prod plan", function () {
     expect(Object.keys(grants).sort()).to.deep.equal(["AccountNames", "AssumeDecodeSpokes", "BusKey", "Findings", "OwnLogsOnly", "ReceiveDenies", "RoleOwners", "SlackOutbox", "SlackOutboxKey", "SlackToken"]);
     // Account names for the digest: ListAccounts is wildcard-only (tests/accountDirectoryPlan.test.ts), the one "*".
     expect(grants.AccountNames).to.deep.equal({ actions: "organizations:ListAccounts", resources: "*" });
-    // Issue 18: the decode spoke in any account, of this organization only (denyDecode.test.ts checks the spokes).
+    // The decode spoke in any account, of this organization only (denyDecode.test.ts checks the spokes).
     expect(doc.Statement.find((s: any) => s.Sid === "AssumeDecodeSpokes").Condition).to.deep.equal({ StringEquals: { "aws:ResourceOrgID": "o-7k2mq9x4ab" } });
     expect(grants.Findings.actions).to.deep.equal(["dynamodb:UpdateItem"]);
     expect(grants.RoleOwners.actions).to.deep.equal(["dynamodb:GetItem"]);

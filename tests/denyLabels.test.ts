@@ -1,5 +1,5 @@
 /**
- * The labeled corpus (issue 18, item 8): `npm run replay -- --json` on the shipped samples, scored against
+ * The labeled corpus: `npm run replay -- --json` on the shipped samples, scored against
  * samples/cloudtrail/deny-labels.tsv, one expected finding per deny (cause, explicit, action, resource, suggestion
  * or not, sensitive or not). The score must be 100%: a deny without a label, a label without a deny, or any field
  * that differs fails, and the failure lists every miss.

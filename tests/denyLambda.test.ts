@@ -79,12 +79,12 @@ describe("deny processor Lambda (from the plan's archive)", function () {
     expect(text).to.contain("was denied");
     expect(text.match(/was denied/g)).to.have.length(2); // one entry per distinct finding, the duplicate folded
     expect(rows.every((r) => r.notifiedHash?.S === r.suggestionHash.S)).to.equal(true);
-    // Issue 18: the archive's analysis marks GetPasswordData sensitive, keeps it and the session, and says so in Slack.
+    // The archive's analysis marks GetPasswordData sensitive, keeps it and the session, and says so in Slack.
     const pwd = rows.find((r) => r.action.S === "ec2:GetPasswordData");
     if (pwd) {
       expect(JSON.parse(pwd.sensitive.S!)).to.deep.equal({ level: "Read", reason: "reads an instance's Windows administrator password" });
-      // Only the fixed words: in the archive, denyDigest's `escape` helper is the JS global (percent-encodes, the
-      // TOOLCHAIN.md pitfall) until the Slack escaping layer replaces it.
+      // The archive's text, not the module's: a helper named like a JS global would be replaced by the global there
+      // (TOOLCHAIN.md, CallbackFunction and global names).
       expect(text).to.match(/Review before granting\*: `[^`]+` is sensitive \(Read\)/);
     }
     expect(rows.every((r) => typeof r.lastSessionName?.S === "string")).to.equal(true);
@@ -126,7 +126,7 @@ describe("deny processor Lambda (from the plan's archive)", function () {
     const posts = slack.calls.slice(before).filter((c) => c.method === "chat.postMessage");
     expect(posts).to.have.length(1);
     // The tag is shown, not turned into a mention: prod's config lists no slack.mentionableIds, and whoever may tag a
-    // role must not choose whom the bot pings (issue 25; tests/slackHostile.test.ts covers an allow-listed owner).
+    // role must not choose whom the bot pings (tests/slackHostile.test.ts covers an allow-listed owner).
     expect(JSON.stringify(posts[0].args.blocks)).to.contain("owner U02ALICE001").and.not.contain("<@U02ALICE001>");
   });
 

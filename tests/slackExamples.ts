@@ -3,7 +3,7 @@
  * page shows what escaping looks like). tests/slackExamples.test.ts checks docs/slack-messages.md is this output;
  * `UPDATE_SLACK_DOCS=1 npx mocha tests/slackExamples.test.ts` rewrites it.
  */
-import { buildDenyDigest } from "../functions/slack/denyDigest";
+import { buildDenyDigest } from "../functions/deny/digest";
 import { slackDigest } from "../functions/changeFeed/formats";
 import { toChangeRecord } from "../functions/changeFeed/normalize";
 import { reviewMessage } from "../functions/sg/revert/messages";

@@ -1,5 +1,5 @@
 /**
- * One deny record -> the `deny` finding DESIGN.md fixes: cause, explicit, the IAM action as the Service
+ * One deny record -> the `deny` finding (`npm run replay -- --json`'s `deny` line): cause, explicit, the IAM action as the Service
  * Authorization Reference spells it, the resource, and a least-privilege suggestion only where an identity-based
  * Allow can fix the deny; otherwise `whyNot` says what would.
  */
@@ -29,7 +29,7 @@ export interface DenyFinding {
   explicit: boolean | null;
   policyArn: string | null;
   suggestion: PolicyDocument | null;
-  // Extensions of the DESIGN.md line (added fields only; the fixed ones keep their meaning).
+  // Extensions of the `deny` line (added fields only; the fixed ones keep their meaning).
   /** Why no identity-based Allow is suggested, and what would fix the deny instead. */
   whyNot: string | null;
   /** The action the event or message named when it is not in the Service Authorization Reference. */

@@ -9,8 +9,8 @@ import { checkRecord, type CloudTrailRecord, type FieldProblem } from "../cloudt
 import { boundedJson } from "../bounded";
 import { analyzeDeny, isDenyRecord } from "./analyze";
 import { findingKey, type DenyStore, type StoredFinding } from "./store";
-import type { DigestEntry, DigestOptions, SlackMessage } from "../slack/denyDigest";
-import { buildDenyDigest } from "../slack/denyDigest";
+import type { DigestEntry, DigestOptions, SlackMessage } from "./digest";
+import { buildDenyDigest } from "./digest";
 import { readDecodedMessage, type Decoder } from "./decode";
 
 export interface SqsRecord {

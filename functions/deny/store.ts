@@ -8,7 +8,7 @@ import { DynamoDBClient, UpdateItemCommand, type AttributeValue } from "@aws-sdk
 import { createHash } from "crypto";
 import { boundedKey, boundedText } from "../boundedKey";
 
-/** The fields of a deny finding the store keeps (DESIGN.md's `deny` line, plus the reason a fix is not an Allow). */
+/** The fields of a deny finding the store keeps (the `deny` line's fields, plus the reason a fix is not an Allow). */
 export interface StoredFinding {
   principalArn: string | null;
   action: string | null;
@@ -22,7 +22,7 @@ export interface StoredFinding {
   permissionSet?: string | null;
   eventId?: string | null;
   eventTime?: string | null;
-  /** Added for issue 18: the action needs review before anyone grants it (functions/deny/sensitive.ts). */
+  /** The action needs review before anyone grants it (functions/deny/sensitive.ts). */
   sensitive?: { level: string; reason: string } | null;
   /** Who, inside the principal (the latest occurrence's session). */
   sessionName?: string | null;

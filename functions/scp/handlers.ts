@@ -4,7 +4,7 @@
  * approver asked to roll back.
  */
 import type { CloudTrailRecord } from "../cloudtrail";
-import type { SlackPort } from "../sg/revert/handlers";
+import type { SlackPort } from "../slack/port";
 import { accountWindowId, alertMessage, boundedAction, digestMessage, metricLine, openingMessage, policyChangeOf, policyDenyOf, type PolicyChange, type RolloutWindow } from "./watch";
 import type { WindowStore } from "./store";
 import { fitMessage, mrkdwnText, slackDate, userMention } from "../slack/text";

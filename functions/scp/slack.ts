@@ -4,8 +4,7 @@
  * worker does the rest. https://api.slack.com/interactivity/slash-commands
  */
 import type { Register } from "../slack/app";
-import { isApprover } from "../sg/revert/handlers";
-import { slackPort } from "../sg/revert/adapters";
+import { isApprover, slackPort } from "../slack/port";
 import { DETACH_ACTION } from "./watch";
 import { openWindow, windowFor, type ScpWatchSettings } from "./handlers";
 import type { WindowStore } from "./store";
@@ -47,7 +46,7 @@ export function registerScpWatch(deps: { store: WindowStore; settings: ScpWatchS
       const slack = slackPort(client);
       const b = body as { user: { id: string }; channel?: { id: string } };
       const channel = b.channel?.id ?? deps.settings.channel;
-      if (!(await isApprover(b.user.id, deps.settings as any, slack))) {
+      if (!(await isApprover(b.user.id, deps.settings, slack))) {
         await slack.ephemeral(channel, b.user.id, `${userMention(b.user.id)}, only the security team's approvers can detach policies; nothing was changed.`);
         deps.log?.({ level: "WARN", message: "detach click by a non-approver ignored", user: b.user.id });
         return;

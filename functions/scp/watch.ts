@@ -1,7 +1,7 @@
 /**
  * SCP rollout watch, the pure part: which denies an SCP or RCP caused (per account, action and policy id), the metric
  * line that counts them, the rollout windows Organizations policy events open, and the Slack messages of a window.
- * Components and Lambdas (issue 7) build on these; `replay` already groups SCP denies the same way.
+ * The SCP watch's Lambdas (./handlers.ts) build on these; `replay` groups SCP denies the same way.
  */
 import type { CloudTrailRecord } from "../cloudtrail";
 import { accountOf, cloudTrailRecordOf, principalArnOf } from "../cloudtrail";

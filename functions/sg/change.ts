@@ -295,7 +295,7 @@ export function assessRisk(change: SgChange, opts: { trustedCidrs?: string[] } =
   return { level, reasons };
 }
 
-/** The `sg-change` line DESIGN.md fixes (extended with who made it and why the risk). */
+/** The `sg-change` line of `npm run replay -- --json` (its fixed fields, plus who made it and why the risk). */
 export function toSgChangeLine(change: SgChange, risk: SgRisk) {
   return {
     kind: "sg-change" as const,

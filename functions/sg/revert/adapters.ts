@@ -1,14 +1,14 @@
 /**
- * The SgRevertBot's ports on real services: EC2 through the spoke role in the target account, Slack through the
- * Web API, and the Bolt app that receives button clicks on a Lambda Function URL.
+ * The SgRevertBot's ports on real services: EC2 through the spoke role in the target account, and the review
+ * buttons' listeners for the Bolt app that receives clicks on a Lambda Function URL (Slack itself: ../../slack/port.ts).
  */
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { DescribeSecurityGroupRulesCommand, EC2Client, RevokeSecurityGroupEgressCommand, RevokeSecurityGroupIngressCommand } from "@aws-sdk/client-ec2";
-import type { WebClient } from "@slack/web-api";
 import { partitionOf } from "../../cloudtrail";
 import type { Register } from "../../slack/app";
 import { APPROVE_ACTION, DENY_ACTION, type ReviewButtonValue } from "./messages";
-import { decide, type BotSettings, type Ec2Port, type SlackPort } from "./handlers";
+import { decide, type BotSettings, type Ec2Port } from "./handlers";
+import { slackPort } from "../../slack/port";
 import type { ReviewStore } from "./state";
 
 export const SPOKE_ROLE_NAME = "trailwatch-sg-revert-spoke";
@@ -53,26 +53,6 @@ export function spokeEc2(opts: { externalId: string; sessionName?: string }): Ec
         if ((err as { name?: string }).name === NOT_FOUND) return [];
         throw err;
       }
-    },
-  };
-}
-
-export function slackPort(client: WebClient): SlackPort {
-  return {
-    async post(channel, m) {
-      const base = { channel, text: m.text, blocks: m.blocks as any, unfurl_links: false };
-      const out = await client.chat.postMessage(m.thread_ts ? { ...base, thread_ts: m.thread_ts, reply_broadcast: m.reply_broadcast ?? false } : base);
-      return { ts: out.ts! };
-    },
-    async update(channel, ts, m) {
-      await client.chat.update({ channel, ts, text: m.text, blocks: m.blocks as any });
-    },
-    async ephemeral(channel, user, text) {
-      await client.chat.postEphemeral({ channel, user, text });
-    },
-    async groupMembers(groupId) {
-      const out = await client.usergroups.users.list({ usergroup: groupId });
-      return out.users ?? [];
     },
   };
 }

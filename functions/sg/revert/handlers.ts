@@ -14,15 +14,10 @@ import { reviewMessage, notApproverText, type ReviewButtonValue } from "./messag
 import type { ReviewItem, ReviewStore } from "./state";
 import type { NoticeSender } from "../../slack/outboxAdapters";
 import { reviewNotice } from "../../slack/notices";
+import { isApprover, type SlackPort } from "../../slack/port";
 
-export interface SlackPort {
-  /** A new message, or a reply in a thread (`thread_ts`), optionally also shown in the channel. */
-  post(channel: string, message: { text: string; blocks: object[]; thread_ts?: string; reply_broadcast?: boolean }): Promise<{ ts: string }>;
-  update(channel: string, ts: string, message: { text: string; blocks: object[] }): Promise<void>;
-  ephemeral(channel: string, user: string, text: string): Promise<void>;
-  /** Members of a Slack user group (usergroups.users.list). */
-  groupMembers(groupId: string): Promise<string[]>;
-}
+/** Slack as the handlers use it (functions/slack/port.ts). */
+export type { SlackPort } from "../../slack/port";
 
 export interface BotSettings {
   channel: string;
@@ -114,11 +109,8 @@ export async function detectChange(
   return { outcome: auto ? "auto-reverting" : "queued", ruleIds: created.map((i) => i.ruleId), risk: risk.level };
 }
 
-export async function isApprover(user: string, settings: BotSettings, slack: SlackPort): Promise<boolean> {
-  if (settings.approverUserIds.includes(user)) return true;
-  if (!settings.approverUserGroupId) return false;
-  return (await slack.groupMembers(settings.approverUserGroupId)).includes(user);
-}
+/** Who may decide (functions/slack/port.ts: shared with the SCP watch's detach button). */
+export { isApprover } from "../../slack/port";
 
 export type DecideOutcome = { outcome: "not-approver" | "decided" | "already-decided"; changed: string[] };
 

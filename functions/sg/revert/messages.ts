@@ -62,7 +62,7 @@ function ruleSections(items: ReviewItem[]): { blocks: object[]; listed: ReviewIt
 
 /**
  * At most this many rules per click: the Slack app decides them (one conditional write each) before it answers, and
- * Bolt on Lambda answers after about 3 seconds whatever the listener is still doing (TOOLCHAIN.md).
+ * Slack wants the answer within 3 seconds: https://api.slack.com/interactivity/handling#acknowledgment_response
  */
 export const MAX_RULES_PER_DECISION = 40;
 

@@ -4,13 +4,13 @@
  * event goes through the text layer (functions/slack/text.ts), and the message is kept within Block Kit's limits.
  * https://api.slack.com/reference/block-kit/blocks#section
  */
-import type { StoredFinding } from "../deny/store";
-import { compactPolicy } from "../deny/analyze";
+import type { StoredFinding } from "./store";
+import { compactPolicy } from "./analyze";
 import { consoleLinkOf } from "../changeFeed/normalize";
-import { accountLabel, codeBlock, codeSpan, fitMessage, link, mrkdwnText, plainText, principalShort, slackDate, SLACK_LIMITS, cutMrkdwn, type SlackMessage } from "./text";
-import { ownerText } from "./mentions";
+import { accountLabel, codeBlock, codeSpan, fitMessage, link, mrkdwnText, plainText, principalShort, slackDate, SLACK_LIMITS, cutMrkdwn, type SlackMessage } from "../slack/text";
+import { ownerText } from "../slack/mentions";
 
-export type { SlackMessage } from "./text";
+export type { SlackMessage } from "../slack/text";
 
 export interface DigestEntry {
   finding: StoredFinding;
