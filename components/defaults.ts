@@ -84,3 +84,42 @@ export const SLACK_APP_DEFAULTS = {
   reservedConcurrency: 10,
   logRetentionDays: 90,
 } as const;
+
+export const DENY_ADVISOR_DEFAULTS = {
+  /** The role tag naming a role's owner. */
+  ownerTagKey: "owner",
+  /** Seconds SQS gathers denies before invoking the processor: one digest per window. */
+  batchWindowSeconds: 60,
+  /** Days the functions' logs are kept. */
+  logRetentionDays: 90,
+  /** Decode EC2's encoded authorization messages through the decode spokes (stack config only: the component decodes when given `decode`). */
+  decode: true,
+} as const;
+
+export const SCP_WATCH_DEFAULTS = {
+  /** Minutes a rollout window stays open after an Organizations policy change. */
+  windowMinutes: 60,
+  /** Minutes between digests in an open window's thread. */
+  digestMinutes: 10,
+  /** Denies caused by the policy within its window that raise the alert. */
+  threshold: 25,
+  /** No "Detach policy" button (and no detach role in the management account). */
+  rollback: false,
+  /** Actions that keep their own Action metric value each day. */
+  topActions: 20,
+  /** Days the functions' logs and the raw deny log are kept. */
+  logRetentionDays: 30,
+} as const;
+
+export const SG_REVERT_BOT_DEFAULTS = {
+  /** Changes below this risk are recorded, not posted. */
+  minRisk: "medium",
+  /** Sources that never raise the risk. */
+  trustedCidrs: [] as readonly string[],
+  /** Undecided reviews expire (the rules stay) after this many minutes (a day). */
+  expireAfterMinutes: 1440,
+  /** World-open ingress to these ports is reverted at once; none. */
+  autoRevertPorts: [] as readonly number[],
+  /** Days the functions' logs are kept. */
+  logRetentionDays: 90,
+} as const;

@@ -16,7 +16,7 @@ import { onAsyncFailure } from "./asyncFailures";
 import { LIST_ACCOUNTS_STATEMENT } from "./accountDirectory";
 import { DECODE_SPOKE_ROLE_NAME } from "../functions/deny/decode";
 import { DenyDecodeSpokes, type DenyDecodeSpokesArgs } from "./denyDecodeSpokes";
-import { DENY_ADVISOR_DEFAULTS } from "./defaults/denyAdvisor";
+import { DENY_ADVISOR_DEFAULTS } from "./defaults";
 
 export { DENY_ADVISOR_DEFAULTS };
 

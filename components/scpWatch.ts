@@ -22,7 +22,7 @@ import { SCP_METRIC_NAMESPACE } from "../functions/scp/watch";
 import { makeScpCounterHandler, makeScpDetachHandler, makeScpWindowsHandler, SCP_WATCH_ENV } from "../functions/scp/handler";
 import { onAsyncFailure } from "./asyncFailures";
 import { LIST_ACCOUNTS_STATEMENT } from "./accountDirectory";
-import { SCP_WATCH_DEFAULTS } from "./defaults/scpWatch";
+import { SCP_WATCH_DEFAULTS } from "./defaults";
 
 export { SCP_WATCH_DEFAULTS };
 

@@ -22,7 +22,7 @@ import { makeSgDetectHandler, makeSgExpireHandler, makeSgWorkerHandler, SG_BOT_E
 import { onAsyncFailure } from "./asyncFailures";
 import type { SlackFeature } from "./slackApp";
 import { LIST_ACCOUNTS_STATEMENT } from "./accountDirectory";
-import { SG_REVERT_BOT_DEFAULTS } from "./defaults/sgRevertBot";
+import { SG_REVERT_BOT_DEFAULTS } from "./defaults";
 
 export { SG_REVERT_BOT_DEFAULTS };
 

@@ -14,9 +14,7 @@ import { EVENT_PATTERN_MAX_CHARS } from "../functions/eventPattern";
 import { writeCallsPattern } from "../functions/patterns";
 import { CENTRAL_EVENT_BUS_DEFAULTS, CONFIG_AGGREGATION_DEFAULTS, GUARD_DUTY_DEFAULTS, ORG_TRAIL_DEFAULTS, STACK_SET_DEFAULTS, FINDINGS_ROUTER_DEFAULTS } from "../components/defaults";
 import type { DeployedCoverage } from "../functions/coverage";
-import { DENY_ADVISOR_DEFAULTS } from "../components/defaults/denyAdvisor";
-import { SG_REVERT_BOT_DEFAULTS } from "../components/defaults/sgRevertBot";
-import { SCP_WATCH_DEFAULTS } from "../components/defaults/scpWatch";
+import { DENY_ADVISOR_DEFAULTS, SG_REVERT_BOT_DEFAULTS, SCP_WATCH_DEFAULTS } from "../components/defaults";
 
 export const NAMESPACE = "trailwatch";
 

@@ -15,7 +15,7 @@ import { denyDigestNotice } from "../slack/notices";
 import { slackUserIdByEmail, SLACK_BOT_TOKEN_ENV } from "../slack/port";
 import { OUTBOX_QUEUE_ENV, sqsNoticeSender } from "../slack/outboxAdapters";
 import { envAccountDirectory } from "../accounts/directory";
-import { jsonEnv, logJsonLine, requireEnv } from "../handlerEnv";
+import { parseJsonEnv, logJsonLine, requireEnv } from "../env";
 
 /** The environment the deny advisor's functions read. */
 export const DENY_ADVISOR_ENV = {
@@ -47,7 +47,7 @@ export function makeDenyProcessorHandler(env: NodeJS.ProcessEnv = process.env) {
   const outbox = sqsNoticeSender(new SQSClient({}), e[E.outboxQueue]);
   const store = dynamoDenyStore(ddb, e[E.findingsTable]);
   const roles = dynamoRoleInventory(ddb, e[E.rolesTable], e[E.ownerTagKey]);
-  const configured = env[E.digestOptions] ? jsonEnv<DigestOptions>(env[E.digestOptions]!, E.digestOptions, "deny-advisor processor") : {};
+  const configured = env[E.digestOptions] ? parseJsonEnv<DigestOptions>(env[E.digestOptions]!, E.digestOptions, "deny-advisor processor") : {};
   const digestOptions = { ...configured, resolvedOwners: {} as Record<string, string> };
   // An email owner tag becomes a mention only when Slack resolves it to a user (users:read.email).
   const ownerOf = resolvingOwnerOf((arn) => roles.ownerOf(arn), (email) => slackUserIdByEmail(e[E.botToken], email), digestOptions.resolvedOwners);

@@ -11,7 +11,7 @@ import { detachThroughRole, snsNotifier } from "./adapters";
 import { botSlackPort, SLACK_BOT_TOKEN_ENV } from "../slack/port";
 import { OUTBOX_QUEUE_ENV, sqsNoticeSender } from "../slack/outboxAdapters";
 import { changesAccountList, envAccountDirectory } from "../accounts/directory";
-import { jsonEnv, logJsonLine, requireEnv } from "../handlerEnv";
+import { parseJsonEnv, logJsonLine, requireEnv } from "../env";
 
 /** The environment the SCP watch's functions read. */
 export const SCP_WATCH_ENV = {
@@ -33,7 +33,7 @@ export const SCP_WATCH_ENV = {
 function windowContext(env: NodeJS.ProcessEnv, handler: string, more: readonly string[]) {
   const e = requireEnv(env, [SCP_WATCH_ENV.table, SCP_WATCH_ENV.settings, SCP_WATCH_ENV.outboxQueue, ...more], handler);
   const table = e[SCP_WATCH_ENV.table];
-  const settings = jsonEnv<ScpWatchSettings>(e[SCP_WATCH_ENV.settings], SCP_WATCH_ENV.settings, handler);
+  const settings = parseJsonEnv<ScpWatchSettings>(e[SCP_WATCH_ENV.settings], SCP_WATCH_ENV.settings, handler);
   return {
     e,
     store: dynamoWindowStore(new DynamoDBClient({}), table),

@@ -11,7 +11,7 @@ import { spokeEc2 } from "./revert/adapters";
 import { botSlackPort, SLACK_BOT_TOKEN_ENV } from "../slack/port";
 import { OUTBOX_QUEUE_ENV, sqsNoticeSender } from "../slack/outboxAdapters";
 import { envAccountDirectory } from "../accounts/directory";
-import { jsonEnv, logJsonLine, requireEnv } from "../handlerEnv";
+import { parseJsonEnv, logJsonLine, requireEnv } from "../env";
 
 /** The environment the SgRevertBot's functions read. */
 export const SG_BOT_ENV = {
@@ -33,7 +33,7 @@ type StreamEvent = { Records: { dynamodb?: { NewImage?: { pk?: { S?: string } } 
 function reviewContext(env: NodeJS.ProcessEnv, handler: string, more: readonly string[]) {
   const e = requireEnv(env, [SG_BOT_ENV.reviewTable, SG_BOT_ENV.settings, ...more], handler);
   const table = e[SG_BOT_ENV.reviewTable];
-  const settings = jsonEnv<BotSettings>(e[SG_BOT_ENV.settings], SG_BOT_ENV.settings, handler);
+  const settings = parseJsonEnv<BotSettings>(e[SG_BOT_ENV.settings], SG_BOT_ENV.settings, handler);
   return {
     e,
     table,

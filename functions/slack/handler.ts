@@ -4,6 +4,8 @@
  *   features whose environment is set (the SG review buttons, the SCP watch command and Detach button);
  * - the outbox poster (components/slackOutbox.ts): posts queued notices once, paced per channel.
  */
+import { SG_BOT_ENV } from "../sg/handler";
+import { SCP_WATCH_ENV } from "../scp/handler";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { envAccountDirectory } from "../accounts/directory";
@@ -27,8 +29,8 @@ export const SIGNING_SECRET_SECRET_ENV = "SLACK_SIGNING_SECRET_SECRET";
  * its `SlackFeature` environment), with its settings as JSON.
  */
 export const SLACK_APP_FEATURE_ENV = {
-  sgReview: { table: "REVIEW_TABLE", settings: "SG_BOT_SETTINGS" },
-  scpWatch: { table: "SCP_WATCH_TABLE", settings: "SCP_WATCH_SETTINGS" },
+  sgReview: { table: SG_BOT_ENV.reviewTable, settings: SG_BOT_ENV.settings },
+  scpWatch: { table: SCP_WATCH_ENV.table, settings: SCP_WATCH_ENV.settings },
 } as const;
 
 /** The outbox poster's ledger table, dead-letter queue and pacing. */
