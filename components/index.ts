@@ -26,6 +26,6 @@ export { InlineFunction, type InlineFunctionArgs, type FunctionTransforms } from
 export { SecureBucket, type SecureBucketArgs } from "./bucket";
 export { encryptedTable, type EncryptedTableArgs } from "./table";
 export { scheduleFunction, type ScheduleArgs } from "./schedule";
-export { organizationStackSet, type OrganizationStackSetArgs, type OrganizationStackSet, type OrgContext, type OrgAccount } from "./org";
+export { organization, organizationStackSet, type OrganizationArgs, type OrganizationStackSetArgs, type OrganizationStackSet, type OrgContext, type OrgAccount } from "./org";
 export { type Transform, transformed } from "./transform";
 export { policy, policyJson, readSecret, useKey, type Statement, type PolicyDocument } from "./iam";

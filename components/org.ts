@@ -7,6 +7,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { CfnTemplate } from "./forwarderTemplate";
 import { transformed, type Transform } from "./transform";
+import { STACK_SET_DEFAULTS } from "./defaults";
 
 export type OrgAccount = "management" | "security" | "logArchive";
 
@@ -118,4 +119,57 @@ export function organizationStackSet(name: string, args: OrganizationStackSetArg
       { ...opts, dependsOn: [instances] },
     );
   return { stackSet, instances };
+}
+
+export interface OrganizationArgs {
+  /** The organization's id. @example "o-a1b2c3d4e5" */
+  readonly organizationId: string;
+  /** The management, security and log-archive accounts. */
+  readonly accounts: Readonly<Record<OrgAccount, string>>;
+  /** Where the central resources live. @example "eu-west-1" */
+  readonly homeRegion: string;
+  /** The regions the organization uses. @default [homeRegion] */
+  readonly regions?: readonly string[];
+  /** Root or OU ids the StackSets deploy to. @default [] (no member stacks) */
+  readonly memberTargets?: readonly string[];
+  /** @default STACK_SET_DEFAULTS (10% failure tolerance, 25% concurrency) */
+  readonly stackSetPreferences?: OrgContext["stackSetPreferences"];
+  /**
+   * The role each provider assumes in member accounts (e.g. `OrganizationAccountAccessRole`); unset: the caller's
+   * own credentials everywhere. The management account is always reached with the caller's credentials.
+   */
+  readonly roleName?: string;
+}
+
+/**
+ * An OrgContext for a program of your own: one provider per (account, region), created when first asked for, each
+ * pinned to its account with `allowedAccountIds` (credentials for the wrong account fail instead of deploying there).
+ * trailwatch's own stacks build theirs from the stack config (stacks/providers.ts).
+ * @example
+ * const org = organization({ organizationId: "o-a1b2c3d4e5", homeRegion: "eu-west-1",
+ *   accounts: { management: "111111111111", security: "222222222222", logArchive: "333333333333" } });
+ * new CentralEventBus("central", { org });
+ */
+export function organization(args: OrganizationArgs): OrgContext {
+  const cache = new Map<string, aws.Provider>();
+  const forAccount = (accountId: string, region: string, label: string = accountId): aws.Provider => {
+    const key = `${accountId}/${region}`;
+    let provider = cache.get(key);
+    if (!provider) {
+      const assume = args.roleName && accountId !== args.accounts.management ? [{ roleArn: `arn:aws:iam::${accountId}:role/${args.roleName}` }] : undefined;
+      provider = new aws.Provider(`aws-${label}-${region}`, { region: region as aws.Region, allowedAccountIds: [accountId], assumeRoles: assume });
+      cache.set(key, provider);
+    }
+    return provider;
+  };
+  return {
+    organizationId: args.organizationId,
+    accounts: args.accounts,
+    homeRegion: args.homeRegion,
+    regions: args.regions ?? [args.homeRegion],
+    memberTargets: args.memberTargets ?? [],
+    stackSetPreferences: args.stackSetPreferences ?? STACK_SET_DEFAULTS,
+    provider: (account, region = args.homeRegion) => forAccount(args.accounts[account], region, account === "logArchive" ? "log-archive" : account),
+    providerForAccount: forAccount,
+  };
 }

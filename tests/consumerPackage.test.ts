@@ -35,23 +35,17 @@ function readmeExample(): string {
 const PROGRAM = `${readmeExample()}
 // A second component, on the README's bus.
 const { SlackOutbox, SgRevertBot } = require("trailwatch");
-const management = new aws.Provider("management", { region: "eu-west-1", allowedAccountIds: ["111111111111"] });
 const botToken = "arn:aws:secretsmanager:eu-west-1:222222222222:secret:slack-bot-token-AbCdEf";
 const outbox = new SlackOutbox("outbox", { key: bus.key, alertTopicArn: bus.alertTopic.arn, slackBotTokenSecretArn: botToken }, { provider: security });
 const bot = new SgRevertBot("sg", {
   bus,
+  org,
   outbox,
-  organizationId: "o-consumer123",
-  managementAccountId: "111111111111",
-  memberTargets: ["r-ab12"],
-  homeRegion: "eu-west-1",
   slackBotTokenSecretArn: botToken,
-  settings: { channel: "C0SECURITY", minRisk: "medium", trustedCidrs: [], expireAfterMinutes: 60, approverUserIds: ["U0APPROVER"], autoRevertPorts: [] },
+  settings: { channel: "C0SECURITY", approverUserIds: ["U0APPROVER"], minRisk: "medium", expireAfterMinutes: 60 },
   externalId: "consumer-sg-revert",
   logRetentionDays: 30,
-  failureTolerancePercentage: 10,
-  maxConcurrentPercentage: 25,
-  providers: { management },
+  transform: { table: { deletionProtectionEnabled: true } },
 }, { provider: security });
 
 module.exports = { busArn: bus.busArn, reviewTable: bot.table.name };
@@ -65,7 +59,7 @@ const { runOnMocks, writeArchive, renderValue } = require("./mockRuntime.js");
 const out = process.argv[2];
 (async () => {
   const result = await runOnMocks({ project: "consumer", stack: "dev", config: {}, secretKeys: [] }, () => require("../index.js"));
-  const resources = result.resources.map((r) => ({ type: r.type, name: r.name, urn: r.urn, parent: r.parent, inputs: renderValue(r.inputs) }));
+  const resources = result.resources.map((r) => ({ type: r.type, name: r.name, urn: r.urn, parent: r.parent, provider: r.provider, inputs: renderValue(r.inputs) }));
   fs.mkdirSync(out, { recursive: true });
   fs.writeFileSync(path.join(out, "resources.json"), JSON.stringify(resources, null, 2));
   fs.writeFileSync(path.join(out, "outputs.json"), JSON.stringify(renderValue(result.outputs), null, 2));
@@ -116,7 +110,7 @@ describe("trailwatch installed as a package in another Pulumi program", function
   const out = path.join(work, "plan"); // outside the consumer: archives must load with no node_modules around
   let tarball: string;
   let packed: string[];
-  let resources: { type: string; name: string; inputs: any }[];
+  let resources: { type: string; name: string; provider?: string; inputs: any }[];
   let seconds: Record<string, number>;
 
   before(() => {
@@ -210,6 +204,23 @@ describe("trailwatch installed as a package in another Pulumi program", function
     expect(one("aws:cloudwatch/logGroup:LogGroup", "sg-detect-logs").inputs.retentionInDays).to.equal(30);
     const rule = json(one("aws:cloudwatch/eventRule:EventRule", "audit-rule").inputs.eventPattern);
     expect(rule["detail-type"]).to.deep.equal(["AWS API Call via CloudTrail"]);
+    // A component's own child: SgRevertBot's review table, through its `transform.table`; the outbox's table untouched.
+    expect(one("aws:dynamodb/table:Table", "sg-reviews").inputs.deletionProtectionEnabled).to.equal(true);
+    expect(one("aws:dynamodb/table:Table", "outbox-ledger").inputs.deletionProtectionEnabled).to.equal(undefined);
+  });
+
+  it("organization(): one provider per account and region, pinned to its account; member accounts through roleName", () => {
+    const providers = resources.filter((r) => r.type === "pulumi:providers:aws");
+    const byName = Object.fromEntries(providers.map((p) => [p.name, p.inputs]));
+    expect(byName["aws-security-eu-west-1"].allowedAccountIds).to.deep.equal(["222222222222"]);
+    expect(byName["aws-security-eu-west-1"].assumeRoles).to.deep.equal([{ roleArn: "arn:aws:iam::222222222222:role/OrganizationAccountAccessRole" }]);
+    // The management account: the caller's own credentials (the access role exists only in member accounts).
+    expect(byName["aws-management-eu-west-1"].allowedAccountIds).to.deep.equal(["111111111111"]);
+    expect(byName["aws-management-eu-west-1"].assumeRoles).to.equal(undefined);
+    // The spoke roles' StackSet goes to the organization's targets from the management account.
+    const instances = one("aws:cloudformation/stackInstances:StackInstances", "sg-spokes-instances");
+    expect(instances.inputs.deploymentTargets.organizationalUnitIds).to.deep.equal(["r-ab12"]);
+    expect(instances.provider).to.match(/::aws-management-eu-west-1$/);
   });
 
   it("ships trailwatch's own code inside the installed copy's Lambda archives, bundled, never as the package folder", () => {
