@@ -294,6 +294,17 @@ function functionArnMatch(accountId: string, region: string, functionName: strin
 }
 
 /** Every fixed pattern of the registry by name, so tests and tools can loop over them. */
+/**
+ * What replay analyses: functions/router.ts routes a record to the deny advisor, the security-group review and the
+ * role inventory by exactly these, and the Athena engine (functions/replay/athenaSql.ts) selects their union. A record
+ * none of them matches produces no finding.
+ */
+export const REPLAY_PATTERNS: readonly { readonly name: "denies" | "sg-changes" | "role-changes"; readonly pattern: EventPattern }[] = Object.freeze([
+  Object.freeze({ name: "denies" as const, pattern: denyPattern }),
+  Object.freeze({ name: "sg-changes" as const, pattern: securityGroupChangePattern }),
+  Object.freeze({ name: "role-changes" as const, pattern: roleChangePattern }),
+]);
+
 export const PATTERNS: Readonly<Record<string, EventPattern>> = deepFreeze({
   forwardedEvents: forwardedEventsPattern,
   denies: denyPattern,

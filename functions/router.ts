@@ -5,7 +5,7 @@
  */
 import { toEnvelope, type CloudTrailRecord } from "./cloudtrail";
 import { compilePattern, type EventPattern } from "./eventPattern";
-import { denyPattern, roleChangePattern, securityGroupChangePattern } from "./patterns";
+import { REPLAY_PATTERNS, denyPattern, roleChangePattern, securityGroupChangePattern } from "./patterns";
 import { analyzeDeny, type DenyFinding } from "./deny/analyze";
 import { assessRisk, parseSecurityGroupChange, toSgChangeLine } from "./sg/change";
 import { parseRoleChange, type RoleChangeLine } from "./roles";
@@ -28,7 +28,7 @@ const isRoleChange = compilePattern(roleChangePattern);
  * Each pattern's `detail` part, which looks at the record alone. An envelope can match a pattern only if its
  * `detail`, the record, matches that part; a pattern without one could match any record.
  */
-const detailTests = [denyPattern, securityGroupChangePattern, roleChangePattern].map((p) => {
+const detailTests = REPLAY_PATTERNS.map(({ pattern: p }) => {
   const detail = p.detail;
   return typeof detail === "object" && detail !== null && !Array.isArray(detail) ? compilePattern(detail as EventPattern) : () => true;
 });

@@ -23,22 +23,14 @@
  * as if it were a value, and `resources` of the envelope.
  */
 import { orBranches, validatePattern, type EventPattern } from "../eventPattern";
-import { denyPattern, roleChangePattern, securityGroupChangePattern } from "../patterns";
+import { REPLAY_PATTERNS } from "../patterns";
 import { CLOUDTRAIL_FIELDS, PARTITIONS, columnOf, ident, literal, outputAlias, outputColumns, selectExpression, type Dialect, type Field } from "./athenaTable";
 
 export type { Dialect } from "./athenaTable";
 
-/**
- * THE list of patterns replay's analysis acts on (functions/router.ts routes a record to the deny advisor, the
- * security-group review and the role inventory by exactly these): a record no pattern matches produces no finding,
- * so selecting their union loses nothing. The one place to rewire when the patterns move to a registry.
- */
+/** The patterns replay's analysis acts on (the registry's REPLAY_PATTERNS): selecting their union loses no finding. */
 export function replayPatterns(): { name: string; pattern: EventPattern }[] {
-  return [
-    { name: "denies", pattern: denyPattern },
-    { name: "sg-changes", pattern: securityGroupChangePattern },
-    { name: "role-changes", pattern: roleChangePattern },
-  ];
+  return REPLAY_PATTERNS.map((p) => ({ name: p.name, pattern: p.pattern }));
 }
 
 // ---- the model ----
