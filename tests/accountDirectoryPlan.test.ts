@@ -1,5 +1,5 @@
 /**
- * The account directory in the planned Lambdas (issue 25 item 3): the functions that put account names in Slack
+ * The account directory in the planned Lambdas: the functions that put account names in Slack
  * messages, and only those, may call `organizations:ListAccounts` (Resource "*": the action has no resource types in
  * the Service Authorization Reference, https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsorganizations.html);
  * the findings notifier and deny processor archives, run against a local Organizations endpoint

@@ -291,7 +291,7 @@ describe("eventPattern follows aws/event-ruler: a path repeated inside $or repla
 
   it("overrides across nesting: detail.errorCode outside and a $or branch inside detail are the same path", () => {
     const p: EventPattern = { detail: { errorCode: [{ exists: false }], $or: [{ errorCode: [{ exists: true }] }, { eventSource: ["s3.amazonaws.com"] }] } };
-    // What the changes stream did before issue 24: its first branch forwarded every failed call, denies included.
+    // What the changes stream did before the fix: its first branch forwarded every failed call, denies included.
     expect(m(p, { detail: { errorCode: "AccessDenied", eventSource: "ec2.amazonaws.com" } })).to.equal(true);
     expect(m(p, { detail: { eventSource: "s3.amazonaws.com" } })).to.equal(true);
     expect(m(p, { detail: { eventSource: "ec2.amazonaws.com" } })).to.equal(false);

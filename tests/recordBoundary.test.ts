@@ -1,6 +1,6 @@
 /**
  * The boundary where a record enters (functions/cloudtrail.ts, checkRecord): what it keeps, drops and repairs, and
- * that the functions behind it give the same results on the real records as before (issue 19).
+ * that the functions behind it give the same results on the real records as before.
  */
 import { expect } from "chai";
 import { isDeepStrictEqual } from "util";

@@ -1,5 +1,5 @@
 /**
- * Never crash, never drop (issue 19): real CloudTrail records, mutated (wrong types, nulls, huge strings, 6,000-deep
+ * Never crash, never drop: real CloudTrail records, mutated (wrong types, nulls, huge strings, 6,000-deep
  * nesting, Object.prototype member names, lone surrogates, dropped fields; tests/fuzz/mutations.ts), through replay
  * and through every handler that takes a CloudTrail record, seeded and time-bounded. No crash, no internal error: a
  * record is either analyzed or reported as bad input with the field at fault.
@@ -94,7 +94,7 @@ const botSettings = { channel: "C1", minRisk: "low" as const, trustedCidrs: ["10
 /** Everything a record goes through, as each entry point receives it (raw: the handlers do their own boundary). */
 async function throughEverything(raw: Json, summary: ReplaySummary): Promise<void> {
   const check = checkRecord(raw);
-  // The deny analysis first, alone: when it fails inside issue 18's files, every deny handler would fail the same way.
+  // The deny analysis first, alone: when it fails inside the deny analysis, every deny handler would fail the same way.
   if (check.ok) await analyzeDeny(check.record);
   if (check.ok) {
     const record = check.record;
@@ -131,7 +131,7 @@ function knownCause(e: Error): string | null {
   return KNOWN_FAILING.find((k) => k.matches(e))?.id ?? null;
 }
 
-describe("records that survive anything (property test, issue 19)", function () {
+describe("records that survive anything (property test)", function () {
   this.timeout(60_000);
   const known = new Map<string, number>();
 
@@ -150,11 +150,11 @@ describe("records that survive anything (property test, issue 19)", function () 
   }
 
   after(() => {
-    if (known.size) console.log(`    known failures left to issue 18: ${[...known].map(([c, n]) => `${c} x${n}`).join("; ")}`);
+    if (known.size) console.log(`    known failures left to fix: ${[...known].map(([c, n]) => `${c} x${n}`).join("; ")}`);
   });
 
   /**
-   * Seeds that failed before the fixes (issue 19), kept as explicit cases: [record index, mutations, what broke].
+   * Seeds that failed before the fixes, kept as explicit cases: [record index, mutations, what broke].
    * Indexes are into allRecords() (Stratus files sorted, then Panther lines).
    */
   const REGRESSIONS: [number, Mutation[], string][] = [

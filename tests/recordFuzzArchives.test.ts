@@ -1,5 +1,5 @@
 /**
- * Never crash, never drop (issue 19), as deployed: mutated real CloudTrail records (tests/fuzz/mutations.ts) through
+ * Never crash, never drop, as deployed: mutated real CloudTrail records (tests/fuzz/mutations.ts) through
  * every Lambda that takes a CloudTrail record, exactly as `npm run plan` packs it (its __index.js and bundle), against
  * dynalite, a Secrets Manager stub and a Slack API stub on 127.0.0.1. That the record boundary works in the TypeScript
  * modules says little about the archives: the closure serializer decides what ends up in them.
@@ -17,7 +17,7 @@ import { KNOWN_FAILING } from "./fuzz/knownFailing";
 const BOT_SECRET_ID = "arn:aws:secretsmanager:eu-west-1:444455556666:secret:fuzz-bot";
 type Handler = (event: unknown) => Promise<any>;
 
-describe("every Lambda that takes a CloudTrail record, from the plan's archives, survives mutated records (issue 19)", function () {
+describe("every Lambda that takes a CloudTrail record, from the plan's archives, survives mutated records", function () {
   this.timeout(180_000);
   let ddb: Awaited<ReturnType<typeof startDynalite>>;
   let secrets: Awaited<ReturnType<typeof startSecretsStub>>;
@@ -32,7 +32,7 @@ describe("every Lambda that takes a CloudTrail record, from the plan's archives,
     .filter((r) => /^AccessDenied|UnauthorizedOperation$/.test(r.errorCode ?? "") || ["ec2.amazonaws.com", "iam.amazonaws.com", "organizations.amazonaws.com"].includes(r.eventSource ?? ""));
   const mutated: Json[] = fc.sample(fc.tuple(fc.nat(), fc.array(mutation, { minLength: 1, maxLength: 3 })), { seed: 2019, numRuns: 60 }).map(([i, ms]) => mutate(pool[i % pool.length] as Json, ms));
 
-  /** Records whose deny analysis fails inside issue 18's files (KNOWN_FAILING): left out here, listed by the property test. */
+  /** Records whose deny analysis fails inside the deny analysis (KNOWN_FAILING): left out here, listed by the property test. */
   const known = new Set<number>();
 
   before(async () => {

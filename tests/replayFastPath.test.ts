@@ -1,5 +1,5 @@
 /**
- * Replay's fast paths (issue 9) change speed, never results: the cheap pre-check never drops a record that routing
+ * Replay's fast paths change speed, never results: the cheap pre-check never drops a record that routing
  * would report, and the trailer-sized gunzip returns and fails exactly as zlib's own.
  */
 import { expect } from "chai";

@@ -1,5 +1,5 @@
 /**
- * replay never crashes and never drops (issue 19): bad input is reported with file:line and the field at fault; an
+ * replay never crashes and never drops: bad input is reported with file:line and the field at fault; an
  * internal error (a bug) is printed as one, counted apart, and changes the exit code only with --strict; counts add
  * up. Then a seeded run over files of mutated real records and broken files.
  */

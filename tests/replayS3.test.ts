@@ -1,5 +1,5 @@
 /**
- * replay from S3 (issue 22, item 2): `npm run replay -- s3://bucket/AWSLogs/... --since --until` against a local S3
+ * replay from S3: `npm run replay -- s3://bucket/AWSLogs/... --since --until` against a local S3
  * (tests/s3Stub.ts: ListObjectsV2 paging, delimiters, continuation tokens and AccessDenied as S3 answers) holding the
  * shipped samples as an organization trail delivers them: `AWSLogs/<o-id>/<account>/CloudTrail/<region>/YYYY/MM/DD/
  * <account>_CloudTrail_<region>_<YYYYMMDD>T<HHmm>Z_<unique>.json.gz`, gzipped `{"Records":[...]}`, over 2 accounts,

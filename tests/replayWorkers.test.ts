@@ -1,5 +1,5 @@
 /**
- * replay --workers (issue 22, item 1): files spread over worker threads, the output merged in input order. With 1, 2
+ * replay --workers: files spread over worker threads, the output merged in input order. With 1, 2
  * and 4 workers, stdout (findings, change lines, the summary line or the human report), stderr (bad input, ignored
  * fields) and the exit code are byte for byte the same: on the shipped samples (constructed records included) and on
  * a generated corpus of gzipped CloudTrail files with bad files mixed in. No timings here: `npm run bench` measures.

@@ -1,11 +1,11 @@
 /**
- * Issue 25's done-when: every planned Lambda archive that posts to Slack, run like Lambda runs it against a Slack stub
+ * Every planned Lambda archive that posts to Slack, run like Lambda runs it against a Slack stub
  * that refuses what Slack refuses (tests/slackBlockKit.ts), with hostile values in every field an attacker controls
  * (role paths and session names, user paths, resource ids, tags, rule descriptions, GuardDuty titles and user agents,
  * Config annotations): every notice is posted, none is refused, no live mention or link that our code or config did
  * not make, no percent-encoded text (the global `escape()` bug), no bidi or zero-width character.
  * One variant plan of the prod stack: change feed on (Slack digest for prod), auto-revert for RDP, account names.
- * New messages go through the Slack outbox (issue 23): the features' archives send their notices to a local SQS stub
+ * New messages go through the Slack outbox: the features' archives send their notices to a local SQS stub
  * (tests/outboxServices.ts) and the planned `slack-outbox-poster` archive posts what was queued to the Block Kit stub,
  * so the messages checked are the ones Slack receives (with the outbox's message metadata). Updates and ephemeral
  * answers still call Slack directly.
@@ -113,7 +113,7 @@ function sgRecord(id: string, groupId: string, ports: number[], ruleIdOf: (i: nu
   } as unknown as CloudTrailRecord;
 }
 
-describe("Slack messages from every posting archive, with hostile values (issue 25)", function () {
+describe("Slack messages from every posting archive, with hostile values", function () {
   this.timeout(900_000);
   let plan: PlanRun;
   let ddb: Awaited<ReturnType<typeof startDynalite>>;

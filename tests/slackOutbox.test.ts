@@ -1,5 +1,5 @@
 /**
- * The Slack outbox (issue 23): every notice posted exactly once or dead-lettered with an alarm.
+ * The Slack outbox: every notice posted exactly once or dead-lettered with an alarm.
  * - as planned: FIFO queue and DLQ, the poster's event source (partial batch responses, bounded pollers), alarms,
  *   least privilege; every SQS-fed Lambda reports batch item failures; every asynchronous Lambda has an on-failure
  *   destination and a DestinationDeliveryFailures alarm;
