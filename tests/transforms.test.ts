@@ -3,10 +3,8 @@
  * all a consumer passes: a program outside the stacks builds the backbone from it and customizes each kind of child.
  */
 import { expect } from "chai";
-import { spawnSync } from "child_process";
-import * as path from "path";
+import { runMockProgram } from "./planFixture";
 
-const ROOT = path.resolve(__dirname, "..");
 type R = { type: string; name: string; inputs: any };
 
 describe("transform hooks on the backbone components (a consumer's program on the mock runtime)", function () {
@@ -15,9 +13,7 @@ describe("transform hooks on the backbone components (a consumer's program on th
   const of = (type: string) => resources.filter((r) => r.type === `aws:${type}`);
 
   before(() => {
-    const run = spawnSync(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", "tests/fixtures/transformProgram.ts"], { cwd: ROOT, encoding: "utf8", timeout: 280_000 });
-    expect(run.status, run.stderr).to.equal(0);
-    resources = JSON.parse(run.stdout.trim().split("\n").pop()!);
+    resources = runMockProgram<R[]>("tests/fixtures/transformProgram.ts");
   });
 
   it("CentralEventBus: every queue, rule, target, alarm and its function, role, log group, table, topic and key", () => {
